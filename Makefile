@@ -1,0 +1,35 @@
+# Every target creates .venv and installs the project into it when missing: a fresh clone needs
+# only `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint fmt schema bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/entraform plan
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check reconciler tests bench
+	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/mypy --strict reconciler
+
+fmt: $(STAMP)
+	$(BIN)/ruff format reconciler tests bench
+	$(BIN)/ruff check --fix reconciler tests bench
+
+schema: $(STAMP)
+	$(BIN)/entraform schema --out schemas
+
+clean:
+	rm -rf $(VENV) .entraform .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Applying a plan: Graph operations scheduled by dependency, batched, journaled."""

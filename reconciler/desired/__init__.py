@@ -1,0 +1,1 @@
+"""Desired state: YAML files → validated `DesiredState`."""

@@ -1,0 +1,74 @@
+"""`DesiredState`: the validated, normalised desired state that `plan.diff` consumes.
+
+Keys are lower-cased (UPNs and mailNicknames compare case-insensitively in Entra ID). Attribute
+dicts hold only what the YAML wrote, under Graph's camelCase names, so "left out" (never touched)
+and `null` (clear it) stay distinct: an absent key is unmanaged, a key mapped to None clears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.errors import Location
+
+
+@dataclass(frozen=True)
+class LicenseSpec:
+    """One license as written: `sku` is a skuPartNumber or skuId, plans are names or ids."""
+
+    sku: str
+    disabled_plans: tuple[str, ...] = ()
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A member of a group: a user by UPN or a nested group by mailNickname (both lower-cased)."""
+
+    kind: Literal["user", "group"]
+    key: str
+    location: Location | None = None
+
+
+@dataclass
+class DesiredUser:
+    key: str  # userPrincipalName, lower-cased
+    attrs: dict[str, Any]  # declared Graph attributes, e.g. {"displayName": "Ada", "jobTitle": None}
+    location: Location
+    id: str | None = None
+    renamed_from: tuple[str, ...] = ()
+    manager_declared: bool = False  # `manager:` written at all (None then means clear it)
+    manager: str | None = None  # manager's UPN, lower-cased
+    licenses: tuple[LicenseSpec, ...] | None = None  # None: licenses not managed for this user
+
+
+@dataclass
+class DesiredGroup:
+    key: str  # mailNickname, lower-cased
+    attrs: dict[str, Any]
+    location: Location
+    id: str | None = None
+    renamed_from: tuple[str, ...] = ()
+    owners: tuple[str, ...] | None = None  # owner UPNs, lower-cased; None: owners not managed
+    members: tuple[MemberRef, ...] | None = None  # None: members not managed
+    members_mode: Literal["replace", "append"] = "replace"
+    licenses: tuple[LicenseSpec, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference to a user or group that no YAML declares: it must exist live (checked by plan)."""
+
+    kind: Literal["user", "group"]
+    key: str
+    location: Location
+    role: str  # "manager", "owner", "member"
+
+
+@dataclass
+class DesiredState:
+    users: dict[str, DesiredUser] = field(default_factory=dict)
+    groups: dict[str, DesiredGroup] = field(default_factory=dict)
+    external_refs: list[Reference] = field(default_factory=list)
+    files: tuple[str, ...] = ()

@@ -1,0 +1,79 @@
+"""`LiveState`: a normalised snapshot of the tenant, built from raw Graph JSON.
+
+Plain dataclasses of dicts and sets: the bulk read of a 100,000-user tenant and the diff over a
+million edges must not go through SDK model objects (NOTES §11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LiveLicense:
+    sku_id: str
+    disabled_plans: frozenset[str]  # servicePlanIds
+
+
+@dataclass
+class LiveUser:
+    id: str
+    upn: str  # userPrincipalName as Graph returns it (original case)
+    attrs: dict[str, Any]  # Graph properties read (camelCase), e.g. displayName, jobTitle, accountEnabled
+    manager_id: str | None = None
+    on_premises_sync: bool = False
+    # Direct assignments only (licenseAssignmentStates with assignedByGroup null), by skuId.
+    direct_licenses: dict[str, LiveLicense] = field(default_factory=dict)
+    # skuIds this user holds through a group (never touched by entraform).
+    inherited_sku_ids: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> str:
+        return self.upn.lower()
+
+
+@dataclass
+class LiveGroup:
+    id: str
+    mail_nickname: str
+    attrs: dict[str, Any]
+    member_user_ids: set[str] = field(default_factory=set)
+    member_group_ids: set[str] = field(default_factory=set)
+    owner_ids: set[str] = field(default_factory=set)
+    licenses: dict[str, LiveLicense] = field(default_factory=dict)  # group-based licensing, by skuId
+    on_premises_sync: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.mail_nickname.lower()
+
+
+@dataclass
+class ServicePlan:
+    id: str
+    name: str
+
+
+@dataclass
+class LiveSku:
+    sku_id: str
+    part_number: str
+    enabled: int  # prepaidUnits.enabled
+    consumed: int  # consumedUnits
+    service_plans: list[ServicePlan] = field(default_factory=list)
+
+
+@dataclass
+class LiveState:
+    tenant_id: str
+    users: dict[str, LiveUser] = field(default_factory=dict)  # by id
+    groups: dict[str, LiveGroup] = field(default_factory=dict)  # by id
+    skus: dict[str, LiveSku] = field(default_factory=dict)  # by skuId
+    verified_domains: set[str] = field(default_factory=set)  # lower-cased
+
+    def user_by_upn(self) -> dict[str, LiveUser]:
+        return {u.key: u for u in self.users.values()}
+
+    def group_by_nickname(self) -> dict[str, LiveGroup]:
+        return {g.key: g for g in self.groups.values()}

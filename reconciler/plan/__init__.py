@@ -1,0 +1,1 @@
+"""Planning: the pure diff, safety and pre-flight, plan files and renderers."""
