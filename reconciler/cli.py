@@ -73,3 +73,270 @@ def main(ctx: click.Context, config_file: str | None, verbose: bool, quiet: bool
 @main.group()
 def emulator() -> None:
     """The local Microsoft Graph emulator."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8443, show_default=True, help="Port to bind; 0 picks any free port.")
+@click.option("--db", "db_file", default=".entraform/emulator.db", show_default=True, help="SQLite database.")
+@click.option(
+    "--seed", default="demo", show_default=True, help="demo, empty or synthetic:USERS:GROUPS:MEMBERSHIPS."
+)
+@click.option(
+    "--info-file", type=click.Path(dir_okay=False), help="Write the connection JSON here once serving."
+)
+@click.option("--tls/--no-tls", default=True, show_default=True, help="HTTPS with a CA kept beside the db.")
+@click.option("--throttle/--no-throttle", default=True, show_default=True, help="Throttle by resource units.")
+@click.option("--allow-remote", is_flag=True, help="Allow a --host that is not loopback.")
+@handles_errors
+def emulator_serve(
+    host: str,
+    port: int,
+    db_file: str,
+    seed: str,
+    info_file: str | None,
+    tls: bool,
+    throttle: bool,
+    allow_remote: bool,
+) -> None:
+    """Run the Microsoft Graph emulator until stopped (Ctrl-C or SIGTERM)."""
+    import json
+    import signal
+    from pathlib import Path
+
+    from reconciler.emulator.seeds import SeedError
+    from reconciler.emulator.serve import EmulatorServer, ServeOptions, is_loopback_host
+
+    if not is_loopback_host(host) and not allow_remote:
+        raise EntraformError(
+            f"refusing to listen on {host}: the emulator's apps and secrets are for local tests; "
+            "bind a loopback address or pass --allow-remote"
+        )
+    if db_file != ":memory:":
+        Path(db_file).parent.mkdir(parents=True, exist_ok=True)
+    options = ServeOptions(
+        db=db_file,
+        host=host,
+        port=port,
+        seed=seed,
+        info_file=Path(info_file) if info_file else None,
+        tls=tls,
+        throttle=throttle,
+    )
+    try:
+        server = EmulatorServer(options)
+    except SeedError as exc:
+        raise EntraformError(f"--seed {seed}: {exc}") from exc
+    except OSError as exc:
+        raise EntraformError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+    if server.emulator.seed != seed:
+        click.echo(
+            f"note: {db_file} already holds a tenant seeded with {server.emulator.seed}; --seed {seed} is "
+            "ignored (POST /_emulator/seed replaces the tenant)",
+            err=True,
+        )
+
+    def announce(info: dict[str, Any]) -> None:
+        click.echo(f"Graph emulator ready (Ctrl-C stops it): {json.dumps(info, indent=2)}", err=True)
+
+    # uvicorn re-raises the signal that stopped it once it has shut down: exit 0 on SIGTERM, as on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        server.run(announce)
+    except KeyboardInterrupt:
+        return
+
+
+@main.command()
+@click.pass_obj
+@handles_errors
+def validate(obj: Globals) -> None:
+    """Load and check the desired state offline (no Graph call): exit 0 valid, 1 invalid."""
+    from reconciler.desired.loader import load_desired
+
+    config = obj.config()
+    state = load_desired(config)
+    if not obj.quiet:
+        memberships = sum(len(group.members or ()) for group in state.groups.values())
+        licenses = sum(len(user.licenses or ()) for user in state.users.values())
+        licenses += sum(len(group.licenses or ()) for group in state.groups.values())
+        counts = f"{len(state.users)} users, {len(state.groups)} groups, {memberships} memberships"
+        where = config.state_path.as_posix()
+        click.echo(f"{where}/ is valid: {counts}, {licenses} licenses in {len(state.files)} files")
+
+
+@main.command()
+@click.option("--out", "out_dir", default="schemas", show_default=True, metavar="DIR", help="Where to write.")
+@click.pass_obj
+@handles_errors
+def schema(obj: Globals, out_dir: str) -> None:
+    """Write the JSON Schemas of the desired-state files and of entraform.yaml."""
+    from pathlib import Path
+
+    from reconciler.desired.schema import config_schema_json, state_schema_json
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    schemas = {"state.schema.json": state_schema_json(), "config.schema.json": config_schema_json()}
+    for name, text in schemas.items():
+        (out / name).write_text(text, encoding="utf-8")
+        if not obj.quiet:
+            click.echo(f"wrote {(out / name).as_posix()}")
+
+
+_FORMATS = click.Choice(["text", "markdown", "json"])
+
+
+def _render(plan: Any, fmt: str, color: bool) -> str:
+    from reconciler.plan.render_json import render_json
+    from reconciler.plan.render_markdown import render_markdown
+    from reconciler.plan.render_text import render_text
+
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color)
+
+
+def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Any:
+    from reconciler.planning import Target, make_plan
+    from reconciler.progress import for_stderr
+
+    config = obj.config()
+    parsed = [Target.parse(t) for t in targets]
+    with for_stderr(obj.quiet, obj.color) as progress:
+        return make_plan(config, parsed, progress).plan
+
+
+@main.command()
+@click.option("--out", "out_file", metavar="FILE", help="Also save the plan as JSON, for `apply FILE`.")
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 when none).")
+@click.option("--target", "targets", multiple=True, metavar="KIND:KEY", help="Only user:UPN or group:NICK.")
+@click.pass_obj
+@handles_errors
+def plan(
+    obj: Globals, out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...]
+) -> None:
+    """Read the tenant, diff it with the desired state and print the plan."""
+    from reconciler.plan import planfile
+
+    result = _make_plan(obj, targets)
+    if out_file:
+        planfile.save(result, out_file)
+    click.echo(_render(result, fmt, obj.color and sys.stdout.isatty()), nl=False)
+    if out_file and not obj.quiet:
+        click.echo(f"Saved the plan to {out_file}; apply it with: entraform apply {out_file}", err=True)
+    if detailed_exitcode and not result.is_empty:
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--report", "report_file", metavar="FILE", help="Also write the report (in --format) here.")
+@click.pass_obj
+@handles_errors
+def drift(obj: Globals, fmt: str, report_file: str | None) -> None:
+    """What in the tenant differs from git: exit 0 none, 2 drift, 1 error."""
+    from pathlib import Path
+
+    result = _make_plan(obj, ())
+    click.echo(_render(result, fmt, obj.color and sys.stdout.isatty()), nl=False)
+    if report_file:
+        try:
+            Path(report_file).write_text(_render(result, fmt, False), encoding="utf-8")
+        except OSError as exc:
+            raise EntraformError(f"{report_file}: cannot write the report: {exc.strerror}") from None
+    if not result.is_empty:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("plan_file", metavar="[FILE]", required=False)
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal)."
+)
+@click.option("--force", is_flag=True, help="Apply a plan that is unsafe (over the safety fractions).")
+@click.option(
+    "--parallelism",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="$batch requests in flight.",
+)
+@click.option("--journal", "journal_file", metavar="FILE", help="Journal (default .entraform/journal.jsonl).")
+@click.option(
+    "--initial-passwords", "passwords_file", metavar="FILE", help="Save new users' passwords (0600)."
+)
+@click.pass_obj
+@handles_errors
+def apply(
+    obj: Globals,
+    plan_file: str | None,
+    auto_approve: bool,
+    force: bool,
+    parallelism: int,
+    journal_file: str | None,
+    passwords_file: str | None,
+) -> None:
+    """Apply a saved plan FILE (if not stale), or plan, show it and ask y/N."""
+    from pathlib import Path
+
+    from reconciler.apply.journal import DEFAULT_JOURNAL
+    from reconciler.apply.run import (
+        ApplyFailed,
+        ApplyOptions,
+        checked_plan,
+        execute,
+        problem_lines,
+        refuse_unsafe,
+        summary_lines,
+    )
+    from reconciler.progress import for_stderr
+
+    if plan_file is None and not auto_approve and not sys.stdin.isatty():
+        raise EntraformError(
+            "stdin is not a terminal, so apply cannot ask for confirmation: pass --auto-approve, "
+            "or apply a reviewed plan saved with `entraform plan --out FILE`"
+        )
+    config = obj.config()
+    with for_stderr(obj.quiet, obj.color) as progress:
+        planned = checked_plan(config, plan_file, progress)
+    plan = planned.plan
+    if plan_file is None:
+        click.echo(_render(plan, "text", obj.color and sys.stdout.isatty()), nl=False)
+    refuse_unsafe(plan, force)
+    if not plan.changes:
+        if not obj.quiet:
+            click.echo("Nothing to apply: the tenant already matches the desired state.")
+        return
+    if plan_file is None and not auto_approve:
+        question = f"Apply these {len(plan.changes)} change(s) to tenant {plan.tenant}?"
+        if not click.confirm(question, default=False, err=True):
+            raise EntraformError("apply cancelled; nothing was changed")
+    options = ApplyOptions(
+        journal=Path(journal_file) if journal_file else config.path(DEFAULT_JOURNAL),
+        initial_passwords=Path(passwords_file) if passwords_file else None,
+        parallelism=parallelism,
+    )
+    with for_stderr(obj.quiet, obj.color) as progress:
+        task = progress.task("applying", total=len(plan.changes))
+        result = execute(config, plan, planned.live, options, task.advance)
+    for line in summary_lines(plan, result):
+        click.echo(line)
+    created = sum(
+        1 for c in plan.changes if c.action == "create" and c.kind == "user" and c.id in result.created_ids
+    )
+    if created and passwords_file is None and not obj.quiet:
+        click.echo(
+            f"note: {created} new user(s) got random initial passwords that were not saved; "
+            "use --initial-passwords FILE to keep them, or reset them in the portal",
+            err=True,
+        )
+    if result.interrupted:
+        raise KeyboardInterrupt
+    failed, skipped = problem_lines(plan, result)
+    if failed or skipped:
+        raise ApplyFailed(failed, skipped)

@@ -6,6 +6,7 @@ no secret is ever committed to git beside the desired state.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
@@ -54,7 +55,9 @@ class GroupScope(_Strict):
 
 
 class ScopeConfig(_Strict):
-    protected: list[str] = Field(default_factory=list, description="UPNs or group mailNicknames never changed")
+    protected: list[str] = Field(
+        default_factory=list, description="UPNs or group mailNicknames never changed"
+    )
     users: UserScope = UserScope()
     groups: GroupScope = GroupScope()
 
@@ -143,4 +146,36 @@ def load_config(path: str | None) -> Config:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{file}: {where}: {first['msg']}") from None
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = f"unknown setting{_did_you_mean(first['loc'])}"
+        location = _setting_location(file, first["loc"])
+        raise ConfigError(f"{location}: {where}: {message}") from None
+
+
+def _setting_location(file: Path, loc: tuple[int | str, ...]) -> str:
+    """`FILE:LINE:COL` of the key of the setting at `loc` (as deep as it is written), for error messages."""
+    node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    line, col = 0, 0
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        entry = next(((key, value) for key, value in node.value if key.value == part), None)
+        if entry is None:
+            break
+        line, col = entry[0].start_mark.line, entry[0].start_mark.column
+        node = entry[1]
+    return f"{file}:{line + 1}:{col + 1}"
+
+
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        nested = field.annotation if field else None
+        if not (isinstance(nested, type) and issubclass(nested, BaseModel)):
+            return ""
+        model = nested
+    known = [name for name in model.model_fields if name != "base_dir"]
+    match = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""

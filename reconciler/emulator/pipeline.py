@@ -7,7 +7,7 @@ latency, then calls the route's handler, which returns a `GraphResponse` or rais
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +64,10 @@ class GraphApiError(Exception):
         self.headers = headers or {}
 
 
-Handler = Callable[["EmulatorContext", GraphRequest, dict[str, str]], GraphResponse]
+# `$batch` is the one async handler: it awaits `ctx.dispatch` for each step.
+Handler = Callable[
+    ["EmulatorContext", GraphRequest, dict[str, str]], GraphResponse | Awaitable[GraphResponse]
+]
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,13 @@ CREATE TABLE IF NOT EXISTS objects (
   visible_at REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS edges (kind TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
   PRIMARY KEY (kind, src, dst)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS licenses (user_id TEXT NOT NULL, sku_id TEXT NOT NULL, disabled_plans TEXT NOT NULL,
-  PRIMARY KEY (user_id, sku_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS licenses (user_id TEXT NOT NULL, sku_id TEXT NOT NULL,
+  disabled_plans TEXT NOT NULL, PRIMARY KEY (user_id, sku_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deleted (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tombstones (id TEXT PRIMARY KEY, kind TEXT NOT NULL, version INTEGER NOT NULL,
   reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS member_log (version INTEGER NOT NULL, group_id TEXT NOT NULL, member_id TEXT NOT NULL,
-  removed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS member_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
+  member_id TEXT NOT NULL, removed INTEGER NOT NULL);
 """
 
 
@@ -147,7 +147,7 @@ class Store:
         db = self.db
         db.execute("BEGIN")
         for table in ("meta", "objects", "edges", "licenses", "deleted", "tombstones", "member_log"):
-            db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            db.execute(f"DELETE FROM {table}")
         db.executemany(
             "INSERT INTO meta (key, value) VALUES (?, ?)",
             [(k, v) for k, v in kept_meta.items() if k not in ("organization", "skus", "version")],
@@ -284,6 +284,8 @@ class Store:
         if kind == "user":
             self.upn_index.pop(props["userPrincipalName"].lower(), None)
         groups = sorted(self.member_of.get(oid, ()))
+        own_members = list(self.members.get(oid, {})) if kind == "group" else []
+        own_owners = list(self.owners.get(oid, {})) if kind == "group" else []
         for group_id in groups:
             self.remove_edge("members", group_id, oid)
         for group_id, owners in self.owners.items():
@@ -308,11 +310,20 @@ class Store:
             (oid, kind, version, reason),
         )
         if soft:
-            record = {"kind": kind, "props": props, "deletedDateTime": deleted_at, "memberOf": groups}
+            record = {
+                "kind": kind,
+                "props": props,
+                "deletedDateTime": deleted_at,
+                "memberOf": groups,
+                "members": own_members,
+                "owners": own_owners,
+            }
             if kind == "user":
                 record["licenses"] = self.direct_licenses.get(oid, {})
             self.deleted[oid] = record
-            self.db.execute("INSERT OR REPLACE INTO deleted (id, record) VALUES (?, ?)", (oid, json.dumps(record)))
+            self.db.execute(
+                "INSERT OR REPLACE INTO deleted (id, record) VALUES (?, ?)", (oid, json.dumps(record))
+            )
         if kind == "user":
             self.direct_licenses.pop(oid, None)
             self.db.execute("DELETE FROM licenses WHERE user_id = ?", (oid,))
@@ -329,6 +340,10 @@ class Store:
         for group_id in record["memberOf"]:
             if group_id in self.groups:
                 self.add_edge("members", group_id, oid)
+        for relation in ("members", "owners"):
+            for other in record.get(relation, []):
+                if self.kind_of(other) is not None:
+                    self.add_edge(relation, oid, other)
         return dict(record["props"])
 
     def purge(self, oid: str) -> None:

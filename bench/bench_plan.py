@@ -1,0 +1,168 @@
+"""Time `entraform plan` as a user runs it, against a served emulator with its default throttling on.
+
+    .venv/bin/python bench/bench_plan.py [--seed synthetic:10000:1000:50000] [--keep DIR]
+
+Seeds an emulator (HTTPS, own CA), writes desired-state YAML for every user and group of the tenant
+(from the importer, with a few edits so the plan has changes to show), then runs
+`entraform --config … plan` in a fresh process with the emulator's read-only "reader" app and prints:
+wall time, HTTP requests, resource units, throttled requests (from the emulator's admin stats) and
+the plan process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reconciler.config import AuthConfig, Config
+from reconciler.graph.client import open_client
+from reconciler.importer import export_state
+from reconciler.live import LiveState
+from reconciler.live_read import read_live
+
+BIN = Path(sys.executable).parent
+EDITS = 50  # users whose jobTitle the YAML changes, and memberships it drops
+
+
+def start_emulator(folder: Path, seed: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    info_file = folder / "info.json"
+    command = [str(BIN / "entraform"), "emulator", "serve", "--port", "0", "--db", str(folder / "tenant.db")]
+    command += ["--seed", seed, "--info-file", str(info_file)]
+    with open(folder / "emulator.log", "wb") as log:
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 120
+    while not info_file.exists() or not info_file.stat().st_size:
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the emulator did not start; see {folder / 'emulator.log'}")
+        time.sleep(0.2)
+    time.sleep(0.2)  # the info file is written in one go, but let the writer finish
+    return server, json.loads(info_file.read_text())
+
+
+def config_for(info: dict[str, Any], folder: Path) -> Config:
+    reader = info["apps"]["reader"]
+    text = (
+        f"tenant: {info['tenant_id']}\n"
+        f"graph_url: {info['graph_url']}\n"
+        f"authority: {info['authority']}\n"
+        f"ca_bundle: {info['ca_bundle']}\n"
+        "auth:\n"
+        "  method: client_secret\n"
+        f"  client_id: {reader['client_id']}\n"
+        "  client_secret: ${BENCH_CLIENT_SECRET}\n"
+        "state_dir: state\n"
+    )
+    (folder / "entraform.yaml").write_text(text)
+    auth = AuthConfig(
+        method="client_secret", client_id=reader["client_id"], client_secret=reader["client_secret"]
+    )
+    return Config(
+        tenant=info["tenant_id"],
+        graph_url=info["graph_url"],
+        authority=info["authority"],
+        ca_bundle=info["ca_bundle"],
+        auth=auth,
+    )
+
+
+async def read(config: Config) -> LiveState:
+    client = open_client(config)
+    try:
+        return await read_live(client)
+    finally:
+        await client.aclose()
+
+
+def write_state(live: LiveState, folder: Path) -> None:
+    """Every user and group as the importer writes them, then a few edits for the plan to show."""
+    for user in sorted(live.users.values(), key=lambda u: u.key)[:EDITS]:
+        user.attrs["jobTitle"] = "Benchmarked"
+    edited = 0
+    for group in live.groups.values():
+        if "Unified" in (group.attrs.get("groupTypes") or []):
+            # Microsoft 365 groups cannot nest groups; the YAML must not declare what Graph refuses.
+            group.member_group_ids.clear()
+    for group in sorted(live.groups.values(), key=lambda g: g.key):
+        if group.member_user_ids and edited < EDITS:
+            group.member_user_ids.discard(sorted(group.member_user_ids)[0])
+            edited += 1
+    state = folder / "state"
+    state.mkdir(exist_ok=True)
+    for name, text in export_state(live).items():
+        (state / name).write_text(text, encoding="utf-8")
+
+
+def run_plan(folder: Path, secret: str) -> tuple[float, int, int, str]:
+    """Wall seconds, exit status, peak RSS (KiB) of `entraform plan`, and its summary line."""
+    env = {**os.environ, "BENCH_CLIENT_SECRET": secret}
+    command = [
+        str(BIN / "entraform"),
+        "--config",
+        str(folder / "entraform.yaml"),
+        "plan",
+        "--detailed-exitcode",
+    ]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    # communicate() has reaped the child: its rusage is the largest among reaped children so far,
+    # and the plan is the only child reaped (the emulator is still running).
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    lines = out.decode().strip().splitlines() or err.decode().strip().splitlines() or ["(no output)"]
+    return wall, proc.returncode, peak, lines[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seed", default="synthetic:10000:1000:50000")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="Work in DIR and keep it (default: a temporary folder)."
+    )
+    args = parser.parse_args()
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-plan-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    server, info = start_emulator(folder, args.seed)
+    try:
+        config = config_for(info, folder)
+        write_state(asyncio.run(read(config)), folder)
+        with httpx.Client(base_url=info["admin_url"] + "/", verify=info["ca_bundle"]) as admin:
+            settings = admin.get("config").json()
+            admin.post("stats/reset").raise_for_status()
+            wall, status, peak_kib, summary = run_plan(folder, info["apps"]["reader"]["client_secret"])
+            stats = admin.get("stats").json()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    envelopes = stats["by_route"].get("POST /$batch", 0)
+    print(
+        f"seed                 {args.seed}  (throttling {'on' if settings['throttle']['enabled'] else 'off'})"
+    )
+    print(f"plan                 exit {status}: {summary}")
+    print(f"wall time            {wall:.2f} s")
+    print(
+        f"HTTP requests        {stats['requests']}"
+        + (f" (incl. steps of {envelopes} $batch)" if envelopes else "")
+    )
+    print(f"token requests       {stats.get('token_requests', 0)}")
+    print(f"resource units       {stats['resource_units']}")
+    print(f"throttled requests   {stats['throttled']}")
+    print(f"peak RSS             {peak_kib / 1024:.0f} MB")
+    print(f"by route             {json.dumps(stats['by_route'], sort_keys=True)}")
+
+
+if __name__ == "__main__":
+    main()

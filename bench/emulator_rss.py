@@ -1,0 +1,98 @@
+"""Peak memory (RSS) and start-up time of a served emulator holding a big synthetic tenant.
+
+    .venv/bin/python bench/emulator_rss.py [--seed synthetic:100000:10000:1000000]
+
+Starts `entraform emulator serve` in a subprocess on a fresh database, reads every user and group
+through Graph paging ($top=999), then reports the server's peak RSS (VmHWM from /proc; Linux only).
+A second start on the same database measures the restart (load from SQLite) instead of the seeding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+def read_all(info: dict[str, Any], collection: str) -> int:
+    verify = ssl.create_default_context(cafile=info["ca_bundle"])
+    creds = info["apps"]["reader"]
+    token = httpx.post(
+        f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
+        data={
+            "client_id": creds["client_id"],
+            "client_secret": creds["client_secret"],
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        verify=verify,
+    ).json()["access_token"]
+    count = 0
+    url: str | None = f"{info['graph_url']}/{collection}?$top=999"
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, verify=verify, timeout=120) as client:
+        while url:
+            page = client.get(url).raise_for_status().json()
+            count += len(page["value"])
+            url = page.get("@odata.nextLink")
+    return count
+
+
+def run_once(db: Path, seed: str) -> None:
+    info_file = db.with_suffix(".info.json")
+    info_file.unlink(missing_ok=True)
+    command = [sys.executable, "-c", "from reconciler.cli import main; main()", "emulator", "serve"]
+    command += ["--port", "0", "--no-throttle", "--seed", seed, "--db", str(db), "--info-file", str(info_file)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        if not line.startswith("Graph emulator ready"):
+            raise RuntimeError(f"the emulator did not start: {line}{process.stderr.read()}")
+        ready = time.perf_counter() - started
+        rss_ready = peak_rss_mib(process.pid)
+        info = json.loads(info_file.read_text())
+        began = time.perf_counter()
+        users, groups = read_all(info, "users"), read_all(info, "groups")
+        read_s = time.perf_counter() - began
+        print(
+            f"  ready in {ready:.1f} s, peak RSS {rss_ready:.0f} MiB; read {users} users + {groups} groups "
+            f"in {read_s:.1f} s; peak RSS after reads {peak_rss_mib(process.pid):.0f} MiB"
+        )
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", default="synthetic:100000:10000:1000000")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "tenant.db"
+        print(f"seed {args.seed}, first start (seeding):")
+        run_once(db, args.seed)
+        print(f"database {db.stat().st_size / 2**20:.0f} MiB; restart (loading from SQLite):")
+        run_once(db, args.seed)
+
+
+if __name__ == "__main__":
+    main()

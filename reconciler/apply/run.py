@@ -1,0 +1,181 @@
+"""`entraform apply`: make or check the plan, refuse what must not run, carry it out, sum it up (SPEC §4–5).
+
+A saved plan is applied only if a fresh plan of the same inputs has exactly its changes (the stale
+check), and an unsafe plan only with `--force`. Execution opens the writer client, runs the scheduler
+with Ctrl-C wired to a clean stop (requests in flight finish, the journal stays whole), and returns
+what became of every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.apply.journal import Journal, change_key
+from reconciler.apply.operations import Ids, group_units
+from reconciler.apply.pacing import WritePacer
+from reconciler.apply.passwords import PasswordFile
+from reconciler.apply.scheduler import DEFAULT_PARALLELISM, Result, Scheduler
+from reconciler.config import Config
+from reconciler.errors import EntraformError, PlanError
+from reconciler.live import LiveState
+from reconciler.plan.describe import describe
+from reconciler.plan.model import Kind, Plan
+from reconciler.planning import Planned, make_plan
+from reconciler.progress import ProgressDisplay
+
+KINDS: tuple[Kind, ...] = ("user", "group", "membership", "owner", "manager", "license")
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    journal: Path
+    initial_passwords: Path | None = None
+    parallelism: int = DEFAULT_PARALLELISM
+
+
+def checked_plan(config: Config, plan_file: str | None, progress: ProgressDisplay | None = None) -> Planned:
+    """A fresh plan; with a saved plan file, only if the fresh one has exactly its changes."""
+    from reconciler.plan import planfile
+
+    saved = planfile.load(plan_file) if plan_file else None
+    planned = make_plan(config, [], progress)
+    if saved is not None:
+        moved = planfile.compare(saved, planned.plan)
+        if moved:
+            raise PlanError(
+                f"{plan_file}: the plan is stale: the tenant or the desired state changed since it was made; "
+                "run `entraform plan --out` again and review the new plan",
+                [f"{plan_file}: {line}" for line in moved],
+            )
+    return planned
+
+
+def refuse_unsafe(plan: Plan, force: bool) -> None:
+    """An unsafe plan needs --force; protected principals stay untouched even then (they are no change)."""
+    if plan.unsafe and not force:
+        raise PlanError(
+            f"the plan is unsafe ({len(plan.unsafe)} item(s)); review it, then apply with --force",
+            [f"unsafe: {item.message}" for item in plan.unsafe],
+        )
+
+
+def execute(
+    config: Config,
+    plan: Plan,
+    live: LiveState,
+    options: ApplyOptions,
+    on_progress: Callable[[int], None] | None = None,
+) -> Result:
+    return asyncio.run(_execute(config, plan, live, options, on_progress))
+
+
+async def _execute(
+    config: Config,
+    plan: Plan,
+    live: LiveState,
+    options: ApplyOptions,
+    on_progress: Callable[[int], None] | None,
+) -> Result:
+    from reconciler.graph.client import open_client
+
+    ids = Ids(
+        users={u.key: u.id for u in live.users.values()},
+        groups={g.key: g.id for g in live.groups.values()},
+    )
+    client = open_client(config, read_only=False)
+    stop = asyncio.Event()
+    _on_first_interrupt(stop)
+    try:
+        with contextlib.ExitStack() as files:
+            journal = files.enter_context(Journal(options.journal))
+            passwords = (
+                files.enter_context(PasswordFile(options.initial_passwords))
+                if options.initial_passwords
+                else None
+            )
+            scheduler = Scheduler(
+                group_units(plan.changes),
+                client,
+                ids,
+                graph_url=client.base_url,
+                journal=journal,
+                passwords=passwords,
+                pacer=WritePacer(),
+                parallelism=options.parallelism,
+                on_progress=on_progress,
+            )
+            return await scheduler.run(stop)
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+        await client.aclose()
+
+
+def _on_first_interrupt(stop: asyncio.Event) -> None:
+    """The first Ctrl-C stops cleanly (requests in flight finish); a second one interrupts at once."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers on this platform
+        loop.add_signal_handler(signal.SIGINT, first)
+
+
+def summary_lines(plan: Plan, result: Result) -> list[str]:
+    """The final summary: totals, then applied / skipped / failed per kind."""
+    per_kind: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
+    for change in plan.changes:
+        per_kind[change.kind][_bucket(result.outcome.get(change.id))] += 1
+    totals: Counter[str] = sum(per_kind.values(), Counter())
+    head = "Apply interrupted" if result.interrupted else "Apply complete"
+    lines = [
+        f"{head}: " + ", ".join(f"{totals[b]} {b}" for b in ("applied", "skipped", "failed", "not started"))
+    ]
+    for kind, counts in per_kind.items():
+        if counts:
+            parts = [f"{counts[b]} {b}" for b in ("applied", "skipped", "failed", "not started") if counts[b]]
+            lines.append(f"  {kind:<11} {', '.join(parts)}")
+    return lines
+
+
+def problem_lines(plan: Plan, result: Result) -> tuple[list[str], list[str]]:
+    """(failures with Graph's code and message, skipped changes with the reason), in plan order."""
+    failed: list[str] = []
+    skipped: list[str] = []
+    for change in plan.changes:
+        outcome = result.outcome.get(change.id)
+        if outcome == "failed":
+            failed.append(f"{change.id} {describe(change)}: {result.errors.get(change.id, 'failed')}")
+        elif outcome == "skipped":
+            skipped.append(
+                f"{change.id} {describe(change)} [{change_key(change)}]: {result.errors.get(change.id)}"
+            )
+    return failed, skipped
+
+
+def _bucket(outcome: str | None) -> str:
+    if outcome in ("applied", "already"):
+        return "applied"
+    return outcome or "not started"
+
+
+class ApplyFailed(EntraformError):
+    """Some changes failed or were skipped: one `error:` line each, then the count."""
+
+    def __init__(self, failed: list[str], skipped: list[str]) -> None:
+        super().__init__(
+            f"{len(failed)} change(s) failed and {len(skipped)} were skipped; "
+            "fix the cause and run apply again"
+        )
+        self.problems = failed + [f"skipped {line}" for line in skipped]
+
+    def lines(self) -> list[str]:
+        return [*self.problems, self.message]

@@ -1,0 +1,82 @@
+"""References between declared objects: managers, owners, members, nested-group cycles.
+
+A reference to a user or group that no YAML declares is not an error here: it may exist in the
+tenant, so it becomes a `Reference` that `plan` checks against the live state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from reconciler.desired.model import DesiredGroup, Reference
+from reconciler.errors import EntraformError, Location
+
+Kind = Literal["user", "group"]
+
+
+@dataclass(frozen=True)
+class PendingRef:
+    """A reference as written, resolved once every file is read."""
+
+    kind: Kind
+    key: str  # lower-cased
+    location: Location
+    role: str  # "manager", "owner", "member"
+
+
+def resolve(
+    refs: list[PendingRef],
+    declared: dict[Kind, set[str]],
+    renamed: dict[Kind, dict[str, str]],
+) -> tuple[list[Reference], list[EntraformError]]:
+    """Split references into external ones (must exist live) and errors (a former key of a renamed object)."""
+    external: list[Reference] = []
+    problems: list[EntraformError] = []
+    for ref in refs:
+        if ref.key in declared[ref.kind]:
+            continue
+        new_key = renamed[ref.kind].get(ref.key)
+        if new_key is not None:
+            message = f"{ref.key} was renamed to {new_key} (see its renamedFrom); refer to {new_key}"
+            problems.append(EntraformError(f"{ref.role} {message}", ref.location))
+        else:
+            external.append(Reference(ref.kind, ref.key, ref.location, ref.role))
+    return external, problems
+
+
+def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
+    """One error per membership that closes a cycle of nested declared groups, at that membership."""
+    edges = {
+        key: [(m.key, m.location) for m in group.members or () if m.kind == "group" and m.key in groups]
+        for key, group in groups.items()
+    }
+    problems: list[EntraformError] = []
+    done: set[str] = set()
+    for root in sorted(edges):
+        if root in done:
+            continue
+        # Iterative depth-first search: nesting can be deeper than Python's recursion limit.
+        path = [root]
+        on_path = {root}
+        stack = [iter(edges[root])]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                continue
+            child, location = step
+            if child in on_path:
+                cycle = " → ".join([*path[path.index(child) :], child])
+                message = f"nested groups form a cycle: {cycle}; remove one of these memberships"
+                if child == path[-1]:
+                    message = f"{child} cannot be a member of itself"
+                problems.append(EntraformError(message, location or Location("", 0, 0)))
+            elif child not in done:
+                path.append(child)
+                on_path.add(child)
+                stack.append(iter(edges[child]))
+    return problems

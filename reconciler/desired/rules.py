@@ -1,0 +1,229 @@
+"""Rules on one user or group that Graph would otherwise enforce at apply time, or that keep secrets out.
+
+Each check returns problems instead of raising, so that a run reports all of them. The limits are
+Graph's (see ../shared/graph/NOTES.md §4): UPN characters and shape, mailNickname ≤ 64 characters of
+restricted ASCII, displayName ≤ 256, usageLocation two letters, GUID-shaped ids.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
+from reconciler.desired.typecheck import did_you_mean, join_path
+from reconciler.desired.yamlload import MarkedList, MarkedMap
+from reconciler.errors import EntraformError, Location
+
+UPN_LOCAL_CHARS = "A-Z a-z 0-9 ' . - _ ! # ^ ~"
+_UPN_LOCAL = re.compile(r"[A-Za-z0-9'._!#^~-]+")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_NICKNAME_FORBIDDEN = '@()\\[]";:.<>,'
+GROUP_TYPES = ["Unified", "DynamicMembership"]
+_NOT_CLEARABLE = {
+    "user": ("displayName", "mailNickname", "accountEnabled"),
+    "group": ("displayName", "securityEnabled", "mailEnabled", "groupTypes", "isAssignableToRole"),
+}
+
+
+class _Problems:
+    """Collects the problems of one item, each at the YAML node it is about."""
+
+    def __init__(self, item: MarkedMap, path: str) -> None:
+        self.item = item
+        self.path = path
+        self.found: list[EntraformError] = []
+
+    def at(self, key: str, message: str, index: int | None = None) -> None:
+        location = self.item.value_locations.get(key, self.item.location)
+        path = join_path(self.path, key)
+        value = self.item.get(key)
+        if index is not None and isinstance(value, MarkedList):
+            location = value.item_locations[index]
+            path = join_path(path, index)
+        self.found.append(EntraformError(f"{path}: {message}", location))
+
+
+def strip_passwords(item: MarkedMap, path: str) -> list[EntraformError]:
+    """Remove every `*password*` key (anywhere in the item) and report it: passwords never go to git."""
+    problems: list[EntraformError] = []
+    for key in [key for key in item if "password" in key.lower()]:
+        message = (
+            f"{join_path(path, key)}: passwords do not belong in the desired state; remove {key!r} "
+            "(new users get a random one: `entraform apply --initial-passwords FILE`)"
+        )
+        problems.append(EntraformError(message, item.key_locations[key]))
+        del item[key]
+    for key, value in item.items():
+        problems.extend(_strip_nested(value, join_path(path, key)))
+    return problems
+
+
+def _strip_nested(value: Any, path: str) -> list[EntraformError]:
+    if isinstance(value, MarkedMap):
+        return strip_passwords(value, path)
+    if isinstance(value, MarkedList):
+        return [p for index, item in enumerate(value) for p in _strip_nested(item, join_path(path, index))]
+    return []
+
+
+def upn_problem(upn: str) -> str | None:
+    """Why Graph would refuse `upn` as a userPrincipalName, or None."""
+    local, at, domain = upn.rpartition("@")
+    if not at or not local or "@" in local:
+        return f"{upn!r} is not a user principal name (name@domain)"
+    bad = sorted({ch for ch in local if not _UPN_LOCAL.fullmatch(ch)})
+    if bad:
+        shown = " ".join(repr(ch) for ch in bad)
+        return f"{upn!r} contains {shown}; Graph allows only {UPN_LOCAL_CHARS} before the @"
+    if local.startswith(".") or local.endswith("."):
+        return f"{upn!r}: the part before the @ cannot start or end with a period"
+    if not _DOMAIN.fullmatch(domain):
+        return f"{upn!r}: {domain!r} is not a domain name"
+    if len(local) > 64 or len(domain) > 48:
+        return f"{upn!r} is too long: at most 64 characters before the @ and 48 after it"
+    return None
+
+
+def nickname_problem(nickname: str, kind: str) -> str | None:
+    """Why Graph would refuse `nickname` as a mailNickname, or None (users may have periods)."""
+    forbidden = _NICKNAME_FORBIDDEN.replace(".", "") if kind == "user" else _NICKNAME_FORBIDDEN
+    if not nickname:
+        return "mailNickname cannot be empty"
+    if len(nickname) > 64:
+        return f"mailNickname is {len(nickname)} characters long; Graph allows at most 64"
+    bad = sorted({ch for ch in nickname if ch in forbidden or not 32 < ord(ch) < 127})
+    if bad:
+        shown = " ".join(repr(ch) for ch in bad)
+        refused = " ".join(forbidden)
+        return f"mailNickname {nickname!r} contains {shown}; Graph allows ASCII except spaces and {refused}"
+    return None
+
+
+def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[EntraformError]:
+    problems = _Problems(item, path)
+    written = spec.model_fields_set
+    _check_common(problems, spec, written, "user")
+    reason = upn_problem(spec.userPrincipalName)
+    if reason:
+        problems.at("userPrincipalName", reason)
+    for index, old in enumerate(spec.renamedFrom):
+        reason = upn_problem(old)
+        if reason:
+            problems.at("renamedFrom", reason, index)
+    if spec.mailNickname:
+        reason = nickname_problem(spec.mailNickname, "user")
+        if reason:
+            problems.at("mailNickname", reason)
+    country = spec.usageLocation
+    if country is not None and not _COUNTRY.fullmatch(country):
+        hint = f"; write {country.upper()}" if _COUNTRY.fullmatch(country.upper()) else ""
+        message = f"usageLocation must be two capital letters (ISO 3166, e.g. US), got {country!r}{hint}"
+        problems.at("usageLocation", message)
+    if spec.licenses and spec.usageLocation is None:
+        problems.at(
+            "licenses",
+            "a user with licenses needs a usageLocation (two letters, e.g. US); add one to this user",
+        )
+    if spec.manager is not None:
+        reason = upn_problem(spec.manager)
+        if reason:
+            problems.at("manager", reason)
+        elif spec.manager.lower() == spec.userPrincipalName.lower():
+            problems.at("manager", "a user cannot be their own manager")
+    _check_licenses(problems, spec.licenses)
+    return problems.found
+
+
+def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[EntraformError]:
+    problems = _Problems(item, path)
+    written = spec.model_fields_set
+    _check_common(problems, spec, written, "group")
+    reason = nickname_problem(spec.mailNickname, "group")
+    if reason:
+        problems.at("mailNickname", reason)
+    for index, old in enumerate(spec.renamedFrom):
+        reason = nickname_problem(old, "group")
+        if reason:
+            problems.at("renamedFrom", reason, index)
+    types = spec.groupTypes or []
+    for index, group_type in enumerate(types):
+        if group_type not in GROUP_TYPES:
+            message = f"unknown group type {group_type!r}{did_you_mean(group_type, GROUP_TYPES)}"
+            problems.at("groupTypes", f"{message}; Graph knows {' and '.join(GROUP_TYPES)}", index)
+    dynamic = spec.membershipRule is not None or "DynamicMembership" in types
+    if spec.membershipRule is not None and spec.groupTypes is not None and "DynamicMembership" not in types:
+        problems.at("groupTypes", 'a group with a membershipRule needs "DynamicMembership" in groupTypes')
+    if dynamic and spec.members:
+        problems.at("members", "a dynamic group gets its members from its membershipRule; remove `members:`")
+    if spec.isAssignableToRole and dynamic:
+        problems.at("isAssignableToRole", "a role-assignable group cannot be a dynamic group")
+    if spec.isAssignableToRole and spec.securityEnabled is False:
+        problems.at("isAssignableToRole", "a role-assignable group must have securityEnabled: true")
+    nests = (
+        "a Microsoft 365 group"
+        if "Unified" in types
+        else "a role-assignable group"
+        if spec.isAssignableToRole
+        else ""
+    )
+    for index, member in enumerate(spec.members):
+        if isinstance(member, GroupRefModel):
+            if nests and not dynamic:
+                problems.at("members", f"{nests} cannot have groups as members", index)
+            reason = nickname_problem(member.group, "group")
+            if reason:
+                problems.at("members", reason, index)
+        elif "@" not in member:
+            problems.at(
+                "members", f"{member!r} is not a UPN; for a nested group write `group: {member}`", index
+            )
+        else:
+            reason = upn_problem(member)
+            if reason:
+                problems.at("members", reason, index)
+    for index, owner in enumerate(spec.owners):
+        reason = upn_problem(owner)
+        if reason:
+            problems.at("owners", f"owners are users by UPN: {reason}", index)
+    _check_duplicates(problems, "members", [_member_key(m) for m in spec.members])
+    _check_duplicates(problems, "owners", [owner.lower() for owner in spec.owners])
+    _check_licenses(problems, spec.licenses)
+    return problems.found
+
+
+def _check_common(problems: _Problems, spec: UserSpec | GroupSpec, written: set[str], kind: str) -> None:
+    for key in _NOT_CLEARABLE[kind]:
+        if key in written and getattr(spec, key) is None:
+            problems.at(
+                key, f"{key} cannot be null: Graph cannot clear it; leave the key out to leave it unmanaged"
+            )
+    if spec.displayName is not None and not 0 < len(spec.displayName) <= 256:
+        size = "empty" if not spec.displayName else f"{len(spec.displayName)} characters long"
+        problems.at("displayName", f"displayName is {size}; Graph needs 1 to 256 characters")
+    if spec.id is not None and not _GUID.fullmatch(spec.id):
+        problems.at(
+            "id",
+            f"id must be an object id (a GUID like 00000000-0000-0000-0000-000000000000), got {spec.id!r}",
+        )
+
+
+def _check_licenses(problems: _Problems, licenses: list[LicenseModel]) -> None:
+    _check_duplicates(problems, "licenses", [license.sku.lower() for license in licenses])
+
+
+def _check_duplicates(problems: _Problems, key: str, values: list[str]) -> None:
+    seen: dict[str, Location] = {}
+    locations = problems.item.get(key)
+    for index, value in enumerate(values):
+        if value in seen:
+            first = seen[value].line
+            problems.at(key, f"{value} is listed twice (first at line {first}); keep one", index)
+        elif isinstance(locations, MarkedList):
+            seen[value] = locations.item_locations[index]
+
+
+def _member_key(member: str | GroupRefModel) -> str:
+    return f"group: {member.group.lower()}" if isinstance(member, GroupRefModel) else member.lower()

@@ -1,0 +1,171 @@
+"""The shape of a desired-state YAML file as pydantic models (SPEC §3).
+
+They type-check each user and group as written and generate `schemas/state.schema.json` for editors.
+Field names are Graph's own camelCase property names. Every optional Graph attribute may be `null`
+("clear it"), except the few Graph refuses to clear, which `rules.py` rejects with a clear message.
+Graph's length and character limits live in `rules.py` too, where they get messages of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from reconciler.config import Config
+
+SCHEMA_COMMENT = "# yaml-language-server: $schema={path}/state.schema.json"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, field_title_generator=lambda name, _: name)
+
+
+class LicenseModel(_Spec):
+    sku: str = Field(description="skuPartNumber (e.g. ENTERPRISEPACK) or skuId")
+    disabledPlans: list[str] = Field(
+        default_factory=list, description="service plans switched off: servicePlanName or servicePlanId"
+    )
+
+
+class GroupRefModel(_Spec):
+    group: str = Field(description="the nested group's mailNickname")
+
+
+def _member_shape(value: Any) -> Any:
+    """One clear error for a member of the wrong shape instead of one per union branch."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and list(value) == ["group"]:
+        if isinstance(value["group"], str):
+            return value
+        got = f"`group:` with {describe(value['group'])}"
+    elif isinstance(value, dict):
+        got = "a mapping with " + ", ".join(f"`{key}:`" for key in value)
+    else:
+        got = describe(value)
+    raise PydanticCustomError(
+        "member_shape", "a member is a user's UPN or `group: MAILNICKNAME`, got {got}", {"got": got}
+    )
+
+
+Member = Annotated[str | GroupRefModel, BeforeValidator(_member_shape)]
+GUID: Any = Field(default=None, description="the object id: pins the object so that renames are followed")
+RENAMED_FROM: Any = Field(default_factory=list, description="former keys of this object, to follow a rename")
+
+
+class UserSpec(_Spec):
+    userPrincipalName: str = Field(description="the key (case-insensitive), e.g. ada@contoso.example")
+    id: str | None = GUID
+    renamedFrom: list[str] = RENAMED_FROM
+    displayName: str | None = Field(default=None, json_schema_extra={"maxLength": 256})
+    givenName: str | None = None
+    surname: str | None = None
+    mailNickname: str | None = Field(
+        default=None, description="default: the UPN's local part", json_schema_extra={"maxLength": 64}
+    )
+    jobTitle: str | None = None
+    department: str | None = None
+    companyName: str | None = None
+    officeLocation: str | None = None
+    employeeId: str | None = None
+    employeeType: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    streetAddress: str | None = None
+    postalCode: str | None = None
+    mobilePhone: str | None = None
+    businessPhones: list[str] | None = None
+    otherMails: list[str] | None = None
+    usageLocation: str | None = Field(
+        default=None,
+        description="ISO 3166 two-letter country code; required before any license is assigned",
+        json_schema_extra={"pattern": "^[A-Z]{2}$"},
+    )
+    preferredLanguage: str | None = None
+    accountEnabled: bool | None = Field(default=None, description="default true for new users")
+    manager: str | None = Field(default=None, description="the manager's UPN; null clears it")
+    licenses: list[LicenseModel] = Field(
+        default_factory=list,
+        description="authoritative for the direct assignments; [] removes them all; left out: unmanaged",
+    )
+
+
+class GroupSpec(_Spec):
+    mailNickname: str = Field(description="the key (case-insensitive), e.g. grp-engineering")
+    id: str | None = GUID
+    renamedFrom: list[str] = RENAMED_FROM
+    displayName: str | None = Field(default=None, json_schema_extra={"maxLength": 256})
+    description: str | None = None
+    securityEnabled: bool | None = None
+    mailEnabled: bool | None = None
+    groupTypes: list[str] | None = Field(
+        default=None, description='[] security group, ["Unified"] Microsoft 365, plus "DynamicMembership"'
+    )
+    visibility: Literal["Public", "Private", "HiddenMembership"] | None = None
+    isAssignableToRole: bool | None = Field(
+        default=None, description="can hold Entra ID roles; set at creation"
+    )
+    membershipRule: str | None = Field(default=None, description="the rule of a dynamic group")
+    membershipRuleProcessingState: Literal["On", "Paused"] | None = None
+    preferredLanguage: str | None = None
+    owners: list[str] = Field(default_factory=list, description="owners' UPNs; left out: owners not managed")
+    members: list[Member] = Field(
+        default_factory=list,
+        description="users by UPN and nested groups as `group: MAILNICKNAME`; left out: members not managed",
+    )
+    membersMode: Literal["replace", "append"] = Field(
+        default="replace", description="replace: members not listed are removed; append: they are kept"
+    )
+    licenses: list[LicenseModel] = Field(default_factory=list, description="group-based licensing")
+
+
+class StateFile(_Spec):
+    """One file of the desired state: any number of files, each with optional users and groups.
+
+    Top-level keys starting with `x-` are ignored: a place for YAML anchors shared by several items.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"patternProperties": {"^x-": {}}})
+
+    users: list[UserSpec] = Field(default_factory=list)
+    groups: list[GroupSpec] = Field(default_factory=list)
+
+
+def describe(value: Any) -> str:
+    """What a YAML value is, in the words of an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"  # dates and timestamps
+
+
+def _dump(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def state_schema_json() -> str:
+    schema = StateFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "entraform desired state"
+    return _dump(schema)
+
+
+def config_schema_json() -> str:
+    schema = Config.model_json_schema()
+    schema["properties"].pop("base_dir", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "entraform config (entraform.yaml)"
+    return _dump(schema)

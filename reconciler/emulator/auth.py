@@ -1,0 +1,309 @@
+"""The emulator's Microsoft identity platform: built-in apps, the token endpoint and token checks.
+
+Tokens are HS256 JWTs signed with a key kept in the store's meta table, so they survive a restart. The
+clients never validate them (NOTES §11); the emulator does, on every Graph request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
+
+import jwt
+
+from reconciler.emulator.pipeline import AppIdentity, GraphApiError
+
+if TYPE_CHECKING:
+    from reconciler.emulator.store import Store
+
+READER_ROLES = ("User.Read.All", "GroupMember.Read.All", "Organization.Read.All")
+WRITER_ROLES = (
+    *READER_ROLES,
+    "User.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "GroupMember.ReadWrite.All",
+    "LicenseAssignment.ReadWrite.All",
+    "User.DeleteRestore.All",
+)
+BUILTIN_ROLES = {"reader": READER_ROLES, "writer": WRITER_ROLES}
+
+# Graph accepts both forms of its own audience (NOTES §8).
+GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
+TOKEN_LIFETIME_S = 3599
+_APPS_META = "emulator.apps"
+_KEY_META = "emulator.signing_key"
+
+
+@dataclass(frozen=True)
+class AppRegistration:
+    name: str
+    client_id: str
+    client_secret: str
+    roles: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"client_id": self.client_id, "client_secret": self.client_secret, "roles": list(self.roles)}
+
+
+@dataclass(frozen=True)
+class TokenReply:
+    """What the token endpoint answers: a status and the JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class Auth:
+    """Apps, secrets and the signing key of one emulated tenant (all persisted in the store's meta)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.apps = self._load_apps()
+        self.key = self._load_key()
+
+    def _load_apps(self) -> dict[str, AppRegistration]:
+        saved = self.store.get_meta(_APPS_META)
+        if saved is not None:
+            return {
+                name: AppRegistration(name, app["client_id"], app["client_secret"], tuple(app["roles"]))
+                for name, app in json.loads(saved).items()
+            }
+        apps = {
+            name: AppRegistration(name, str(uuid.uuid4()), _new_secret(), roles)
+            for name, roles in BUILTIN_ROLES.items()
+        }
+        self.store.set_meta(_APPS_META, json.dumps({name: app.to_json() for name, app in apps.items()}))
+        return apps
+
+    def _load_key(self) -> bytes:
+        saved = self.store.get_meta(_KEY_META)
+        if saved is None:
+            saved = secrets.token_hex(32)
+            self.store.set_meta(_KEY_META, saved)
+        return bytes.fromhex(saved)
+
+    def app_by_client_id(self, client_id: str) -> AppRegistration | None:
+        return next((app for app in self.apps.values() if app.client_id == client_id), None)
+
+    def known_tenant(self, tenant: str) -> bool:
+        """The token endpoint's `{tenant}`: the tenant id or one of its verified domains."""
+        domains = {d.get("name", "").lower() for d in self.store.organization.get("verifiedDomains", [])}
+        return tenant == self.store.tenant_id or tenant.lower() in domains
+
+    # ---- issuing ---------------------------------------------------------------------------------
+
+    def mint(self, app: AppRegistration, now: float) -> str:
+        """A signed app-only access token for `app`, shaped like Entra's v1.0 Graph tokens."""
+        tenant_id = self.store.tenant_id
+        issued = int(now)
+        claims = {
+            "aud": GRAPH_AUDIENCES[0],
+            "iss": f"https://sts.windows.net/{tenant_id}/",
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + TOKEN_LIFETIME_S,
+            "appid": app.client_id,
+            "app_displayname": f"entraform emulator {app.name}",
+            "idtyp": "app",
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id)),
+            "roles": list(app.roles),
+            "tid": tenant_id,
+            "ver": "1.0",
+            "xms_cc": ["CP1"],
+            "uti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self.key, algorithm="HS256", headers={"kid": "emulator"})
+
+    def token_endpoint(
+        self, tenant: str, form_body: bytes, authorization: str | None, now: float
+    ) -> TokenReply:
+        """`POST /{tenant}/oauth2/v2.0/token` with the client-credentials grant; AADSTS errors, never 5xx."""
+        form = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace")).items()}
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        basic = _basic_credentials(authorization)
+        if basic is not None:
+            client_id, client_secret = client_id or basic[0], client_secret or basic[1]
+        if not self.known_tenant(tenant):
+            return _aad_error(
+                400,
+                "invalid_request",
+                90002,
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are "
+                "signing into the correct cloud.",
+                now,
+            )
+        grant = form.get("grant_type")
+        if grant is None:
+            return _missing_parameter("grant_type", now)
+        if grant != "client_credentials":
+            return _aad_error(
+                400,
+                "unsupported_grant_type",
+                70003,
+                f"The app requested an unsupported grant type '{grant}'. The emulator supports only "
+                "'client_credentials'.",
+                now,
+            )
+        if not client_id:
+            return _missing_parameter("client_id", now)
+        app = self.app_by_client_id(client_id)
+        if app is None:
+            return _aad_error(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. This "
+                "can happen if the application has not been installed by the administrator of the tenant "
+                "or consented to by any user in the tenant. You may have sent your authentication request "
+                "to the wrong tenant.",
+                now,
+            )
+        if not client_secret:
+            return _aad_error(
+                401,
+                "invalid_client",
+                7000216,
+                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' "
+                "grant type.",
+                now,
+            )
+        if not secrets.compare_digest(client_secret, app.client_secret):
+            return _aad_error(
+                401,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                f"secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+                now,
+            )
+        scope = form.get("scope")
+        if scope is None:
+            return _missing_parameter("scope", now)
+        if not all(s.endswith("/.default") for s in scope.split()):
+            return _aad_error(
+                400,
+                "invalid_scope",
+                1002012,
+                f"The provided value for scope {scope} is not valid. Client credential flows must have a "
+                "scope value with /.default suffixed to the resource identifier (application ID URI).",
+                now,
+            )
+        token = self.mint(app, now)
+        body = {
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME_S,
+            "ext_expires_in": TOKEN_LIFETIME_S,
+            "access_token": token,
+        }
+        return TokenReply(200, body)
+
+    # ---- checking --------------------------------------------------------------------------------
+
+    def verify(self, authorization: str | None, now: float) -> AppIdentity:
+        """The calling app from an `Authorization: Bearer …` header, or 401 InvalidAuthenticationToken."""
+        if not authorization or not authorization.strip():
+            raise _unauthenticated("Access token is empty.")
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthenticated("Access token validation failure. Invalid token.")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self.key,
+                algorithms=["HS256"],
+                audience=list(GRAPH_AUDIENCES),
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidAudienceError as exc:
+            raise _unauthenticated("Access token validation failure. Invalid audience.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise _unauthenticated("Access token validation failure. Invalid signature.") from exc
+        # The emulator's own clock (with its configured offset) decides expiry, so tests can age tokens.
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+            raise _unauthenticated("Lifetime validation failed, the token is expired.")
+        if claims.get("tid") != self.store.tenant_id:
+            raise _unauthenticated("Access token validation failure. Invalid issuer or signature.")
+        app = self.app_by_client_id(str(claims.get("appid", "")))
+        if app is None:
+            raise _unauthenticated("Access token validation failure. Unknown application.")
+        roles = claims.get("roles") or []
+        return AppIdentity(
+            client_id=app.client_id, name=app.name, roles=frozenset(map(str, roles)), tenant_id=claims["tid"]
+        )
+
+
+def openid_configuration(authority: str, tenant: str) -> dict[str, Any]:
+    """What MSAL reads before asking for a token: it needs `token_endpoint` and `authorization_endpoint`."""
+    base = f"{authority}/{tenant}"
+    return {
+        "issuer": f"{authority}/{tenant}/v2.0",
+        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "token_endpoint": f"{base}/oauth2/v2.0/token",
+        "jwks_uri": f"{authority}/{tenant}/discovery/v2.0/keys",
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "tenant_region_scope": "EU",
+        "cloud_instance_name": "microsoftonline.com",
+    }
+
+
+def _new_secret() -> str:
+    # Entra client secrets look like "abc8Q~…": three characters, a version marker, then 34 more.
+    return f"emu8Q~{secrets.token_urlsafe(27)}"
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, client_secret = decoded.partition(":")
+    if not sep:
+        return None
+    # RFC 6749 §2.3.1: both halves are form-urlencoded before being joined.
+    return unquote(client_id), unquote(client_secret)
+
+
+def _missing_parameter(name: str, now: float) -> TokenReply:
+    return _aad_error(
+        400,
+        "invalid_request",
+        900144,
+        f"The request body must contain the following parameter: '{name}'.",
+        now,
+    )
+
+
+def _aad_error(status: int, error: str, code: int, message: str, now: float) -> TokenReply:
+    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(now))
+    description = (
+        f"AADSTS{code}: {message}\r\n"
+        f"Trace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {stamp}"
+    )
+    body = {
+        "error": error,
+        "error_description": description,
+        "error_codes": [code],
+        "timestamp": stamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+    }
+    return TokenReply(status, body)
+
+
+def _unauthenticated(message: str) -> GraphApiError:
+    return GraphApiError(401, "InvalidAuthenticationToken", message)

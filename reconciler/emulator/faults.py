@@ -1,0 +1,52 @@
+"""Injected failures (off unless configured): `FaultRule`s matched against "METHOD /path".
+
+The rules draw from the emulator's seeded RNG, so a test that sets `rng_seed` sees the same failures on
+every run.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from reconciler.emulator.context import FaultRule
+from reconciler.emulator.pipeline import GraphApiError
+
+# What Graph's front door answers with for each status, when a fault rule asks for it.
+_ERRORS = {
+    429: ("TooManyRequests", "Please retry again later."),
+    500: ("InternalServerError", "An internal server error occurred."),
+    502: ("BadGateway", "The service is temporarily unavailable."),
+    503: ("ServiceUnavailable", "The service is temporarily unavailable. Please retry later."),
+    504: ("GatewayTimeout", "The request timed out."),
+}
+
+
+def validate_rule(rule: FaultRule) -> None:
+    """Raise ValueError with a message fit for the admin API when a rule cannot work."""
+    try:
+        re.compile(rule.route)
+    except re.error as exc:
+        raise ValueError(f"faults: route {rule.route!r} is not a valid regular expression: {exc}") from exc
+    if not 400 <= rule.status <= 599:
+        raise ValueError(f"faults: status {rule.status} is not a 4xx or 5xx status")
+    if not 0.0 <= rule.rate <= 1.0:
+        raise ValueError(f"faults: rate {rule.rate} must be between 0 and 1")
+    if rule.retry_after is not None and rule.retry_after < 0:
+        raise ValueError(f"faults: retry_after {rule.retry_after} must be 0 or more seconds")
+
+
+def injected_fault(
+    rules: list[FaultRule], rng: random.Random, method: str, path: str
+) -> GraphApiError | None:
+    """The error of the first rule that matches the request and fires, if any."""
+    target = f"{method} {path}"
+    for rule in rules:
+        if not re.search(rule.route, target):
+            continue
+        if rng.random() >= rule.rate:
+            continue
+        code, message = _ERRORS.get(rule.status, ("UnknownError", "Injected fault."))
+        headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
+        return GraphApiError(rule.status, code, message, headers=headers)
+    return None

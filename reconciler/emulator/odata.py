@@ -1,0 +1,350 @@
+"""OData query options as Graph's directory applies them (NOTES §2): $filter, $search, $orderby, $top,
+$skiptoken, $count, and the advanced-query rules that decide which of them need `ConsistencyLevel`.
+
+Filters are parsed with odata-query's AST and evaluated by a small visitor over plain dicts; the caller
+supplies `get(obj, name)` so computed properties (assignedLicenses) need no special case here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from odata_query import ast
+from odata_query.exceptions import ODataException
+from odata_query.grammar import ODataLexer, ODataParser
+
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest
+
+Json = dict[str, Any]
+Getter = Callable[[Json, str], Any]
+Predicate = Callable[[Json], bool]
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 999
+
+_ADVANCED_HINT = (
+    "is not supported because the required parameters might be missing. Try adding $count=true query "
+    "parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries "
+    "for more information"
+)
+_BASIC = frozenset({"eq", "in", "startswith"})
+_STRING_FULL = frozenset({"eq", "ne", "not", "ge", "le", "in", "startswith"})
+_BOOL = frozenset({"eq", "ne", "not", "in"})
+
+# Operators each property accepts; ne/not/endswith always need advanced parameters (NOTES §2).
+FILTERABLE: dict[str, dict[str, frozenset[str]]] = {
+    "user": {
+        "id": frozenset({"eq", "ne", "not", "in"}),
+        "userPrincipalName": _STRING_FULL | {"endswith"},
+        "displayName": _STRING_FULL,
+        "mail": _STRING_FULL | {"endswith"},
+        "mailNickname": _STRING_FULL,
+        "givenName": _STRING_FULL,
+        "surname": _STRING_FULL,
+        "department": _STRING_FULL,
+        "jobTitle": _STRING_FULL,
+        "usageLocation": _STRING_FULL,
+        "employeeId": _STRING_FULL,
+        "city": _STRING_FULL,
+        "country": _STRING_FULL,
+        "accountEnabled": _BOOL,
+        "userType": _BOOL,
+        "onPremisesSyncEnabled": _BOOL,
+        "createdDateTime": frozenset({"eq", "ne", "not", "ge", "le", "in"}),
+        "assignedLicenses": frozenset({"any", "not", "count"}),
+    },
+    "group": {
+        "id": frozenset({"eq", "ne", "not", "in"}),
+        "displayName": _STRING_FULL,
+        "mail": _STRING_FULL,
+        "mailNickname": _STRING_FULL,
+        "preferredLanguage": _STRING_FULL,
+        "securityEnabled": _BOOL,
+        "mailEnabled": frozenset({"eq", "ne", "not"}),
+        "groupTypes": frozenset({"any", "not"}),
+        "assignedLicenses": frozenset({"any"}),
+        "hasMembersWithLicenseErrors": frozenset({"eq"}),
+    },
+}
+ADVANCED_ONLY_PROPS = frozenset({"companyName", "employeeType", "officeLocation", "mobilePhone"})
+_ADVANCED_OPS = frozenset({"ne", "not", "endswith", "count"})
+
+
+def bad_query(message: str) -> GraphApiError:
+    return GraphApiError(400, "Request_UnsupportedQuery", message)
+
+
+def is_advanced(req: GraphRequest) -> bool:
+    """`ConsistencyLevel: eventual` plus `$count=true`: Graph's advanced query capabilities."""
+    return has_eventual(req) and req.query.get("$count", "").lower() == "true"
+
+
+def has_eventual(req: GraphRequest) -> bool:
+    return req.headers.get("consistencylevel", "").lower() == "eventual"
+
+
+def page_size(req: GraphRequest, default: int = DEFAULT_PAGE) -> int:
+    raw = req.query.get("$top")
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise GraphApiError(
+            400,
+            "Request_BadRequest",
+            f"Invalid page size specified: '{raw}'. Must be between 1 and {MAX_PAGE} inclusive.",
+        )
+    return int(raw)
+
+
+# ---- $skiptoken / nextLink -----------------------------------------------------------------------
+
+
+def encode_token(state: Json) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> Json:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise GraphApiError(400, "Request_BadRequest", f"Invalid $skiptoken: '{token}'.") from exc
+    if not isinstance(state, dict):
+        raise GraphApiError(400, "Request_BadRequest", f"Invalid $skiptoken: '{token}'.")
+    return state
+
+
+def build_url(req: GraphRequest, path: str, query: dict[str, str]) -> str:
+    parts = [quote(k, safe="$") + "=" + quote(v, safe=",'()$:@/*") for k, v in query.items()]
+    return f"{req.base_url}{path}" + ("?" + "&".join(parts) if parts else "")
+
+
+def next_link(req: GraphRequest, token_name: str, token: str) -> str:
+    query = {k: v for k, v in req.query.items() if k not in ("$skiptoken", "$deltatoken")}
+    query[token_name] = token
+    return build_url(req, req.path, query)
+
+
+# ---- $filter -------------------------------------------------------------------------------------
+
+_NOT_CALL = re.compile(r"\bnot\(", re.IGNORECASE)
+_FUNC_CASE = re.compile(r"\b(startswith|endswith)\(", re.IGNORECASE)
+_SINGLE_IN = re.compile(r"\bin\s*\(\s*('(?:[^']|'')*'|[0-9a-fA-F-]{36})\s*\)")
+_COUNT_SEGMENT = re.compile(r"(\w+)/\$count\s+(eq|ne)\s+0\b")
+
+
+def compile_filter(text: str, kind: str, advanced: bool, get: Getter) -> Predicate:
+    source = _NOT_CALL.sub("not (", text)
+    source = _FUNC_CASE.sub(lambda m: m.group(1).lower() + "(", source)
+    source = _SINGLE_IN.sub(r"in (\1, \1)", source)
+    source = _COUNT_SEGMENT.sub(r"countof_\1 \2 0", source)
+    try:
+        tree = ODataParser().parse(ODataLexer().tokenize(source))
+    except ODataException as exc:
+        raise GraphApiError(400, "BadRequest", f"Invalid filter clause: {exc}") from exc
+    return _Compiler(kind, advanced, get).compile(tree)
+
+
+class _Compiler:
+    def __init__(self, kind: str, advanced: bool, get: Getter) -> None:
+        self.kind = kind
+        self.resource = kind.capitalize()
+        self.advanced = advanced
+        self.get = get
+
+    def check(self, prop: str, op: str) -> None:
+        allowed = FILTERABLE[self.kind].get(prop)
+        if allowed is None and prop in ADVANCED_ONLY_PROPS and self.kind == "user" and self.advanced:
+            return
+        if allowed is None or op not in allowed:
+            raise bad_query(
+                f"Unsupported or invalid query filter clause specified for property '{prop}' "
+                f"of resource '{self.resource}'."
+            )
+        if op in _ADVANCED_OPS and not self.advanced:
+            name = {"endswith": "endsWith", "count": "$count"}.get(op, op)
+            raise bad_query(f"Operator '{name}' {_ADVANCED_HINT}")
+
+    def compile(self, node: ast._Node) -> Predicate:
+        if isinstance(node, ast.BoolOp):
+            left, right = self.compile(node.left), self.compile(node.right)
+            if isinstance(node.op, ast.And):
+                return lambda o: left(o) and right(o)
+            return lambda o: left(o) or right(o)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self._check_not(node.operand)
+            inner = self.compile(node.operand)
+            return lambda o: not inner(o)
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.CollectionLambda):
+            return self._lambda(node)
+        raise bad_query("Unsupported query.")
+
+    def _check_not(self, operand: ast._Node) -> None:
+        prop = _first_identifier(operand)
+        if prop is not None:
+            self.check(prop, "not")
+
+    def _compare(self, node: ast.Compare) -> Predicate:
+        if not isinstance(node.left, ast.Identifier):
+            raise bad_query("Unsupported query.")
+        prop = node.left.name
+        op = {
+            ast.Eq: "eq",
+            ast.NotEq: "ne",
+            ast.GtE: "ge",
+            ast.LtE: "le",
+            ast.Gt: "ge",
+            ast.Lt: "le",
+            ast.In: "in",
+        }.get(type(node.comparator), "?")
+        if prop.startswith("countof_"):
+            prop = prop.removeprefix("countof_")
+            self.check(prop, "count")
+            wants_empty = op == "eq"
+            return lambda o: (not self.get(o, prop)) == wants_empty
+        self.check(prop, op)
+        if isinstance(node.right, ast.List):
+            values = {_norm(_literal(v)) for v in node.right.val}
+            return lambda o: _norm(self.get(o, prop)) in values
+        value = _norm(_literal(node.right))
+        compare: dict[type[ast._Comparator], Callable[[Any, Any], bool]] = {
+            ast.Eq: lambda a, b: a == b,
+            ast.NotEq: lambda a, b: a != b,
+            ast.GtE: lambda a, b: a is not None and a >= b,
+            ast.LtE: lambda a, b: a is not None and a <= b,
+            ast.Gt: lambda a, b: a is not None and a > b,
+            ast.Lt: lambda a, b: a is not None and a < b,
+        }
+        fn = compare[type(node.comparator)]
+        return lambda o: fn(_norm(self.get(o, prop)), value)
+
+    def _call(self, node: ast.Call) -> Predicate:
+        name = node.func.name.lower()
+        if name not in ("startswith", "endswith") or len(node.args) != 2:
+            raise bad_query(f"Unsupported function '{node.func.name}'.")
+        target, arg = node.args
+        if not isinstance(target, ast.Identifier):
+            raise bad_query("Unsupported query.")
+        prop = target.name
+        self.check(prop, name)
+        value = str(_literal(arg)).casefold()
+        if name == "startswith":
+            return lambda o: str(self.get(o, prop) or "").casefold().startswith(value)
+        return lambda o: str(self.get(o, prop) or "").casefold().endswith(value)
+
+    def _lambda(self, node: ast.CollectionLambda) -> Predicate:
+        if not isinstance(node.owner, ast.Identifier) or node.lambda_ is None:
+            raise bad_query("Unsupported query.")
+        prop = node.owner.name
+        self.check(prop, "any")
+        var = node.lambda_.identifier.name
+        expr = node.lambda_.expression
+        if not isinstance(expr, ast.Compare) or not isinstance(expr.comparator, ast.Eq):
+            raise bad_query(f"Unsupported or invalid query filter clause specified for property '{prop}'.")
+        left = expr.left
+        if (
+            isinstance(left, ast.Attribute)
+            and isinstance(left.owner, ast.Identifier)
+            and left.owner.name == var
+        ):
+            attr: str | None = left.attr
+        elif isinstance(left, ast.Identifier) and left.name == var:
+            attr = None
+        else:
+            raise bad_query("Unsupported query.")
+        value = _norm(_literal(expr.right))
+        every = isinstance(node.operator, ast.All)
+
+        def matches(item: Any) -> bool:
+            return bool(_norm(item.get(attr) if attr and isinstance(item, dict) else item) == value)
+
+        if every:
+            return lambda o: all(matches(i) for i in self.get(o, prop) or [])
+        return lambda o: any(matches(i) for i in self.get(o, prop) or [])
+
+
+def _first_identifier(node: ast._Node) -> str | None:
+    if isinstance(node, ast.Identifier):
+        return node.name.removeprefix("countof_")
+    for child in ("left", "owner", "operand"):
+        sub = getattr(node, child, None)
+        if isinstance(sub, ast._Node):
+            return _first_identifier(sub)
+    if isinstance(node, ast.Call) and node.args:
+        return _first_identifier(node.args[0])
+    return None
+
+
+def _literal(node: ast._Node) -> Any:
+    if isinstance(node, ast.Null):
+        return None
+    if isinstance(node, ast.Boolean):
+        return node.val.lower() == "true"
+    if isinstance(node, ast.Integer):
+        return int(node.val)
+    if isinstance(node, ast.String | ast.GUID | ast.DateTime | ast.Date):
+        return node.val
+    raise bad_query("Unsupported literal in filter clause.")
+
+
+def _norm(value: Any) -> Any:
+    """Directory string comparisons ignore case."""
+    return value.casefold() if isinstance(value, str) else value
+
+
+# ---- $search -------------------------------------------------------------------------------------
+
+_WORD_START = re.compile(r"\b\w")
+_SEARCH_TERM = re.compile(r'"([A-Za-z]+):([^"]*)"|\b(AND|OR)\b')
+
+
+def compile_search(text: str, get: Getter) -> Predicate:
+    """`"displayName:foo" OR "mail:bar"`: each term matches words of the property that start with it."""
+    terms: list[tuple[str, str]] = []
+    ops: list[str] = []
+    for match in _SEARCH_TERM.finditer(text):
+        if match.group(3):
+            ops.append(match.group(3))
+        else:
+            terms.append((match.group(1), match.group(2).casefold()))
+    if not terms:
+        raise GraphApiError(400, "Request_UnsupportedQuery", f"Invalid $search query: {text}")
+
+    def term(obj: Json, prop: str, value: str) -> bool:
+        text_value = str(get(obj, prop) or "").casefold()
+        return any(text_value[m.start() :].startswith(value) for m in _WORD_START.finditer(text_value))
+
+    def predicate(obj: Json) -> bool:
+        result = term(obj, *terms[0])
+        for index, (prop, value) in enumerate(terms[1:]):
+            op = ops[index] if index < len(ops) else "AND"
+            result = (result or term(obj, prop, value)) if op == "OR" else (result and term(obj, prop, value))
+        return result
+
+    return predicate
+
+
+# ---- $orderby ------------------------------------------------------------------------------------
+
+_DEFAULT_SORTABLE = {"user": {"displayName", "userPrincipalName"}, "group": {"displayName"}}
+
+
+def parse_orderby(req: GraphRequest, kind: str) -> tuple[str, bool] | None:
+    raw = req.query.get("$orderby") or req.query.get("$orderBy")
+    if not raw:
+        return None
+    parts = raw.strip().split()
+    prop = parts[0]
+    descending = len(parts) > 1 and parts[1].lower() == "desc"
+    advanced = is_advanced(req)
+    if not advanced and ("$filter" in req.query or prop not in _DEFAULT_SORTABLE.get(kind, set())):
+        raise bad_query("Sorting not supported for current query.")
+    return prop, descending

@@ -1,0 +1,16 @@
+"""Every Graph operation the emulator answers, as one list for the HTTP edge's router (which prefers literal
+segments, so `/users/delta` wins over `/users/{id}`)."""
+
+from __future__ import annotations
+
+from reconciler.emulator.pipeline import Route
+from reconciler.emulator.routes import batch, delta, directory, groups, licenses, users
+
+ROUTES: list[Route] = [
+    *users.ROUTES,
+    *groups.ROUTES,
+    *licenses.ROUTES,
+    *directory.ROUTES,
+    *delta.ROUTES,
+    *batch.ROUTES,
+]

@@ -1,0 +1,391 @@
+"""What every route shares: Graph's error bodies, object rendering with $select, and paged collections."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.emulator import odata
+from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
+from reconciler.emulator.store import Store
+
+Json = dict[str, Any]
+
+USER_DEFAULT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+USER_PROPS = frozenset(
+    {
+        *USER_DEFAULT,
+        "accountEnabled",
+        "ageGroup",
+        "assignedLicenses",
+        "assignedPlans",
+        "city",
+        "companyName",
+        "country",
+        "createdDateTime",
+        "creationType",
+        "deletedDateTime",
+        "department",
+        "employeeHireDate",
+        "employeeId",
+        "employeeType",
+        "externalUserState",
+        "faxNumber",
+        "imAddresses",
+        "licenseAssignmentStates",
+        "mailNickname",
+        "onPremisesDistinguishedName",
+        "onPremisesDomainName",
+        "onPremisesImmutableId",
+        "onPremisesLastSyncDateTime",
+        "onPremisesSamAccountName",
+        "onPremisesSecurityIdentifier",
+        "onPremisesSyncEnabled",
+        "onPremisesUserPrincipalName",
+        "otherMails",
+        "passwordPolicies",
+        "postalCode",
+        "preferredDataLocation",
+        "proxyAddresses",
+        "showInAddressList",
+        "signInSessionsValidFromDateTime",
+        "state",
+        "streetAddress",
+        "usageLocation",
+        "userType",
+        "manager",
+    }
+)
+# Properties Graph keeps outside the directory: it cannot list them (NOTES §2, §3).
+USER_NOT_LISTABLE = frozenset(
+    {
+        "aboutMe",
+        "birthday",
+        "hireDate",
+        "interests",
+        "mySite",
+        "pastProjects",
+        "preferredName",
+        "responsibilities",
+        "schools",
+        "skills",
+        "mailboxSettings",
+    }
+)
+GROUP_DEFAULT = (
+    "id",
+    "deletedDateTime",
+    "classification",
+    "createdDateTime",
+    "creationOptions",
+    "description",
+    "displayName",
+    "expirationDateTime",
+    "groupTypes",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "renewedDateTime",
+    "resourceBehaviorOptions",
+    "resourceProvisioningOptions",
+    "securityEnabled",
+    "securityIdentifier",
+    "theme",
+    "visibility",
+)
+GROUP_PROPS = frozenset(
+    {*GROUP_DEFAULT, "assignedLicenses", "licenseProcessingState", "hasMembersWithLicenseErrors"}
+)
+GRAPH = "https://graph.microsoft.com/v1.0"
+
+
+def iso_now(ctx: EmulatorContext) -> str:
+    return datetime.fromtimestamp(ctx.now(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def not_found(oid: str) -> GraphApiError:
+    return GraphApiError(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{oid}' does not exist or one of its queried reference-property objects are not present.",
+    )
+
+
+def bad_request(message: str, details: list[dict[str, str]] | None = None) -> GraphApiError:
+    return GraphApiError(400, "Request_BadRequest", message, details)
+
+
+def body_of(req: GraphRequest) -> Json:
+    if not isinstance(req.body, dict):
+        raise bad_request("Empty Payload. JSON content expected.")
+    # msgraph-sdk sends the type annotation ("#microsoft.graph.user") in every create and update body.
+    return {k: v for k, v in req.body.items() if k != "@odata.type"}
+
+
+def odata_type(kind: str) -> str:
+    return f"#microsoft.graph.{kind}"
+
+
+# ---- lookups honouring replication lag -----------------------------------------------------------
+
+
+def find_user(ctx: EmulatorContext, key: str) -> Json:
+    user_id = ctx.store.user_id_for(key)
+    if user_id is None or not ctx.store.is_visible(user_id, ctx.now()):
+        raise not_found(key)
+    return ctx.store.users[user_id]
+
+
+def find_group(ctx: EmulatorContext, group_id: str) -> Json:
+    group = ctx.store.groups.get(group_id)
+    if group is None or not ctx.store.is_visible(group_id, ctx.now()):
+        raise not_found(group_id)
+    return group
+
+
+def find_object(ctx: EmulatorContext, oid: str) -> tuple[str, Json]:
+    kind = ctx.store.kind_of(oid)
+    if kind is None or not ctx.store.is_visible(oid, ctx.now()):
+        raise not_found(oid)
+    return kind, ctx.store.users[oid] if kind == "user" else ctx.store.groups[oid]
+
+
+_REF_ID = re.compile(r"/(?:directoryObjects|users|groups)/([^/?]+)/?$")
+
+
+def ref_target(value: Any) -> str:
+    """The object id of an `@odata.id` / `@odata.bind` URL."""
+    match = _REF_ID.search(str(value)) if isinstance(value, str) else None
+    if match is None:
+        raise bad_request(f"Invalid object identifier '{value}'.")
+    return match.group(1)
+
+
+# ---- rendering -----------------------------------------------------------------------------------
+
+
+def license_states(store: Store, user_id: str) -> list[Json]:
+    states = []
+    for sku_states in store.effective.get(user_id, {}).values():
+        for s in sku_states:
+            states.append(
+                {
+                    "assignedByGroup": s.assigned_by_group,
+                    "disabledPlans": list(s.disabled_plans),
+                    "error": s.error or "None",
+                    "lastUpdatedDateTime": None,
+                    "skuId": s.sku_id,
+                    "state": "Error" if s.error else "Active",
+                }
+            )
+    return states
+
+
+def assigned_licenses(store: Store, user_id: str) -> list[Json]:
+    """Active licenses, direct or inherited; a direct assignment's disabled plans win over a group's."""
+    result = []
+    for sku_id, sku_states in store.effective.get(user_id, {}).items():
+        active = [s for s in sku_states if s.error is None]
+        if active:
+            chosen = next((s for s in active if s.assigned_by_group is None), active[0])
+            result.append({"disabledPlans": list(chosen.disabled_plans), "skuId": sku_id})
+    return result
+
+
+def user_getter(store: Store) -> odata.Getter:
+    def get(user: Json, name: str) -> Any:
+        if name == "assignedLicenses":
+            return assigned_licenses(store, user["id"])
+        if name == "licenseAssignmentStates":
+            return license_states(store, user["id"])
+        return user.get(name)
+
+    return get
+
+
+def group_getter(store: Store) -> odata.Getter:
+    def get(group: Json, name: str) -> Any:
+        if name == "hasMembersWithLicenseErrors":
+            return any(
+                s.error and s.assigned_by_group == group["id"]
+                for m in store.members.get(group["id"], {})
+                for states in store.effective.get(m, {}).values()
+                for s in states
+            )
+        return group.get(name)
+
+    return get
+
+
+def parse_select(req: GraphRequest, kind: str) -> list[str] | None:
+    raw = req.query.get("$select")
+    if not raw:
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    known = USER_PROPS if kind == "user" else GROUP_PROPS
+    for name in names:
+        if kind == "user" and name in USER_NOT_LISTABLE:
+            raise GraphApiError(501, "NotImplemented", "This operation target is not yet supported.")
+        if name not in known and name not in ("members", "owners"):
+            raise GraphApiError(
+                400,
+                "BadRequest",
+                f"Could not find a property named '{name}' on type 'microsoft.graph.{kind}'.",
+            )
+    if "id" not in names:
+        names.append("id")
+    return names
+
+
+def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: bool = False) -> Json:
+    """An object as Graph returns it: the default property set, or exactly the `$select`ed ones."""
+    get = user_getter(store) if kind == "user" else group_getter(store)
+    names = select if select is not None else (USER_DEFAULT if kind == "user" else GROUP_DEFAULT)
+    out: Json = {"@odata.type": odata_type(kind)} if typed else {}
+    for name in names:
+        if name in ("manager", "members", "owners"):
+            continue
+        out[name] = get(obj, name)
+    return out
+
+
+def render_any(store: Store, oid: str, select: list[str] | None = None) -> Json:
+    kind = store.kind_of(oid)
+    assert kind is not None
+    obj = store.users[oid] if kind == "user" else store.groups[oid]
+    return render(store, kind, obj, select, typed=True)
+
+
+def context_url(req: GraphRequest, fragment: str) -> str:
+    return f"{req.base_url}/$metadata#{fragment}"
+
+
+# ---- collections ---------------------------------------------------------------------------------
+
+
+def page(
+    ctx: EmulatorContext,
+    req: GraphRequest,
+    items: list[Json],
+    render_item: Callable[[Json], Json],
+    context: str,
+    matches: Callable[[Json], bool] | None = None,
+) -> GraphResponse:
+    """One page of `items` (in a stable order) with `$top`, `$skiptoken` and `@odata.count`.
+
+    The skiptoken carries the position and the id of the last item returned, so a page stays correct when
+    items before it were added or removed meanwhile.
+    """
+    size = odata.page_size(req)
+    start = 0
+    token = req.query.get("$skiptoken")
+    if token:
+        state = odata.decode_token(token)
+        start = int(state.get("i", 0))
+        last = state.get("l")
+        if last is not None and not (0 < start <= len(items) and items[start - 1]["id"] == last):
+            start = next((n + 1 for n, item in enumerate(items) if item["id"] == last), start)
+    now = ctx.now()
+    lagging = bool(ctx.store.visible_at)
+    chosen: list[Json] = []
+    index = start
+    more = False
+    while index < len(items):
+        item = items[index]
+        index += 1
+        if lagging and not ctx.store.is_visible(item["id"], now):
+            continue
+        if matches is not None and not matches(item):
+            continue
+        if len(chosen) == size:
+            more = True
+            index -= 1
+            break
+        chosen.append(item)
+    body: Json = {"@odata.context": context_url(req, context)}
+    if not token and odata.is_advanced(req):
+        body["@odata.count"] = sum(
+            1
+            for item in items
+            if (not lagging or ctx.store.is_visible(item["id"], now)) and (matches is None or matches(item))
+        )
+    if more:
+        body["@odata.nextLink"] = odata.next_link(
+            req, "$skiptoken", odata.encode_token({"i": index, "l": chosen[-1]["id"]})
+        )
+    body["value"] = [render_item(item) for item in chosen]
+    return GraphResponse(200, body)
+
+
+def query_matcher(ctx: EmulatorContext, req: GraphRequest, kind: str) -> Callable[[Json], bool] | None:
+    """The `$filter` and `$search` of a request as one predicate (None: everything matches)."""
+    get = user_getter(ctx.store) if kind == "user" else group_getter(ctx.store)
+    predicates = []
+    if req.query.get("$filter"):
+        predicates.append(odata.compile_filter(req.query["$filter"], kind, odata.is_advanced(req), get))
+    if req.query.get("$search"):
+        if not odata.has_eventual(req):
+            raise GraphApiError(
+                400,
+                "Request_UnsupportedQuery",
+                "Request with $search query parameter only works through MSGraph with a special request "
+                "header: 'ConsistencyLevel: eventual'",
+            )
+        predicates.append(odata.compile_search(req.query["$search"], get))
+    if not predicates:
+        return None
+    if len(predicates) == 1:
+        return predicates[0]
+    first, second = predicates
+    return lambda o: first(o) and second(o)
+
+
+def ordered(ctx: EmulatorContext, req: GraphRequest, kind: str, items: Iterable[Json]) -> list[Json]:
+    order = odata.parse_orderby(req, kind)
+    listed = list(items)
+    if order is None:
+        return listed
+    prop, descending = order
+    get = user_getter(ctx.store) if kind == "user" else group_getter(ctx.store)
+
+    def key(obj: Json) -> tuple[bool, str]:
+        value = get(obj, prop)
+        return (value is None, str(value).casefold() if value is not None else "")
+
+    return sorted(listed, key=key, reverse=descending)
+
+
+def count_response(ctx: EmulatorContext, req: GraphRequest, items: list[Json], kind: str) -> GraphResponse:
+    """The `/$count` segment: text/plain, only with `ConsistencyLevel: eventual`."""
+    if not odata.has_eventual(req):
+        raise bad_request("$count is not currently supported.")
+    matches = query_matcher(ctx, req, kind)
+    now = ctx.now()
+    total = sum(1 for i in items if ctx.store.is_visible(i["id"], now) and (matches is None or matches(i)))
+    return GraphResponse(200, str(total))

@@ -1,0 +1,149 @@
+"""directory/deletedItems (list by type, get, restore, permanent delete), directoryObjects, organization."""
+
+from __future__ import annotations
+
+from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.pipeline import GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.routes import common
+from reconciler.emulator.routes.common import Json, bad_request, not_found
+
+DELETED_READ = (
+    "User.DeleteRestore.All",
+    "Group.ReadWrite.All",
+    "User.ReadWrite.All",
+    "User.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+)
+DELETED_WRITE = (
+    "User.DeleteRestore.All",
+    "Group.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+)
+OBJECTS_READ = ("Directory.Read.All", "Directory.ReadWrite.All")
+ORG_READ = (
+    "Organization.Read.All",
+    "Directory.Read.All",
+    "Organization.ReadWrite.All",
+    "Directory.ReadWrite.All",
+)
+MAX_IDS = 1000
+
+
+def _deleted_view(record: Json, select: list[str] | None) -> Json:
+    props = dict(record["props"])
+    props["deletedDateTime"] = record["deletedDateTime"]
+    if select is None:
+        return {"@odata.type": common.odata_type(record["kind"]), **props}
+    return {"@odata.type": common.odata_type(record["kind"]), **{n: props.get(n) for n in select}}
+
+
+def _select(req: GraphRequest) -> list[str] | None:
+    raw = req.query.get("$select")
+    if not raw:
+        return None
+    names = [n.strip() for n in raw.split(",")]
+    # Graph matches property names case-insensitively here (the docs' own example asks for DisplayName).
+    canonical = {"displayname": "displayName", "deleteddatetime": "deletedDateTime", "id": "id"}
+    return [canonical.get(n.lower(), n) for n in names] + ([] if "id" in names else ["id"])
+
+
+def _list_deleted(kind: str) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        records = [r | {"id": oid} for oid, r in ctx.store.deleted.items() if r["kind"] == kind]
+        order = (req.query.get("$orderby") or req.query.get("$orderBy") or "").split()
+        if order:
+            records.sort(key=lambda r: str(r["props"].get(order[0], r.get(order[0])) or ""))
+            if len(order) > 1 and order[1].lower() == "desc":
+                records.reverse()
+        select = _select(req)
+        context = "users" if kind == "user" else "groups"
+        return common.page(ctx, req, records, lambda r: _deleted_view(r, select), context)
+
+    return handler
+
+
+def _deleted_record(ctx: EmulatorContext, oid: str) -> Json:
+    record = ctx.store.deleted.get(oid)
+    if record is None:
+        raise not_found(oid)
+    return record
+
+
+def get_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    record = _deleted_record(ctx, params["id"])
+    body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
+    body.update(_deleted_view(record, _select(req)))
+    return GraphResponse(200, body)
+
+
+def restore_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    record = _deleted_record(ctx, params["id"])
+    props = record["props"]
+    if record["kind"] == "user" and props["userPrincipalName"].lower() in ctx.store.upn_index:
+        raise bad_request(
+            "Another object with the same value for property userPrincipalName already exists.",
+            [{"target": "userPrincipalName", "code": "ObjectConflict"}],
+        )
+    ctx.store.restore(params["id"])
+    body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
+    body.update(common.render_any(ctx.store, params["id"]))
+    return GraphResponse(200, body)
+
+
+def purge_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    _deleted_record(ctx, params["id"])
+    ctx.store.purge(params["id"])
+    return GraphResponse(204)
+
+
+def get_by_ids(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    body = common.body_of(req)
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not ids:
+        raise bad_request("Invalid value specified for property 'ids' of resource 'directoryObject'.")
+    if len(ids) > MAX_IDS:
+        raise bad_request(f"The number of ids must not exceed {MAX_IDS}.")
+    types = {str(t).lower().removeprefix("microsoft.graph.") for t in body.get("types") or ["user", "group"]}
+    select = _select(req)
+    now = ctx.now()
+    value = []
+    for oid in ids:
+        kind = ctx.store.kind_of(str(oid))
+        if kind in types and ctx.store.is_visible(str(oid), now):
+            value.append(common.render_any(ctx.store, str(oid), select))
+    return GraphResponse(200, {"@odata.context": common.context_url(req, "directoryObjects"), "value": value})
+
+
+def get_directory_object(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    common.find_object(ctx, params["id"])
+    body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
+    body.update(common.render_any(ctx.store, params["id"], _select(req)))
+    return GraphResponse(200, body)
+
+
+def list_organization(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    org = ctx.store.organization
+    return GraphResponse(200, {"@odata.context": common.context_url(req, "organization"), "value": [org]})
+
+
+def get_organization(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    if params["id"].lower() != ctx.store.tenant_id:
+        raise not_found(params["id"])
+    body: Json = {"@odata.context": common.context_url(req, "organization/$entity")}
+    body.update(ctx.store.organization)
+    return GraphResponse(200, body)
+
+
+ROUTES = [
+    Route("GET", "/directory/deletedItems/microsoft.graph.user", _list_deleted("user"), DELETED_READ),
+    Route("GET", "/directory/deletedItems/microsoft.graph.group", _list_deleted("group"), DELETED_READ),
+    Route("GET", "/directory/deletedItems/{id}", get_deleted, DELETED_READ),
+    Route("POST", "/directory/deletedItems/{id}/restore", restore_deleted, DELETED_WRITE, write=True),
+    Route("DELETE", "/directory/deletedItems/{id}", purge_deleted, DELETED_WRITE, write=True),
+    Route("POST", "/directoryObjects/getByIds", get_by_ids, OBJECTS_READ, cost=5),
+    Route("GET", "/directoryObjects/{id}", get_directory_object, OBJECTS_READ),
+    Route("GET", "/organization", list_organization, ORG_READ),
+    Route("GET", "/organization/{id}", get_organization, ORG_READ),
+]

@@ -1,0 +1,350 @@
+"""/groups: list, get, create (with binds), update (bulk member binds), delete, members and owners."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.routes import common
+from reconciler.emulator.routes.common import Json, bad_request, find_group, not_found
+from reconciler.emulator.routes.users import transitive_groups
+
+READ = (
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+)
+CREATE = ("Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All")
+WRITE = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
+MEMBER_WRITE = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")
+
+MAX_BINDS = 20
+_NICKNAME_FORBIDDEN = re.compile(r"[@()\\\[\]\";:.<>, ]|[^\x00-\x7f]")
+_WRITABLE = frozenset(
+    {
+        "description",
+        "displayName",
+        "groupTypes",
+        "mailEnabled",
+        "mailNickname",
+        "securityEnabled",
+        "visibility",
+        "isAssignableToRole",
+        "membershipRule",
+        "membershipRuleProcessingState",
+        "preferredDataLocation",
+        "preferredLanguage",
+        "classification",
+        "theme",
+    }
+)
+_BINDS = {"members@odata.bind": "members", "owners@odata.bind": "owners"}
+REPLICATING = "The source resource object or one of the objects being referenced don't exist."
+
+
+def invalid_value(prop: str) -> GraphApiError:
+    return bad_request(f"Invalid value specified for property '{prop}' of resource 'Group'.")
+
+
+def already_exists(relation: str) -> GraphApiError:
+    return bad_request(
+        "One or more added object references already exist for the following modified properties: "
+        f"'{relation}'."
+    )
+
+
+def check_values(body: Json, creating: bool) -> None:
+    for prop, value in body.items():
+        if prop in _BINDS:
+            continue
+        if prop not in _WRITABLE:
+            raise bad_request(
+                f"Property '{prop}' is read-only or does not exist on type 'microsoft.graph.group'."
+            )
+        if prop == "displayName" and (not isinstance(value, str) or not value.strip() or len(value) > 256):
+            raise invalid_value(prop)
+        if prop == "mailNickname" and (
+            not isinstance(value, str) or not value or len(value) > 64 or _NICKNAME_FORBIDDEN.search(value)
+        ):
+            raise invalid_value(prop)
+        if prop in ("mailEnabled", "securityEnabled") and not isinstance(value, bool):
+            raise invalid_value(prop)
+        if prop == "groupTypes" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise invalid_value(prop)
+    if creating:
+        for prop in ("displayName", "mailEnabled", "mailNickname", "securityEnabled"):
+            if prop not in body:
+                raise invalid_value(prop)
+
+
+def bind_targets(ctx: EmulatorContext, body: Json, group: Json | None) -> list[tuple[str, str]]:
+    """The (relation, object id) pairs of `members@odata.bind` / `owners@odata.bind`, all checked first:
+    Graph applies them all or none."""
+    pairs: list[tuple[str, str]] = []
+    for key, relation in _BINDS.items():
+        urls = body.get(key)
+        if urls is None:
+            continue
+        if not isinstance(urls, list):
+            raise bad_request(f"Invalid value for '{key}': an array of URLs is expected.")
+        pairs.extend((relation, common.ref_target(url)) for url in urls)
+    if len(pairs) > MAX_BINDS:
+        raise bad_request(
+            f"The request contains {len(pairs)} references; at most {MAX_BINDS} can be added in one request."
+        )
+    now = ctx.now()
+    for relation, oid in pairs:
+        kind = ctx.store.kind_of(oid)
+        if kind is None:
+            raise not_found(oid)
+        if not ctx.store.is_visible(oid, now):
+            raise bad_request(REPLICATING)
+        if relation == "owners" and kind != "user":
+            raise bad_request(f"Invalid object identifier '{oid}'.")
+        if (
+            group is not None
+            and oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]
+        ):
+            raise already_exists(relation)
+    if len(set(pairs)) != len(pairs):
+        raise already_exists(pairs[0][0])
+    return pairs
+
+
+def check_proxy_conflict(ctx: EmulatorContext, group: Json) -> None:
+    mail = group.get("mail")
+    if not mail:
+        return
+    for other in ctx.store.groups.values():
+        if other["id"] != group["id"] and (other.get("mail") or "").lower() == mail.lower():
+            raise bad_request(
+                "Another object with the same value for property proxyAddresses already exists.",
+                [{"target": "proxyAddresses", "code": "ObjectConflict"}],
+            )
+
+
+# ---- handlers ------------------------------------------------------------------------------------
+
+
+def _render_with_expand(
+    ctx: EmulatorContext, req: GraphRequest, group: Json, select: list[str] | None
+) -> Json:
+    out = common.render(ctx.store, "group", group, select)
+    raw = req.query.get("$expand")
+    if raw:
+        match = re.match(r"^(members|owners)(?:\(\$select=([^)]*)\))?$", raw.strip())
+        if match is None:
+            raise bad_request(f"Could not find a property named '{raw}' on type 'microsoft.graph.group'.")
+        names = [s.strip() for s in match.group(2).split(",")] if match.group(2) else None
+        related = ctx.store.members if match.group(1) == "members" else ctx.store.owners
+        # Graph expands at most 100 related objects (NOTES §2).
+        ids = list(related.get(group["id"], {}))[:100]
+        out[match.group(1)] = [common.render_any(ctx.store, oid, names) for oid in ids]
+    return out
+
+
+def list_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    select = common.parse_select(req, "group")
+    matches = common.query_matcher(ctx, req, "group")
+    items = common.ordered(ctx, req, "group", ctx.store.groups.values())
+    return common.page(ctx, req, items, lambda g: _render_with_expand(ctx, req, g, select), "groups", matches)
+
+
+def count_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    return common.count_response(ctx, req, list(ctx.store.groups.values()), "group")
+
+
+def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    group = find_group(ctx, params["id"])
+    body: Json = {"@odata.context": common.context_url(req, "groups/$entity")}
+    body.update(_render_with_expand(ctx, req, group, common.parse_select(req, "group")))
+    return GraphResponse(200, body)
+
+
+def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    from reconciler.emulator.seeds import make_group
+
+    body = common.body_of(req)
+    check_values(body, creating=True)
+    pairs = bind_targets(ctx, body, None)
+    unified = "Unified" in (body.get("groupTypes") or [])
+    group = make_group(
+        str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4)),
+        body["displayName"],
+        unified,
+        createdDateTime=common.iso_now(ctx),
+        renewedDateTime=common.iso_now(ctx),
+    )
+    group.update({k: v for k, v in body.items() if k not in _BINDS})
+    domain = ctx.store.organization["verifiedDomains"][0]["name"]
+    group["mail"] = f"{group['mailNickname']}@{domain}" if group["mailEnabled"] else None
+    group["proxyAddresses"] = [f"SMTP:{group['mail']}"] if group["mail"] else []
+    check_proxy_conflict(ctx, group)
+    visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
+    ctx.store.save("group", group, visible_at)
+    for relation, oid in pairs:
+        ctx.store.add_edge(relation, group["id"], oid)
+    out: Json = {"@odata.context": common.context_url(req, "groups/$entity")}
+    out.update(common.render(ctx.store, "group", group, None))
+    return GraphResponse(201, out)
+
+
+def update_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    group = find_group(ctx, params["id"])
+    body = common.body_of(req)
+    check_values(body, creating=False)
+    pairs = bind_targets(ctx, body, group)
+    changes = {k: v for k, v in body.items() if k not in _BINDS}
+    if changes:
+        updated = dict(group)
+        updated.update(changes)
+        ctx.store.save("group", updated)
+    for relation, oid in pairs:
+        ctx.store.add_edge(relation, group["id"], oid)
+    return GraphResponse(204)
+
+
+def delete_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    group = find_group(ctx, params["id"])
+    # Microsoft 365 groups go to deletedItems for 30 days; security groups are deleted permanently.
+    unified = "Unified" in (group.get("groupTypes") or [])
+    ctx.store.delete(group["id"], soft=unified, deleted_at=common.iso_now(ctx))
+    return GraphResponse(204)
+
+
+def _related(
+    ctx: EmulatorContext, req: GraphRequest, ids: list[str], kind: str | None, count: bool = False
+) -> GraphResponse:
+    store = ctx.store
+    items = [obj for oid in ids if (kind is None or store.kind_of(oid) == kind) and (obj := store.get(oid))]
+    if count:
+        return common.count_response(ctx, req, items, kind or "user")
+    raw = req.query.get("$select")
+    names = [n.strip() for n in raw.split(",")] if raw else None
+    matches = common.query_matcher(ctx, req, kind) if kind and "$filter" in req.query else None
+    return common.page(
+        ctx, req, items, lambda o: common.render_any(store, o["id"], names), "directoryObjects", matches
+    )
+
+
+def _members_handler(kind: str | None, transitive: bool, count: bool = False) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        group = find_group(ctx, params["id"])
+        ids = transitive_members(ctx, group["id"]) if transitive else list(ctx.store.members[group["id"]])
+        return _related(ctx, req, ids, kind, count)
+
+    return handler
+
+
+def transitive_members(ctx: EmulatorContext, group_id: str) -> list[str]:
+    seen: dict[str, None] = {}
+    stack = [group_id]
+    visited_groups = {group_id}
+    while stack:
+        for oid in ctx.store.members.get(stack.pop(), {}):
+            seen.setdefault(oid, None)
+            if oid in ctx.store.groups and oid not in visited_groups:
+                visited_groups.add(oid)
+                stack.append(oid)
+    return list(seen)
+
+
+def list_owners(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    group = find_group(ctx, params["id"])
+    return _related(ctx, req, list(ctx.store.owners[group["id"]]), None)
+
+
+def group_member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    group = find_group(ctx, params["id"])
+    return _related(ctx, req, sorted(ctx.store.member_of.get(group["id"], ())), None)
+
+
+def group_transitive_member_of(
+    ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
+) -> GraphResponse:
+    group = find_group(ctx, params["id"])
+    return _related(ctx, req, transitive_groups(ctx, group["id"]), None)
+
+
+def _add_ref(relation: str) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        group = ctx.store.groups.get(params["id"])
+        if group is None:
+            raise not_found(params["id"])
+        oid = common.ref_target(common.body_of(req).get("@odata.id"))
+        kind = ctx.store.kind_of(oid)
+        if kind is None:
+            raise not_found(oid)
+        now = ctx.now()
+        if not ctx.store.is_visible(group["id"], now) or not ctx.store.is_visible(oid, now):
+            raise bad_request(REPLICATING)
+        if relation == "owners" and kind != "user":
+            raise bad_request(f"Invalid object identifier '{oid}'.")
+        if oid == group["id"]:
+            raise bad_request("Invalid object identifier: a group cannot be a member of itself.")
+        if oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]:
+            raise already_exists(relation)
+        ctx.store.add_edge(relation, group["id"], oid)
+        return GraphResponse(204)
+
+    return handler
+
+
+def _remove_ref(relation: str) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        group = find_group(ctx, params["id"])
+        oid = params["member_id"]
+        related = (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]
+        if oid not in related:
+            raise not_found(oid)
+        if relation == "owners" and len(related) == 1:
+            raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
+        ctx.store.remove_edge(relation, group["id"], oid)
+        return GraphResponse(204)
+
+    return handler
+
+
+ROUTES = [
+    Route("GET", "/groups", list_groups, READ),
+    Route("GET", "/groups/$count", count_groups, READ),
+    Route("POST", "/groups", create_group, CREATE, write=True),
+    Route("GET", "/groups/{id}", get_group, READ),
+    Route("PATCH", "/groups/{id}", update_group, WRITE, write=True),
+    Route("DELETE", "/groups/{id}", delete_group, WRITE, write=True),
+    Route("GET", "/groups/{id}/members", _members_handler(None, False), READ, cost=3),
+    Route("GET", "/groups/{id}/members/$count", _members_handler(None, False, True), READ, cost=3),
+    Route("GET", "/groups/{id}/members/microsoft.graph.user", _members_handler("user", False), READ, cost=3),
+    Route(
+        "GET", "/groups/{id}/members/microsoft.graph.group", _members_handler("group", False), READ, cost=3
+    ),
+    Route("GET", "/groups/{id}/transitiveMembers", _members_handler(None, True), READ, cost=5),
+    Route("GET", "/groups/{id}/transitiveMembers/$count", _members_handler(None, True, True), READ, cost=5),
+    Route(
+        "GET",
+        "/groups/{id}/transitiveMembers/microsoft.graph.user",
+        _members_handler("user", True),
+        READ,
+        cost=5,
+    ),
+    Route(
+        "GET",
+        "/groups/{id}/transitiveMembers/microsoft.graph.group",
+        _members_handler("group", True),
+        READ,
+        cost=5,
+    ),
+    Route("POST", "/groups/{id}/members/$ref", _add_ref("members"), MEMBER_WRITE, write=True),
+    Route(
+        "DELETE", "/groups/{id}/members/{member_id}/$ref", _remove_ref("members"), MEMBER_WRITE, write=True
+    ),
+    Route("GET", "/groups/{id}/owners", list_owners, READ),
+    Route("POST", "/groups/{id}/owners/$ref", _add_ref("owners"), MEMBER_WRITE, write=True),
+    Route("DELETE", "/groups/{id}/owners/{member_id}/$ref", _remove_ref("owners"), MEMBER_WRITE, write=True),
+    Route("GET", "/groups/{id}/memberOf", group_member_of, READ),
+    Route("GET", "/groups/{id}/transitiveMemberOf", group_transitive_member_of, READ),
+]

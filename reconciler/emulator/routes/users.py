@@ -1,0 +1,305 @@
+"""/users: list, get (by id or UPN), create, update, delete, memberOf, manager, directReports, sessions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.routes import common
+from reconciler.emulator.routes.common import Json, bad_request, find_user, not_found
+
+READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+WRITE = ("User.ReadWrite.All", "Directory.ReadWrite.All")
+DELETE = ("User.DeleteRestore.All", "User.ReadWrite.All", "Directory.ReadWrite.All")
+MEMBERSHIP_READ = ("GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", *READ)
+
+_UPN = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+@([A-Za-z0-9.-]+)$")
+_REQUIRED = ("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile")
+# What a client may write; everything else in USER_PROPS is read-only or computed.
+_WRITABLE = frozenset(
+    {
+        "accountEnabled",
+        "businessPhones",
+        "city",
+        "companyName",
+        "country",
+        "department",
+        "displayName",
+        "employeeHireDate",
+        "employeeId",
+        "employeeType",
+        "givenName",
+        "jobTitle",
+        "mail",
+        "mailNickname",
+        "mobilePhone",
+        "officeLocation",
+        "onPremisesImmutableId",
+        "otherMails",
+        "passwordPolicies",
+        "passwordProfile",
+        "postalCode",
+        "preferredLanguage",
+        "showInAddressList",
+        "state",
+        "streetAddress",
+        "surname",
+        "usageLocation",
+        "userPrincipalName",
+        "userType",
+        "ageGroup",
+        "faxNumber",
+    }
+)
+# Attributes Entra Connect masters for on-premises synced users; the cloud may still set these others.
+_CLOUD_WRITABLE_WHEN_SYNCED = frozenset(
+    {"usageLocation", "passwordPolicies", "passwordProfile", "preferredLanguage"}
+)
+_EXPAND = re.compile(r"^(\w+)(?:\(\$select=([^)]*)\))?$")
+
+
+def invalid_value(prop: str) -> GraphApiError:
+    return bad_request(f"Invalid value specified for property '{prop}' of resource 'User'.")
+
+
+def check_upn(ctx: EmulatorContext, upn: Any, own_id: str | None) -> str:
+    if not isinstance(upn, str):
+        raise invalid_value("userPrincipalName")
+    match = _UPN.match(upn)
+    if match is None:
+        raise invalid_value("userPrincipalName")
+    verified = {d["name"].lower() for d in ctx.store.organization.get("verifiedDomains", [])}
+    if match.group(1).lower() not in verified:
+        raise bad_request(
+            "The domain portion of the userPrincipalName property is invalid. You must use one of the "
+            "verified domain names in your organization."
+        )
+    existing = ctx.store.upn_index.get(upn.lower())
+    if existing is not None and existing != own_id:
+        raise bad_request(
+            "Another object with the same value for property userPrincipalName already exists.",
+            [{"target": "userPrincipalName", "code": "ObjectConflict"}],
+        )
+    return upn
+
+
+def check_values(body: Json) -> None:
+    for prop, value in body.items():
+        if prop not in _WRITABLE:
+            raise bad_request(
+                f"Property '{prop}' is read-only or does not exist on type 'microsoft.graph.user'."
+            )
+        if prop == "displayName" and (not isinstance(value, str) or not value.strip()):
+            raise invalid_value(prop)
+        if prop == "accountEnabled" and not isinstance(value, bool):
+            raise invalid_value(prop)
+        if prop == "usageLocation" and value is not None and not re.fullmatch(r"[A-Za-z]{2}", str(value)):
+            raise invalid_value(prop)
+        if prop == "passwordProfile" and (not isinstance(value, dict) or not value.get("password")):
+            raise invalid_value(prop)
+
+
+def expand(ctx: EmulatorContext, req: GraphRequest, user: Json, out: Json) -> Json:
+    raw = req.query.get("$expand")
+    if not raw:
+        return out
+    match = _EXPAND.match(raw.strip())
+    if match is None or match.group(1) not in ("manager", "memberOf", "directReports"):
+        raise bad_request(f"Could not find a property named '{raw}' on type 'microsoft.graph.user'.")
+    name, select_raw = match.group(1), match.group(2)
+    select = [s.strip() for s in select_raw.split(",")] if select_raw else None
+    store = ctx.store
+    if name == "manager":
+        manager_id = store.manager.get(user["id"])
+        if manager_id is not None:
+            out["manager"] = common.render_any(store, manager_id, select)
+    elif name == "memberOf":
+        out["memberOf"] = [
+            common.render_any(store, g, select) for g in sorted(store.member_of.get(user["id"], ()))
+        ]
+    else:
+        out["directReports"] = [
+            common.render_any(store, r, select) for r in sorted(store.reports.get(user["id"], ()))
+        ]
+    return out
+
+
+# ---- handlers ------------------------------------------------------------------------------------
+
+
+def list_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    select = common.parse_select(req, "user")
+    matches = common.query_matcher(ctx, req, "user")
+    items = common.ordered(ctx, req, "user", ctx.store.users.values())
+    store = ctx.store
+
+    def render_item(user: Json) -> Json:
+        return expand(ctx, req, user, common.render(store, "user", user, select))
+
+    return common.page(ctx, req, items, render_item, "users", matches)
+
+
+def count_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    return common.count_response(ctx, req, list(ctx.store.users.values()), "user")
+
+
+def get_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    select = common.parse_select(req, "user")
+    body: Json = {"@odata.context": common.context_url(req, "users/$entity")}
+    body.update(expand(ctx, req, user, common.render(ctx.store, "user", user, select)))
+    return GraphResponse(200, body)
+
+
+def create_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    body = common.body_of(req)
+    for prop in _REQUIRED:
+        if body.get(prop) in (None, ""):
+            raise invalid_value(prop)
+    check_values(body)
+    upn = check_upn(ctx, body["userPrincipalName"], None)
+    user: Json = {name: None for name in common.USER_DEFAULT}
+    user.update(
+        {
+            "businessPhones": [],
+            "id": str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4)),
+            "createdDateTime": common.iso_now(ctx),
+            "userType": "Member",
+            "onPremisesSyncEnabled": None,
+            "usageLocation": None,
+            "department": None,
+            "employeeId": None,
+            "companyName": None,
+        }
+    )
+    user.update({k: v for k, v in body.items() if k != "passwordProfile"})
+    user["userPrincipalName"] = upn
+    visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
+    ctx.store.save("user", user, visible_at)
+    out: Json = {"@odata.context": common.context_url(req, "users/$entity")}
+    out.update(common.render(ctx.store, "user", user, None))
+    return GraphResponse(201, out)
+
+
+def update_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    body = common.body_of(req)
+    check_values(body)
+    if user.get("onPremisesSyncEnabled") and set(body) - _CLOUD_WRITABLE_WHEN_SYNCED:
+        raise bad_request(
+            "Unable to update the specified properties for on-premises mastered Directory Sync objects or "
+            "objects currently undergoing migration."
+        )
+    if "userPrincipalName" in body:
+        check_upn(ctx, body["userPrincipalName"], user["id"])
+    updated = dict(user)
+    updated.update({k: v for k, v in body.items() if k != "passwordProfile"})
+    ctx.store.save("user", updated)
+    return GraphResponse(204)
+
+
+def delete_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    ctx.store.delete(user["id"], soft=True, deleted_at=common.iso_now(ctx))
+    return GraphResponse(204)
+
+
+def _directory_objects(ctx: EmulatorContext, req: GraphRequest, ids: list[str]) -> GraphResponse:
+    store = ctx.store
+    items = [store.get(i) for i in ids]
+    select = req.query.get("$select")
+    names = [n.strip() for n in select.split(",")] if select else None
+
+    def render_item(obj: Json) -> Json:
+        return common.render_any(store, obj["id"], names)
+
+    return common.page(ctx, req, [i for i in items if i is not None], render_item, "directoryObjects")
+
+
+def member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    return _directory_objects(ctx, req, sorted(ctx.store.member_of.get(user["id"], ())))
+
+
+def transitive_groups(ctx: EmulatorContext, oid: str) -> list[str]:
+    seen: set[str] = set()
+    frontier = set(ctx.store.member_of.get(oid, ()))
+    while frontier:
+        group_id = frontier.pop()
+        if group_id not in seen:
+            seen.add(group_id)
+            frontier.update(ctx.store.member_of.get(group_id, ()))
+    return sorted(seen)
+
+
+def transitive_member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    return _directory_objects(ctx, req, transitive_groups(ctx, user["id"]))
+
+
+def get_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    manager_id = ctx.store.manager.get(user["id"])
+    if manager_id is None:
+        raise not_found("manager")
+    body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
+    body.update(common.render_any(ctx.store, manager_id, common.parse_select(req, "user")))
+    return GraphResponse(200, body)
+
+
+def set_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    manager_id = common.ref_target(common.body_of(req).get("@odata.id"))
+    manager = find_user(ctx, manager_id)
+    if manager["id"] == user["id"]:
+        raise bad_request("Invalid value specified for property 'manager' of resource 'User'.")
+    if ctx.store.manager.get(user["id"]) != manager["id"]:
+        ctx.store.add_edge("manager", user["id"], manager["id"])
+    return GraphResponse(204)
+
+
+def remove_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    manager_id = ctx.store.manager.get(user["id"])
+    if manager_id is None:
+        raise not_found("manager")
+    ctx.store.remove_edge("manager", user["id"], manager_id)
+    return GraphResponse(204)
+
+
+def direct_reports(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    return _directory_objects(ctx, req, sorted(ctx.store.reports.get(user["id"], ())))
+
+
+def revoke_sessions(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = dict(find_user(ctx, params["id"]))
+    user["signInSessionsValidFromDateTime"] = common.iso_now(ctx)
+    ctx.store.save("user", user)
+    return GraphResponse(200, {"@odata.context": common.context_url(req, "Edm.Boolean"), "value": True})
+
+
+ROUTES = [
+    Route("GET", "/users", list_users, READ, cost=2),
+    Route("GET", "/users/$count", count_users, READ),
+    Route("POST", "/users", create_user, WRITE, write=True),
+    Route("GET", "/users/{id}", get_user, READ),
+    Route("PATCH", "/users/{id}", update_user, ("User.ReadWrite.All", "Directory.ReadWrite.All"), write=True),
+    Route("DELETE", "/users/{id}", delete_user, DELETE, write=True),
+    Route("GET", "/users/{id}/memberOf", member_of, MEMBERSHIP_READ, cost=2),
+    Route("GET", "/users/{id}/transitiveMemberOf", transitive_member_of, MEMBERSHIP_READ, cost=2),
+    Route("GET", "/users/{id}/manager", get_manager, READ),
+    Route("PUT", "/users/{id}/manager/$ref", set_manager, WRITE, write=True),
+    Route("DELETE", "/users/{id}/manager/$ref", remove_manager, WRITE, write=True),
+    Route("GET", "/users/{id}/directReports", direct_reports, READ),
+    Route(
+        "POST",
+        "/users/{id}/revokeSignInSessions",
+        revoke_sessions,
+        ("User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"),
+        write=True,
+    ),
+]

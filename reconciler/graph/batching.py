@@ -1,0 +1,112 @@
+"""Many Graph requests as JSON `$batch` envelopes of 20, a few at a time, re-queuing throttled steps.
+
+The SDK retries a throttled request but not a throttled step inside a `$batch` (NOTES §1, §11): those
+come back as 429/503/504 items and are sent again, in new envelopes, after the longest `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from reconciler.graph.client import MAX_BATCH_STEPS, BatchStep, GraphClient, RawResponse
+from reconciler.graph.errors import is_retryable
+
+MAX_ATTEMPTS = 5
+_MAX_BACKOFF_S = 30.0
+
+
+async def run_batches(
+    client: GraphClient,
+    steps: list[BatchStep],
+    *,
+    concurrency: int = 4,
+    on_progress: Callable[[int], None] | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> dict[str, RawResponse]:
+    """Run `steps` (ids unique) and return every step's final answer by id.
+
+    Steps linked by `depends_on` travel in the same envelope, in the order given. `on_progress` is
+    called with the number of steps that just got their final answer.
+    """
+    results: dict[str, RawResponse] = {}
+    pending = steps
+    limit = asyncio.Semaphore(concurrency)
+
+    async def run(envelope: list[BatchStep]) -> dict[str, RawResponse]:
+        async with limit:
+            return await client.batch(envelope)
+
+    for attempt in range(1, max_attempts + 1):
+        answers: dict[str, RawResponse] = {}
+        for part in await asyncio.gather(*(run(envelope) for envelope in pack(pending))):
+            answers.update(part)
+        retry = _to_retry(pending, answers) if attempt < max_attempts else []
+        retry_ids = {step.id for step in retry}
+        done = [step for step in pending if step.id not in retry_ids]
+        results.update({step.id: answers[step.id] for step in done})
+        if on_progress and done:
+            on_progress(len(done))
+        if not retry:
+            break
+        await asyncio.sleep(_wait(retry, answers, attempt))
+        pending = [_without_done_dependencies(step, retry_ids) for step in retry]
+    return results
+
+
+def pack(steps: list[BatchStep]) -> list[list[BatchStep]]:
+    """Envelopes of at most 20 steps that keep every dependency chain whole and in order."""
+    chains: list[list[BatchStep]] = []
+    chain_of: dict[str, int] = {}
+    for step in steps:
+        linked = sorted({chain_of[d] for d in step.depends_on if d in chain_of})
+        if not linked:
+            chains.append([step])
+            chain_of[step.id] = len(chains) - 1
+            continue
+        # A step that joins several chains merges them into the first one.
+        first = linked[0]
+        for other in linked[1:]:
+            chains[first].extend(chains[other])
+            for moved in chains[other]:
+                chain_of[moved.id] = first
+            chains[other] = []
+        chains[first].append(step)
+        chain_of[step.id] = first
+    envelopes: list[list[BatchStep]] = []
+    for chain in (c for c in chains if c):
+        if len(chain) > MAX_BATCH_STEPS:
+            raise ValueError(f"a dependency chain of {len(chain)} steps does not fit one $batch of 20")
+        if not envelopes or len(envelopes[-1]) + len(chain) > MAX_BATCH_STEPS:
+            envelopes.append([])
+        envelopes[-1].extend(chain)
+    return envelopes
+
+
+def _to_retry(pending: list[BatchStep], answers: dict[str, RawResponse]) -> list[BatchStep]:
+    """Throttled steps, and the steps that failed (424) only because one of those did."""
+    retry: list[BatchStep] = []
+    retry_ids: set[str] = set()
+    for step in pending:
+        answer = answers[step.id]
+        if is_retryable(answer) or (answer.status == 424 and retry_ids.intersection(step.depends_on)):
+            retry.append(step)
+            retry_ids.add(step.id)
+    return retry
+
+
+def _wait(retry: list[BatchStep], answers: dict[str, RawResponse], attempt: int) -> float:
+    """The longest `Retry-After` of the throttled steps; without one, an exponential backoff."""
+    waits = [answers[step.id].retry_after for step in retry]
+    given = [w for w in waits if w is not None]
+    if given:
+        return max(given)
+    return min(_MAX_BACKOFF_S, 2.0**attempt)
+
+
+def _without_done_dependencies(step: BatchStep, retry_ids: set[str]) -> BatchStep:
+    """A dependency that already succeeded is not resent, so the retried step must not name it."""
+    kept = tuple(d for d in step.depends_on if d in retry_ids)
+    if kept == step.depends_on:
+        return step
+    return BatchStep(step.id, step.method, step.url, step.body, step.headers, kept)

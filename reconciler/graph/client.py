@@ -1,0 +1,268 @@
+"""The Graph client: the official SDK's HTTP pipeline (auth, retry, redirect middleware) with raw JSON.
+
+Every request goes through kiota's `GraphRequestAdapter`, so tokens, CAE challenges, 429/503/504
+retries honouring `Retry-After` and redirects are the SDK's own. Responses are read as raw bytes and
+parsed with `json`: SDK model objects cost ~8 ms each to build (NOTES §11), far too slow for bulk reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconciler.config import Config
+from reconciler.errors import ConfigError, GraphError
+from reconciler.graph.errors import error_from_response
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
+    from kiota_abstractions.request_adapter import RequestAdapter
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
+MAX_BATCH_STEPS = 20
+# The defaults of the SDK's own client (kiota_http.KiotaClientFactory).
+_TIMEOUT = httpx.Timeout(100.0, connect=30.0)
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One Graph answer: status, headers (names lower-cased) and the parsed JSON body (None if empty)."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def retry_after(self) -> float | None:
+        """`Retry-After` in seconds when it is a number (Graph sends integers; tolerate decimals)."""
+        value = self.headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class BatchStep:
+    """One step of a JSON `$batch`: `url` is relative to the Graph base URL ("/users/…") or absolute."""
+
+    id: str
+    method: str
+    url: str
+    body: Any = None
+    headers: dict[str, str] | None = None
+    depends_on: tuple[str, ...] = ()
+
+
+class GraphClient:
+    """A small typed async API over the SDK's request adapter; the only thing that speaks HTTP to Graph."""
+
+    def __init__(
+        self,
+        adapter: RequestAdapter,
+        base_url: str,
+        closers: list[Callable[[], Awaitable[None]]] | None = None,
+    ) -> None:
+        self._adapter = adapter
+        self.base_url = base_url.rstrip("/")
+        self._closers = closers or []
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL: nextLinks are used verbatim, paths are put under the base URL."""
+        if path_or_url.startswith(("https://", "http://")):
+            return path_or_url
+        return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def relative(self, path_or_url: str) -> str:
+        """The URL as a `$batch` step wants it: relative to the base URL, starting with '/'."""
+        if path_or_url.startswith(self.base_url):
+            return path_or_url[len(self.base_url) :] or "/"
+        if path_or_url.startswith(("https://", "http://")):
+            parts = urlsplit(path_or_url)
+            path = parts.path.removeprefix(urlsplit(self.base_url).path)
+            return path + (f"?{parts.query}" if parts.query else "")
+        return "/" + path_or_url.lstrip("/")
+
+    async def send(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> RawResponse:
+        """Send one request through the SDK pipeline; 4xx/5xx come back as they are, for the caller."""
+        from kiota_abstractions.method import Method
+        from kiota_abstractions.native_response_handler import NativeResponseHandler
+        from kiota_abstractions.request_information import RequestInformation
+        from kiota_http.middleware.options import ResponseHandlerOption
+
+        info = RequestInformation()
+        info.http_method = Method(method.upper())
+        info.url = self.url(path)
+        info.headers.try_add("Accept", "application/json")
+        for name, value in (headers or {}).items():
+            info.headers.add(name, value)
+        if body is not None:
+            info.headers.try_add("Content-Type", "application/json")
+            info.content = json.dumps(body).encode()
+        # The native handler hands back the httpx response untouched: no SDK model, no raise on 4xx.
+        info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+        response = await self._transmit(info, method, path)
+        return RawResponse(
+            status=response.status_code,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            body=_parse(response.content),
+        )
+
+    async def get(self, path_or_url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET raw JSON; any error status raises a `GraphError` with one clear message."""
+        response = await self.send("GET", path_or_url, headers=headers)
+        if not response.ok:
+            raise error_from_response("GET", self.relative(path_or_url), response)
+        if not isinstance(response.body, dict):
+            raise GraphError(f"Graph answered GET {self.relative(path_or_url)} with a body that is not JSON")
+        return response.body
+
+    async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+        """One JSON `$batch` of at most 20 steps; the answers by step id (each step may have failed)."""
+        if not 0 < len(steps) <= MAX_BATCH_STEPS:
+            raise ValueError(f"a $batch holds 1 to {MAX_BATCH_STEPS} steps, not {len(steps)}")
+        requests = [self._batch_item(step) for step in steps]
+        response = await self.send("POST", "/$batch", body={"requests": requests})
+        if not response.ok:
+            raise error_from_response("POST", "/$batch", response)
+        answers = response.body.get("responses", []) if isinstance(response.body, dict) else []
+        result: dict[str, RawResponse] = {}
+        for answer in answers:
+            result[str(answer["id"])] = RawResponse(
+                status=int(answer["status"]),
+                headers={k.lower(): str(v) for k, v in (answer.get("headers") or {}).items()},
+                body=answer.get("body"),
+            )
+        missing = [step.id for step in steps if step.id not in result]
+        if missing:
+            raise GraphError(f"Graph's $batch answer lacks the steps {', '.join(missing)}")
+        return result
+
+    def _batch_item(self, step: BatchStep) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": step.id, "method": step.method.upper(), "url": self.relative(step.url)}
+        headers = dict(step.headers or {})
+        if step.body is not None:
+            headers.setdefault("Content-Type", "application/json")
+            item["body"] = step.body
+        if headers:
+            item["headers"] = headers
+        if step.depends_on:
+            item["dependsOn"] = list(step.depends_on)
+        return item
+
+    async def _transmit(self, info: Any, method: str, path: str) -> httpx.Response:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        try:
+            response: httpx.Response | None = await self._adapter.send_primitive_async(info, "bytes", {})
+        except ClientAuthenticationError as exc:
+            raise GraphError(f"could not get a Graph token: {_first_line(str(exc))}") from None
+        except httpx.ConnectError as exc:
+            hint = (
+                " (is ca_bundle set to the PEM that signed its certificate?)"
+                if "CERTIFICATE" in str(exc)
+                else ""
+            )
+            raise GraphError(f"cannot connect to {self.base_url}: {_first_line(str(exc))}{hint}") from None
+        except httpx.TransportError as exc:
+            raise GraphError(f"{method} {self.relative(path)} failed: {type(exc).__name__}: {exc}") from None
+        if response is None:
+            raise GraphError(f"{method} {self.relative(path)} got no response")
+        return response
+
+    async def aclose(self) -> None:
+        for close in self._closers:
+            await close()
+
+
+def _parse(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "no detail"
+
+
+def make_credential(config: Config) -> AsyncTokenCredential:
+    """The azure-identity credential for `auth.method`, pointed at `authority` and trusting `ca_bundle`."""
+    from azure.identity.aio import ClientSecretCredential, DefaultAzureCredential
+
+    auth = config.auth
+    options: dict[str, Any] = {"authority": config.authority}
+    if urlsplit(config.authority).hostname != PUBLIC_AUTHORITY_HOST:
+        # MSAL would ask login.microsoftonline.com to vouch for any other host (NOTES §8).
+        options["disable_instance_discovery"] = True
+    if config.ca_bundle:
+        options["connection_verify"] = str(_ca_bundle(config))
+    if auth.method == "client_secret":
+        if not auth.client_id or not auth.client_secret:
+            raise ConfigError("auth.method client_secret needs auth.client_id and auth.client_secret")
+        return ClientSecretCredential(config.tenant, auth.client_id, auth.client_secret, **options)
+    if auth.method == "default":
+        return DefaultAzureCredential(**options)
+    raise ConfigError(f"auth.method {auth.method} is not supported yet; use client_secret or default")
+
+
+def _ca_bundle(config: Config) -> Path:
+    assert config.ca_bundle is not None
+    path = Path(config.ca_bundle)
+    path = path if path.is_absolute() else config.path(config.ca_bundle)
+    if not path.is_file():
+        raise ConfigError(f"ca_bundle {config.ca_bundle}: no such file")
+    return path
+
+
+def open_client(config: Config, read_only: bool = False) -> GraphClient:
+    """A client for the configured tenant: the in-process local tenant, or Graph (real or emulated).
+
+    `read_only` picks the local tenant's reader app; a real tenant's permissions are the app's own.
+    """
+    if config.is_local:
+        from reconciler.graph.local import open_local_client
+
+        return open_local_client(config, read_only)
+    credential = make_credential(config)
+    verify: str | bool = str(_ca_bundle(config)) if config.ca_bundle else True
+    http = httpx.AsyncClient(
+        base_url=config.graph_url.rstrip("/"), verify=verify, timeout=_TIMEOUT, http2=True
+    )
+    return adapter_client(credential, http, config.graph_url, closers=[http.aclose, credential.close])
+
+
+def adapter_client(
+    credential: AsyncTokenCredential,
+    http: httpx.AsyncClient,
+    graph_url: str,
+    closers: list[Callable[[], Awaitable[None]]],
+) -> GraphClient:
+    from kiota_authentication_azure.azure_identity_authentication_provider import (
+        AzureIdentityAuthenticationProvider,
+    )
+    from msgraph.graph_request_adapter import GraphRequestAdapter, options
+    from msgraph_core import GraphClientFactory
+
+    pipeline = GraphClientFactory.create_with_default_middleware(client=http, options=options)
+    provider = AzureIdentityAuthenticationProvider(credential, scopes=[GRAPH_SCOPE])
+    adapter = GraphRequestAdapter(provider, pipeline)
+    adapter.base_url = graph_url.rstrip("/")
+    return GraphClient(adapter, graph_url, closers)

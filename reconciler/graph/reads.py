@@ -1,0 +1,90 @@
+"""Bulk reads as raw JSON: paged collections, delta rounds, and many small collections over `$batch`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.errors import GraphError
+from reconciler.graph.batching import run_batches
+from reconciler.graph.client import BatchStep, GraphClient
+from reconciler.graph.errors import error_from_response
+
+PAGE_SIZE = 999  # Graph's largest page for directory objects (NOTES §2)
+Json = dict[str, Any]
+PageCallback = Callable[[list[Json]], None]
+
+
+async def read_all(
+    client: GraphClient,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    on_page: PageCallback | None = None,
+) -> list[Json]:
+    """Every item of a collection, following `@odata.nextLink` verbatim (headers are resent each page)."""
+    items: list[Json] = []
+    url: str | None = path
+    while url:
+        page = await client.get(url, headers=headers)
+        value = page.get("value", [])
+        items.extend(value)
+        if on_page:
+            on_page(value)
+        url = page.get("@odata.nextLink")
+    return items
+
+
+async def read_delta(client: GraphClient, path: str, *, on_page: PageCallback | None = None) -> list[Json]:
+    """A full delta round: pages until the one carrying `@odata.deltaLink`; objects as Graph sent them.
+
+    The same object can come on several pages (a large group's `members@delta` in slices, NOTES §3):
+    the caller merges by id.
+    """
+    items: list[Json] = []
+    url: str | None = path
+    while url:
+        page = await client.get(url)
+        value = page.get("value", [])
+        items.extend(value)
+        if on_page:
+            on_page(value)
+        url = page.get("@odata.nextLink")
+        if url is None and "@odata.deltaLink" not in page:
+            raise GraphError(f"Graph ended the delta round of {path.split('?', 1)[0]} without a deltaLink")
+    return items
+
+
+async def read_many(
+    client: GraphClient,
+    paths: dict[str, str],
+    *,
+    concurrency: int = 4,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, list[Json]]:
+    """Many small collections (e.g. one per group) read as `$batch` steps, nextLinks included.
+
+    `paths` maps a caller's key to a collection path; the answer maps the same keys to all items.
+    """
+    items: dict[str, list[Json]] = {key: [] for key in paths}
+    keys = list(paths)
+    todo = {str(n): (key, path) for n, (key, path) in enumerate(paths.items())}
+    next_id = len(todo)
+    first_round = True
+    while todo:
+        steps = [BatchStep(step_id, "GET", path) for step_id, (_, path) in todo.items()]
+        progress = on_progress if first_round else None
+        answers = await run_batches(client, steps, concurrency=concurrency, on_progress=progress)
+        following: dict[str, tuple[str, str]] = {}
+        for step_id, (key, path) in todo.items():
+            answer = answers[step_id]
+            if not answer.ok or not isinstance(answer.body, dict):
+                raise error_from_response("GET", client.relative(path), answer)
+            items[key].extend(answer.body.get("value", []))
+            link = answer.body.get("@odata.nextLink")
+            if link:
+                following[str(next_id)] = (key, link)
+                next_id += 1
+        todo = following
+        first_round = False
+    return {key: items[key] for key in keys}

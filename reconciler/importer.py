@@ -1,0 +1,131 @@
+"""`LiveState` → desired-state YAML files, so a team can adopt entraform from an existing tenant.
+
+The output is meant to validate as it is and to plan as empty against the tenant it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import yaml
+
+from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser
+
+SCHEMA_COMMENT = "# yaml-language-server: $schema=../schemas/state.schema.json\n"
+
+# The attributes of the desired-state model, in the order a person reads them.
+USER_ATTRS = (
+    "userPrincipalName",
+    "displayName",
+    "givenName",
+    "surname",
+    "mailNickname",
+    "jobTitle",
+    "department",
+    "companyName",
+    "officeLocation",
+    "employeeId",
+    "employeeType",
+    "streetAddress",
+    "city",
+    "state",
+    "postalCode",
+    "country",
+    "mobilePhone",
+    "businessPhones",
+    "otherMails",
+    "usageLocation",
+    "preferredLanguage",
+    "accountEnabled",
+)
+GROUP_ATTRS = (
+    "mailNickname",
+    "displayName",
+    "description",
+    "securityEnabled",
+    "mailEnabled",
+    "groupTypes",
+    "visibility",
+    "isAssignableToRole",
+    "membershipRule",
+    "membershipRuleProcessingState",
+)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != [] and value != ""
+
+
+def _licenses(licenses: Iterable[LiveLicense], skus: dict[str, LiveSku]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for lic in licenses:
+        sku = skus.get(lic.sku_id)
+        names = {p.id: p.name for p in sku.service_plans} if sku else {}
+        entry: dict[str, Any] = {"sku": sku.part_number if sku else lic.sku_id}
+        if lic.disabled_plans:
+            entry["disabledPlans"] = sorted(names.get(p, p) for p in lic.disabled_plans)
+        out.append(entry)
+    return sorted(out, key=lambda e: str(e["sku"]))
+
+
+def user_entry(user: LiveUser, live: LiveState, with_ids: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if with_ids:
+        entry["id"] = user.id
+    for attr in USER_ATTRS:
+        value = user.upn if attr == "userPrincipalName" else user.attrs.get(attr)
+        if _present(value):
+            entry[attr] = value
+    if user.manager_id and user.manager_id in live.users:
+        entry["manager"] = live.users[user.manager_id].upn
+    if user.direct_licenses:
+        entry["licenses"] = _licenses(user.direct_licenses.values(), live.skus)
+    return entry
+
+
+def group_entry(group: LiveGroup, live: LiveState, with_ids: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if with_ids:
+        entry["id"] = group.id
+    for attr in GROUP_ATTRS:
+        value = group.mail_nickname if attr == "mailNickname" else group.attrs.get(attr)
+        if _present(value) or attr in ("securityEnabled", "mailEnabled"):
+            entry[attr] = value if value is not None else False
+    owners = sorted(live.users[i].upn for i in group.owner_ids if i in live.users)
+    if owners:
+        entry["owners"] = owners
+    dynamic = bool(group.attrs.get("membershipRule"))
+    if not dynamic:
+        members: list[Any] = sorted(live.users[i].upn for i in group.member_user_ids if i in live.users)
+        members += sorted(
+            ({"group": live.groups[i].mail_nickname} for i in group.member_group_ids if i in live.groups),
+            key=lambda m: m["group"],
+        )
+        entry["members"] = members
+    if group.licenses:
+        entry["licenses"] = _licenses(group.licenses.values(), live.skus)
+    return entry
+
+
+def export_state(
+    live: LiveState,
+    *,
+    user_ids: set[str] | None = None,
+    group_ids: set[str] | None = None,
+    with_ids: bool = False,
+) -> dict[str, str]:
+    """YAML text per file name (`users.yaml`, `groups.yaml`); `*_ids` limit what is written."""
+    users = [u for u in live.users.values() if user_ids is None or u.id in user_ids]
+    groups = [g for g in live.groups.values() if group_ids is None or g.id in group_ids]
+    users.sort(key=lambda u: u.key)
+    groups.sort(key=lambda g: g.key)
+    files = {
+        "users.yaml": {"users": [user_entry(u, live, with_ids) for u in users]},
+        "groups.yaml": {"groups": [group_entry(g, live, with_ids) for g in groups]},
+    }
+    return {
+        name: SCHEMA_COMMENT
+        + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
+        for name, body in files.items()
+    }

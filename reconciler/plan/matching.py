@@ -1,0 +1,154 @@
+"""Which live object each declared object is, and how references resolve (SPEC §3).
+
+A declared object matches a live one by its pinned `id`, else by a `renamedFrom` key, else by its own
+key (all keys lower-cased, so matching is case-insensitive). Each live object matches at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeVar
+
+from reconciler.config import Config
+from reconciler.desired.model import DesiredState
+from reconciler.live import LiveGroup, LiveState, LiveUser
+from reconciler.plan.model import Change
+
+ObjectKind = Literal["user", "group"]
+
+
+class _Declared(Protocol):
+    @property
+    def id(self) -> str | None: ...
+
+    @property
+    def renamed_from(self) -> tuple[str, ...]: ...
+
+
+class _Live(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
+
+
+_L = TypeVar("_L", bound=_Live)
+
+
+def match_objects(declared: Mapping[str, _Declared], live: Mapping[str, _L]) -> dict[str, _L | None]:
+    """Desired key → the live object it is, or None when it is to be created."""
+    by_key = {obj.key: obj for obj in live.values()}
+    result: dict[str, _L | None] = {}
+    claimed: set[str] = set()
+    # Pins first, so that a pinned object is never taken by another declaration's key or old key.
+    for key in sorted(declared):
+        pinned = declared[key].id
+        if pinned is not None and pinned in live:
+            result[key] = live[pinned]
+            claimed.add(pinned)
+    for key in sorted(declared):
+        if key in result:
+            continue
+        # A pinned id that is gone from the tenant falls back to the key: the next plan then converges.
+        candidates = [by_key.get(old.lower()) for old in declared[key].renamed_from] + [by_key.get(key)]
+        found = next((c for c in candidates if c is not None and c.id not in claimed), None)
+        result[key] = found
+        if found is not None:
+            claimed.add(found.id)
+    return result
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A resolved reference: the live id when the object exists, and whether this plan creates it."""
+
+    kind: ObjectKind
+    key: str
+    id: str | None
+    created: bool
+
+    @property
+    def label(self) -> str:
+        """How a plan names the object as a member: a UPN, or `group:NICK`."""
+        return self.key if self.kind == "user" else f"group:{self.key}"
+
+
+@dataclass
+class Index:
+    """Everything the diff looks up repeatedly, built once."""
+
+    desired: DesiredState
+    live: LiveState
+    config: Config
+    users: dict[str, LiveUser | None]
+    groups: dict[str, LiveGroup | None]
+    live_user_by_key: dict[str, LiveUser]
+    live_group_by_key: dict[str, LiveGroup]
+    protected: frozenset[str]  # lower-cased UPNs and mailNicknames of `scope.protected`
+    protected_ids: frozenset[str]  # live objects holding one of those keys (protected across a rename)
+    declared_user_keys: dict[str, str] = field(default_factory=dict)  # live id → desired key
+    declared_group_keys: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, desired: DesiredState, live: LiveState, config: Config) -> Index:
+        users = match_objects(desired.users, live.users)
+        groups = match_objects(desired.groups, live.groups)
+        protected = frozenset(p.lower() for p in config.scope.protected)
+        live_objects: list[LiveUser | LiveGroup] = [*live.users.values(), *live.groups.values()]
+        return cls(
+            desired=desired,
+            live=live,
+            config=config,
+            users=users,
+            groups=groups,
+            live_user_by_key=live.user_by_upn(),
+            live_group_by_key=live.group_by_nickname(),
+            protected=protected,
+            protected_ids=frozenset(o.id for o in live_objects if o.key in protected),
+            declared_user_keys={u.id: key for key, u in users.items() if u is not None},
+            declared_group_keys={g.id: key for key, g in groups.items() if g is not None},
+        )
+
+    def user(self, key: str) -> Ref | None:
+        """A user by UPN: declared (matched or to be created) or live only; None when it is neither."""
+        if key in self.users:
+            found = self.users[key]
+            return Ref("user", key, found.id if found else None, found is None)
+        live_user = self.live_user_by_key.get(key)
+        return Ref("user", key, live_user.id, False) if live_user else None
+
+    def group(self, key: str) -> Ref | None:
+        if key in self.groups:
+            found = self.groups[key]
+            return Ref("group", key, found.id if found else None, found is None)
+        live_group = self.live_group_by_key.get(key)
+        return Ref("group", key, live_group.id, False) if live_group else None
+
+    def user_key_of(self, user_id: str) -> str:
+        """The key a plan uses for a live user: its declared key when declared (renames), else its UPN."""
+        return self.declared_user_keys.get(user_id) or _live_key(self.live.users.get(user_id), user_id)
+
+    def group_key_of(self, group_id: str) -> str:
+        return self.declared_group_keys.get(group_id) or _live_key(self.live.groups.get(group_id), group_id)
+
+    def is_protected(self, key: str | None) -> bool:
+        return key is not None and key.removeprefix("group:") in self.protected
+
+
+def _live_key(obj: LiveUser | LiveGroup | None, fallback: str) -> str:
+    # An edge to an object the read did not return (deleted meanwhile) is named by its id.
+    return obj.key if obj is not None else fallback
+
+
+@dataclass
+class Draft:
+    """A change before ordering: `needs` names the creates (kind, key) it must wait for."""
+
+    change: Change
+    needs: tuple[tuple[ObjectKind, str], ...] = ()
+
+
+def needs_of(*refs: Ref) -> tuple[tuple[ObjectKind, str], ...]:
+    return tuple((ref.kind, ref.key) for ref in refs if ref.created)

@@ -1,0 +1,63 @@
+"""The plan as a pull-request comment: unsafe items first, a summary table, a section per kind
+(changes in ```diff blocks so that GitHub colours them), folded in `<details>` when long."""
+
+from __future__ import annotations
+
+from reconciler.plan.describe import SYMBOLS, describe, details
+from reconciler.plan.model import Change, Plan
+from reconciler.plan.planfile import summary
+from reconciler.plan.render_text import summary_line
+
+FOLD_OVER_LINES = 20
+_SECTIONS = (
+    ("user", "Users"),
+    ("group", "Groups"),
+    ("manager", "Managers"),
+    ("membership", "Memberships"),
+    ("owner", "Owners"),
+    ("license", "Licenses"),
+)
+
+
+def _escape(text: str) -> str:
+    # Names and values come from YAML and the tenant: keep them from opening HTML or table cells.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _block(changes: list[Change]) -> list[str]:
+    lines: list[str] = []
+    for change in changes:
+        symbol = SYMBOLS[change.action]
+        lines.append(f"{symbol} {describe(change)}")
+        lines += [f"{symbol}     {detail}" for detail in details(change)]
+    return lines
+
+
+def render_markdown(plan: Plan) -> str:
+    out = ["### entraform plan", ""]
+    if plan.unsafe:
+        out += [
+            "> [!CAUTION]",
+            "> ⚠️ **Unsafe plan**: `apply` refuses it without `--force`; "
+            "protected principals are never changed.",
+            ">",
+        ]
+        out += [f"> - ⚠️ **{item.reason}**: {_escape(item.message)}" for item in plan.unsafe]
+        out.append("")
+    if not plan.changes:
+        out.append(summary_line(plan))
+        return "\n".join(out) + "\n"
+    out += ["| action | count |", "|---|---:|"]
+    out += [f"| {action} | {count} |" for action, count in summary(plan).items() if count]
+    out += ["", f"**{summary_line(plan)}**", ""]
+    for kind, title in _SECTIONS:
+        changes = [c for c in plan.changes if c.kind == kind]
+        if not changes:
+            continue
+        block = ["```diff", *_block(changes), "```"]
+        heading = f"{title} ({len(changes)} change{'s' if len(changes) != 1 else ''})"
+        if len(block) - 2 > FOLD_OVER_LINES:
+            out += ["<details>", f"<summary>{heading}</summary>", "", *block, "", "</details>", ""]
+        else:
+            out += [f"#### {heading}", "", *block, ""]
+    return "\n".join(out).rstrip("\n") + "\n"

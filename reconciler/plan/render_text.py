@@ -1,0 +1,76 @@
+"""The terraform-like text plan: unsafe items first and loud, `+ ~ -` changes, a summary line."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console
+from rich.text import Text
+
+from reconciler.plan.describe import SYMBOLS, describe, details
+from reconciler.plan.model import Plan
+
+_STYLES = {"+": "green", "~": "yellow", "-": "red"}
+NO_CHANGES = "No changes. The tenant matches the desired state."
+
+
+def summary_line(plan: Plan) -> str:
+    """`Plan: 2 to create, 3 to update, 0 to delete, 5 membership changes.` (zero extras left out)."""
+    if not plan.changes:
+        if plan.unsafe:
+            return f"No changes to apply, but {len(plan.unsafe)} unsafe item(s): the plan is unsafe."
+        return NO_CHANGES
+    n = plan.summary()
+
+    def count(*actions: str) -> int:
+        return sum(n.get(a, 0) for a in actions)
+
+    parts = [f"{count('create')} to create", f"{count('update')} to update"]
+    if count("disable"):
+        parts.append(f"{count('disable')} to disable")
+    parts.append(f"{count('delete')} to delete")
+    for label, actions in (
+        ("manager", ("set_manager", "clear_manager")),
+        ("membership", ("add_member", "remove_member")),
+        ("owner", ("add_owner", "remove_owner")),
+        ("license", ("assign_license", "update_license", "remove_license")),
+    ):
+        if count(*actions):
+            parts.append(f"{count(*actions)} {label} change{'s' if count(*actions) != 1 else ''}")
+    unsafe = f" UNSAFE: {len(plan.unsafe)} item(s) above." if plan.unsafe else ""
+    return f"Plan: {', '.join(parts)}.{unsafe}"
+
+
+def plan_lines(plan: Plan) -> list[tuple[str, str]]:
+    """(text, rich style) per line; the style is "" for plain lines."""
+    lines: list[tuple[str, str]] = []
+    if plan.unsafe:
+        lines.append(
+            (
+                "!! UNSAFE PLAN: apply refuses it without --force; protected principals are never changed.",
+                "bold red",
+            )
+        )
+        lines += [(f"!!   {item.reason}: {item.message}", "bold red") for item in plan.unsafe]
+        lines.append(("", ""))
+    if plan.changes:
+        lines.append(("entraform will make these changes:", "bold"))
+        lines.append(("", ""))
+        for change in plan.changes:
+            symbol = SYMBOLS[change.action]
+            lines.append((f"  {symbol} {describe(change)}", _STYLES[symbol]))
+            lines += [(f"      {detail}", "") for detail in details(change)]
+        lines.append(("", ""))
+    lines.append((summary_line(plan), "bold"))
+    return lines
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    lines = plan_lines(plan)
+    if not color:
+        return "".join(f"{text}\n" for text, _ in lines)
+    out = StringIO()
+    console = Console(file=out, force_terminal=True, color_system="standard", width=100_000, highlight=False)
+    for text, style in lines:
+        console.print(Text(text, style=style), soft_wrap=True)
+    return out.getvalue()

@@ -1,0 +1,105 @@
+"""What makes a plan unsafe (SPEC §4): protected principals, and removals or updates over the
+`safety` fractions of the managed objects and edges of each kind (memberships and licenses count)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reconciler.plan.describe import describe, one_line
+from reconciler.plan.groups import in_group_scope
+from reconciler.plan.matching import Draft, Index
+from reconciler.plan.model import Change, UnsafeItem
+from reconciler.plan.users import in_user_scope
+
+# kind → (actions that remove, actions that update), counted against the existing managed ones.
+_COUNTED: dict[str, tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]] = {
+    "user": (frozenset({("disable", "user"), ("delete", "user")}), frozenset({("update", "user")})),
+    "group": (frozenset({("delete", "group")}), frozenset({("update", "group")})),
+    "membership": (frozenset({("remove_member", "membership")}), frozenset()),
+    "owner": (frozenset({("remove_owner", "owner")}), frozenset()),
+    "license": (frozenset({("remove_license", "license")}), frozenset({("update_license", "license")})),
+}
+_PLURAL = {
+    "user": "users",
+    "group": "groups",
+    "membership": "memberships",
+    "owner": "owners",
+    "license": "licenses",
+}
+
+
+def _named(change: Change) -> Iterable[str | None]:
+    return (change.key, change.user, change.group, change.member, change.owner, change.manager)
+
+
+def split_protected(index: Index, drafts: list[Draft]) -> tuple[list[Draft], list[UnsafeItem]]:
+    """Drafts naming a protected principal anywhere (object, group, member, owner, manager) are not
+    changes but unsafe items saying what the YAML wants; edges touching a protected user count too."""
+    kept: list[Draft] = []
+    items: list[UnsafeItem] = []
+    for draft in drafts:
+        change = draft.change
+        principal = next((name for name in _named(change) if index.is_protected(name)), None)
+        principal = principal or _protected_live_name(index, change)
+        if principal is None:
+            kept.append(draft)
+            continue
+        message = f"{principal} is protected and stays as it is; the desired state wants: {one_line(change)}"
+        items.append(UnsafeItem(reason="protected", message=message, kind=change.kind, key=principal))
+    return kept, items
+
+
+def _protected_live_name(index: Index, change: Change) -> str | None:
+    """The live key of a protected object the change touches by id (caught even across a rename)."""
+    for object_id in (change.object_id, change.target_id):
+        if object_id is not None and object_id in index.protected_ids:
+            found = index.live.users.get(object_id) or index.live.groups.get(object_id)
+            return found.key if found else object_id
+    return None
+
+
+def existing_counts(index: Index) -> dict[str, int]:
+    """The managed objects and edges of each kind that exist live: those entraform could change."""
+    live = index.live
+    users = [u for u in live.users.values() if u.id in index.declared_user_keys or in_user_scope(index, u)]
+    groups = [
+        g for g in live.groups.values() if g.id in index.declared_group_keys or in_group_scope(index, g)
+    ]
+    declared_groups = [g for g in groups if g.id in index.declared_group_keys]
+    return {
+        "user": len(users),
+        "group": len(groups),
+        "membership": sum(len(g.member_user_ids) + len(g.member_group_ids) for g in declared_groups),
+        "owner": sum(len(g.owner_ids) for g in declared_groups),
+        "license": sum(len(u.direct_licenses) for u in users) + sum(len(g.licenses) for g in declared_groups),
+    }
+
+
+def fraction_items(index: Index, changes: list[Change]) -> list[UnsafeItem]:
+    safety = index.config.safety
+    existing = existing_counts(index)
+    items: list[UnsafeItem] = []
+    for kind, (removing, updating) in _COUNTED.items():
+        have = existing[kind]
+        if have == 0 or have < safety.min_existing:
+            continue
+        removals = [c for c in changes if (c.action, c.kind) in removing]
+        if len(removals) / have > safety.max_delete_fraction:
+            message = _fraction_message(
+                kind, removals, have, "removed", "max_delete_fraction", safety.max_delete_fraction
+            )
+            items.append(UnsafeItem("delete_fraction", message, kind, change_ids=[c.id for c in removals]))
+        updates = [c for c in changes if (c.action, c.kind) in updating]
+        if len(updates) / have > safety.max_update_fraction:
+            message = _fraction_message(
+                kind, updates, have, "updated", "max_update_fraction", safety.max_update_fraction
+            )
+            items.append(UnsafeItem("update_fraction", message, kind, change_ids=[c.id for c in updates]))
+    return items
+
+
+def _fraction_message(kind: str, hits: list[Change], have: int, verb: str, setting: str, limit: float) -> str:
+    return (
+        f"{len(hits)} of {have} {_PLURAL[kind]} ({len(hits) / have:.0%}) would be {verb}, over "
+        f"safety.{setting} {limit:.0%}; first: {describe(hits[0])}"
+    )

@@ -1,0 +1,145 @@
+"""`entraform apply` end to end: the CLI with the writer app against the served emulator (SPEC §1, §4, §5)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from apply_helpers import Workdir, make_workdir
+
+from reconciler.errors import GraphError
+from reconciler.graph.client import BatchStep, GraphClient, RawResponse
+
+
+@pytest.fixture
+def work(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> Workdir:
+    return make_workdir(tmp_path, reset_emulator, admin, monkeypatch)
+
+
+def test_the_demo_plan_applies_and_the_next_plan_is_empty(work: Workdir) -> None:
+    assert work.cli("plan", "--out", "plan.json").exit_code == 0
+    changes = json.loads((work.path / "plan.json").read_text())["changes"]
+    result = work.cli("apply", "plan.json", "--initial-passwords", "secrets/pw.csv")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete" in result.stdout
+    again = work.cli("plan", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+
+    created = [c["key"] for c in changes if c["action"] == "create" and c["kind"] == "user"]
+    rows = list(csv.reader((work.path / "secrets" / "pw.csv").open()))
+    assert [r[0] for r in rows[1:]] == created and all(len(r[1]) >= 16 for r in rows[1:])
+    assert (work.path / "secrets" / "pw.csv").stat().st_mode & 0o777 == 0o600
+    journal = work.journal()
+    assert sorted(e["change"] for e in journal) == sorted(c["id"] for c in changes)
+    assert {e["outcome"] for e in journal} <= {"applied", "already"}
+    text = (work.path / ".entraform" / "journal.jsonl").read_text() + result.output
+    assert not any(password in text for _, password in rows[1:])
+
+
+def test_apply_asks_and_refuses_without_a_terminal(work: Workdir) -> None:
+    result = work.cli("apply")
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.stderr
+    assert work.stats()["writes"] == 0
+
+
+def test_a_stale_plan_is_refused_saying_what_moved(work: Workdir, graph_http: Any) -> None:
+    assert work.cli("plan", "--out", "plan.json").exit_code == 0
+    ben = graph_http("writer").get("users/ben@contoso.example?$select=id").json()["id"]
+    graph_http("writer").patch(f"users/{ben}", json={"department": "Marketing"}).raise_for_status()
+    work.admin.post("stats/reset").raise_for_status()
+    result = work.cli("apply", "plan.json")
+    assert result.exit_code == 1
+    assert "plan.json: no longer needed: update user ben@contoso.example" in result.stderr
+    assert "stale" in result.stderr
+    assert work.stats()["writes"] == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("tenant", "00000000-0000-0000-0000-000000000000", "tenant"), ("format_version", 2, "format_version")],
+)
+def test_a_plan_of_another_tenant_or_format_is_refused(
+    work: Workdir, field: str, value: Any, message: str
+) -> None:
+    assert work.cli("plan", "--out", "plan.json").exit_code == 0
+    data = json.loads((work.path / "plan.json").read_text())
+    data[field] = value
+    (work.path / "plan.json").write_text(json.dumps(data))
+    result = work.cli("apply", "plan.json")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert work.stats()["writes"] == 0
+
+
+def test_an_unsafe_plan_needs_force(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scope = "scope:\n  groups: {authoritative: true, match: {mail_nickname_prefix: 'grp-'}}\n"
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, extra=scope)
+    groups = work.path / "state" / "groups.yaml"
+    # Emptying every group's member list removes most memberships: over max_delete_fraction.
+    data = yaml.safe_load(groups.read_text())
+    for group in data["groups"]:
+        group["members"] = []
+    groups.write_text(yaml.safe_dump(data))
+    result = work.cli("apply", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert "unsafe" in result.stderr and "--force" in result.stderr
+    assert work.stats()["writes"] == 0
+    forced = work.cli("apply", "--auto-approve", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_failing_change_skips_its_dependants_and_the_rest_goes_on(work: Workdir) -> None:
+    work.configure(faults=[{"route": "^POST /users$", "status": 500, "rate": 1.0}])
+    result = work.cli("apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert "500 InternalServerError: An internal server error occurred." in result.stderr
+    assert "skipped" in result.stderr and "depends on" in result.stderr
+    outcomes = {e["change"]: e["outcome"] for e in work.journal()}
+    assert "applied" in outcomes.values() and "failed" in outcomes.values() and "skipped" in outcomes.values()
+    work.configure(faults=[])
+    assert work.cli("apply", "--auto-approve").exit_code == 0
+    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_transient_faults_and_replication_lag_are_retried(work: Workdir) -> None:
+    work.configure(
+        lag_ms=400, rng_seed=7, faults=[{"route": "^(POST|PATCH|PUT|DELETE) ", "status": 503, "rate": 0.3}]
+    )
+    result = work.cli("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    work.configure(lag_ms=0, faults=[], clock_offset_s=5)  # past the lag: every object is visible
+    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_create_whose_answer_was_lost_is_settled_by_reading(
+    work: Workdir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_batch = GraphClient.batch
+    lost: list[str] = []
+
+    async def losing_batch(self: GraphClient, steps: list[BatchStep]) -> dict[str, RawResponse]:
+        answers = await real_batch(self, steps)
+        if not lost and any(s.method == "POST" and s.url == "/users" for s in steps):
+            lost.extend(s.id for s in steps)
+            raise GraphError("POST /$batch failed: ReadTimeout")  # Graph did the work; the answer is lost
+        return answers
+
+    monkeypatch.setattr(GraphClient, "batch", losing_batch)
+    result = work.cli("apply", "--auto-approve", "--initial-passwords", "pw.csv")
+    assert result.exit_code == 0, result.output
+    assert lost
+    creates = [e for e in work.journal() if e["action"] == "create" and e["kind"] == "user"]
+    assert creates and {e["outcome"] for e in creates} == {"already"}
+    assert len(list(csv.reader((work.path / "pw.csv").open()))) == 1 + len(creates)
+    assert work.cli("plan", "--detailed-exitcode").exit_code == 0

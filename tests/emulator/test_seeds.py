@@ -1,0 +1,122 @@
+"""Seeds (empty, demo, synthetic) and SQLite persistence of the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.emulator import demo_tenant, skus
+from reconciler.emulator.seeds import SeedError, apply_seed, build_seed
+from reconciler.emulator.store import Store
+
+
+def test_empty_seed_is_a_new_tenant() -> None:
+    seed = build_seed("empty")
+    assert seed.users == [] and seed.groups == []
+    assert {d["name"] for d in seed.organization["verifiedDomains"]} == {"contoso.example", "fabrikam.example"}
+    parts = {s["skuPartNumber"]: s for s in seed.skus.values()}
+    assert {p: s["prepaidUnits"]["enabled"] for p, s in parts.items()} == {
+        "ENTERPRISEPACK": 25,
+        "SPE_E5": 25,
+        "EMSPREMIUM": 25,
+    }
+    e3_plans = {p["servicePlanName"] for p in parts["ENTERPRISEPACK"]["servicePlans"]}
+    assert {"EXCHANGE_S_ENTERPRISE", "SHAREPOINTENTERPRISE", "TEAMS1", "OFFICESUBSCRIPTION"} <= e3_plans
+    assert {"YAMMER_ENTERPRISE", "SWAY", "FORMS_PLAN_E3"} <= e3_plans
+    ems_plans = {p["servicePlanName"] for p in parts["EMSPREMIUM"]["servicePlans"]}
+    assert {"AAD_PREMIUM", "AAD_PREMIUM_P2", "INTUNE_A", "RMS_S_PREMIUM", "ATA"} <= ems_plans
+
+
+def test_demo_seed_differs_from_state_exactly_as_documented() -> None:
+    seed = build_seed("demo")
+    by_upn = {u["userPrincipalName"]: u for u in seed.users}
+    for upn in demo_tenant.NOT_YET_CREATED:
+        assert upn not in by_upn
+    assert by_upn[demo_tenant.STILL_ENABLED]["accountEnabled"] is True
+    assert by_upn["ben@contoso.example"]["department"] == "Sales"
+    assert demo_tenant.BREAK_GLASS in by_upn
+    debra = by_upn["debra@contoso.example"]["id"]
+    debra_e3 = [plans for uid, sku, plans in seed.licenses if uid == debra and sku == skus.ENTERPRISEPACK]
+    assert debra_e3 == [[skus.PLANS["YAMMER_ENTERPRISE"]]]
+    finance = next(g["id"] for g in seed.groups if g["mailNickname"] == "grp-finance")
+    assert (finance, by_upn["joni@contoso.example"]["id"]) in seed.members
+    assert len(seed.users) == len(demo_tenant.PEOPLE) - 2 + 1
+
+
+def test_demo_seats_are_finite_and_consistent() -> None:
+    store = Store.open(":memory:")
+    apply_seed(store, "demo")
+    for sku_id, sku in store.skus.items():
+        assert 0 < store.consumed_units(sku_id) <= sku["prepaidUnits"]["enabled"]
+    store.close()
+
+
+def test_synthetic_seed_is_deterministic_and_long_tailed() -> None:
+    first, second = build_seed("synthetic:2000:200:20000"), build_seed("synthetic:2000:200:20000")
+    assert [u["id"] for u in first.users] == [u["id"] for u in second.users]
+    assert first.members == second.members
+    sizes: dict[str, int] = {}
+    user_ids = {u["id"] for u in first.users}
+    for group_id, member in first.members:
+        if member in user_ids:
+            sizes[group_id] = sizes.get(group_id, 0) + 1
+    assert sum(sizes.values()) == 20000
+    ranked = sorted(sizes.values(), reverse=True)
+    assert ranked[0] > 10 * ranked[len(ranked) // 2]
+    nested = [m for _, m in first.members if m not in user_ids]
+    assert nested and len(first.managers) == 1999
+    assert len({u["userPrincipalName"] for u in first.users}) == 2000
+
+
+def test_unknown_seed_name() -> None:
+    with pytest.raises(SeedError, match="synthetic:USERS:GROUPS:MEMBERSHIPS"):
+        build_seed("synthetic:10")
+
+
+def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    store = Store.open(db)
+    apply_seed(store, "demo")
+    users = {k: dict(v) for k, v in store.users.items()}
+    some_user, some_group = next(iter(store.users)), next(iter(store.groups))
+    store.add_edge("members", some_group, some_user)
+    store.set_direct_license(some_user, skus.EMSPREMIUM, [])
+    store.delete(store.upn_index["lynne@contoso.example"], soft=True, deleted_at="2026-01-01T00:00:00Z")
+    store.set_meta("emulator.counter", "42")
+    snapshot = (
+        {k: dict(v) for k, v in store.members.items()},
+        dict(store.manager),
+        {k: dict(v) for k, v in store.direct_licenses.items()},
+        store.version,
+        dict(store.version_of),
+        dict(store.tombstones),
+        list(store.member_log),
+        {k: store.consumed_units(k) for k in store.skus},
+    )
+    store.close()
+    again = Store.open(db)
+    assert again.users.keys() == users.keys() - {next(k for k, v in users.items() if v["mailNickname"] == "lynne")}
+    assert (
+        {k: dict(v) for k, v in again.members.items()},
+        dict(again.manager),
+        {k: dict(v) for k, v in again.direct_licenses.items()},
+        again.version,
+        dict(again.version_of),
+        dict(again.tombstones),
+        list(again.member_log),
+        {k: again.consumed_units(k) for k in again.skus},
+    ) == snapshot
+    assert again.deleted.keys() == {users_id for users_id in users if users[users_id]["mailNickname"] == "lynne"}
+    assert again.get_meta("emulator.counter") == "42" and again.get_meta("emulator.seed") == "demo"
+    again.close()
+
+
+def test_load_seed_replaces_everything_but_keeps_meta() -> None:
+    store = Store.open(":memory:")
+    apply_seed(store, "demo")
+    store.set_meta("emulator.signing_key", "k")
+    apply_seed(store, "empty")
+    assert store.users == {} and store.groups == {} and store.member_log == []
+    assert store.get_meta("emulator.signing_key") == "k" and store.get_meta("emulator.seed") == "empty"
+    store.close()

@@ -1,0 +1,154 @@
+"""Resource-unit throttling (NOTES §1), the cost model, and injected faults; on the emulator's clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.emulator.app import request_cost
+from reconciler.emulator.context import FaultRule, RuntimeConfig, ThrottleConfig
+from reconciler.emulator.inprocess import LocalTenant
+from reconciler.emulator.pipeline import GraphResponse, Route
+from reconciler.emulator.throttle import Throttle, tier_ru_quota
+
+Local = Callable[[str], LocalTenant]
+
+
+def _unused(*args: Any) -> GraphResponse:
+    raise AssertionError("not called")
+
+
+def route(cost: int = 1, write: bool = False) -> Route:
+    return Route("GET", "/x", _unused, ("User.Read.All",), cost=cost, write=write)
+
+
+@pytest.mark.parametrize(
+    ("cost", "query", "expected"),
+    [
+        (2, {}, 2),
+        (2, {"$select": "id"}, 1),
+        (2, {"$select": "id", "$top": "5"}, 1),  # never below 1
+        (3, {"$expand": "members"}, 4),
+        (3, {"$top": "999"}, 3),
+        (5, {"$top": "19", "$select": "id"}, 3),
+    ],
+)
+def test_read_cost_modifiers(cost: int, query: dict[str, str], expected: int) -> None:
+    assert request_cost(route(cost), query) == expected
+
+
+def test_writes_cost_one_unit_whatever_the_query() -> None:
+    assert request_cost(route(1, write=True), {"$select": "id"}) == 1
+
+
+@pytest.mark.parametrize(("users", "quota"), [(0, 3500), (49, 3500), (50, 5000), (500, 5000), (501, 8000)])
+def test_tenant_tiers(users: int, quota: int) -> None:
+    assert tier_ru_quota(users) == quota
+
+
+def charge(throttle: Throttle, now: float, ru: int = 1, writes: int = 0, app: str = "a") -> Any:
+    return throttle.charge(
+        app_id=app, tenant_id="t", ru=ru, writes=writes, ru_quota=10, write_quota=3, now=now
+    )
+
+
+def test_bucket_refills_and_retry_after_is_whole_seconds_until_budget_frees() -> None:
+    throttle = Throttle()
+    assert charge(throttle, 0.0, ru=8).allowed
+    refused = charge(throttle, 0.0, ru=5)  # 2 left, 3 missing at 1 RU/s
+    assert not refused.allowed
+    assert refused.retry_after == 3
+    assert refused.headers["Retry-After"] == "3"
+    assert refused.headers["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
+    assert refused.headers["x-ms-throttle-scope"] == "Tenant_Application/ReadWrite/a/t"
+    assert charge(throttle, 2.5, ru=5).allowed is False  # refused requests are not charged
+    assert charge(throttle, 3.0, ru=5).allowed
+
+
+def test_buckets_are_per_app() -> None:
+    throttle = Throttle()
+    assert charge(throttle, 0.0, ru=10, app="a").allowed
+    assert not charge(throttle, 0.0, app="a").allowed
+    assert charge(throttle, 0.0, app="b").allowed
+
+
+def test_write_quota_is_separate_and_slow_to_refill() -> None:
+    throttle = Throttle()
+    for _ in range(3):
+        assert charge(throttle, 0.0, writes=1).allowed
+    refused = charge(throttle, 0.0, writes=1)
+    assert refused.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+    assert refused.retry_after == 50  # 3 writes per 150 s
+    assert charge(throttle, 50.0, writes=1).allowed
+
+
+def test_limit_percentage_header_above_eighty_percent() -> None:
+    throttle = Throttle()
+    assert "x-ms-throttle-limit-percentage" not in charge(throttle, 0.0, ru=8).headers
+    assert charge(throttle, 0.0, ru=1).headers["x-ms-throttle-limit-percentage"] == "0.9"
+
+
+def get_users(tenant: LocalTenant, n: int, query: str = "") -> list[httpx.Response]:
+    async def go() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {tenant.token('reader')}"}
+        async with httpx.AsyncClient(
+            transport=tenant.transport, base_url="https://graph.microsoft.com"
+        ) as client:
+            return [await client.get(f"/v1.0/users{query}", headers=headers) for _ in range(n)]
+
+    return asyncio.run(go())
+
+
+def test_throttled_requests_get_a_graph_429(local_tenant: Local) -> None:
+    tenant = local_tenant("empty")
+    tenant.emulator.set_config(RuntimeConfig(throttle=ThrottleConfig(enabled=True, ru_per_10s=4)))
+    first, second, third = get_users(tenant, 3)  # GET /users costs 2 RU
+    assert [r.status_code for r in (first, second)] == [200, 200]
+    assert first.headers["x-ms-resource-unit"] == "2"
+    assert third.status_code == 429
+    assert third.headers["Retry-After"].isdigit()
+    assert third.headers["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
+    assert third.json()["error"]["code"] == "TooManyRequests"
+    stats = tenant.emulator.stats
+    assert (stats.throttled, stats.resource_units) == (1, 4)
+
+
+def test_clock_offset_refills_the_bucket(local_tenant: Local) -> None:
+    tenant = local_tenant("empty")
+    config = RuntimeConfig(throttle=ThrottleConfig(enabled=True, ru_per_10s=2))
+    tenant.emulator.set_config(config)
+    assert [r.status_code for r in get_users(tenant, 2)] == [200, 429]
+    tenant.emulator.set_config(RuntimeConfig(throttle=config.throttle, clock_offset_s=10))
+    assert [r.status_code for r in get_users(tenant, 1)] == [200]
+
+
+def test_throttling_is_off_unless_configured(local_tenant: Local) -> None:
+    tenant = local_tenant("empty")
+    replies = get_users(tenant, 3, "?$select=id")
+    assert {r.status_code for r in replies} == {200}
+    assert {r.headers["x-ms-resource-unit"] for r in replies} == {"1"}
+
+
+def test_fault_rules_fire_by_route_and_rate_deterministically(local_tenant: Local) -> None:
+    rules = [FaultRule(route=r"^GET /users$", status=503, rate=0.5, retry_after=2)]
+    outcomes = []
+    for _ in range(2):
+        tenant = local_tenant("empty")
+        tenant.emulator.set_config(RuntimeConfig(faults=rules, rng_seed=7))
+        replies = get_users(tenant, 20)
+        outcomes.append([r.status_code for r in replies])
+        failed = [r for r in replies if r.status_code == 503]
+        assert failed and failed[0].headers["Retry-After"] == "2"
+        assert failed[0].json()["error"]["code"] == "ServiceUnavailable"
+    assert outcomes[0] == outcomes[1]
+    assert set(outcomes[0]) == {200, 503}
+
+
+def test_fault_rules_only_match_their_route(local_tenant: Local) -> None:
+    tenant = local_tenant("empty")
+    tenant.emulator.set_config(RuntimeConfig(faults=[FaultRule(route=r"^POST ", status=500)]))
+    assert {r.status_code for r in get_users(tenant, 3)} == {200}

@@ -1,0 +1,308 @@
+"""The scheduler against a scripted in-memory Graph: order, batching, retries, skips, conflicts, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from reconciler.apply.journal import Journal
+from reconciler.apply.operations import Ids, group_units
+from reconciler.apply.pacing import WritePacer
+from reconciler.apply.passwords import PasswordFile
+from reconciler.apply.scheduler import Result, Scheduler, Timing
+from reconciler.errors import GraphError
+from reconciler.graph.client import BatchStep, RawResponse
+from reconciler.plan.model import Change
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+Script = Callable[[BatchStep, int], RawResponse | None]  # (step, how many times this URL+method was seen)
+
+
+class FakeGraph:
+    """Answers every write with success (creates get ids) unless the script says otherwise."""
+
+    def __init__(self, script: Script | None = None) -> None:
+        self.script = script
+        self.envelopes: list[list[BatchStep]] = []
+        self.seen: dict[tuple[str, str], int] = {}
+        self.created: dict[str, str] = {}  # upn/nickname -> id
+
+    async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+        assert len(steps) <= 20
+        self.envelopes.append(steps)
+        answers: dict[str, RawResponse] = {}
+        for step in steps:
+            seen = self.seen[(step.method, step.url)] = self.seen.get((step.method, step.url), 0) + 1
+            scripted = self.script(step, seen) if self.script else None
+            answers[step.id] = scripted or self.default(step)
+        return answers
+
+    def default(self, step: BatchStep) -> RawResponse:
+        if step.method == "POST" and step.url in ("/users", "/groups"):
+            key = step.body["userPrincipalName"] if step.url == "/users" else step.body["mailNickname"]
+            self.created[key] = f"id-{key}"
+            return RawResponse(201, {}, {"id": f"id-{key}", **step.body})
+        return RawResponse(204)
+
+    @property
+    def steps(self) -> list[BatchStep]:
+        return [s for envelope in self.envelopes for s in envelope]
+
+
+def user(cid: str, upn: str) -> Change:
+    return Change(id=cid, action="create", kind="user", key=upn, after={"displayName": upn})
+
+
+def member(cid: str, upn: str, dep: str, group: str = "grp-a") -> Change:
+    return Change(
+        id=cid,
+        action="add_member",
+        kind="membership",
+        group=group,
+        member=upn,
+        object_id=f"g-{group}",
+        depends_on=[dep],
+    )
+
+
+def run(
+    changes: list[Change],
+    graph: FakeGraph,
+    tmp_path: Path,
+    *,
+    passwords: bool = False,
+    stop: asyncio.Event | None = None,
+    parallelism: int = 4,
+) -> Result:
+    async def go() -> Result:
+        with Journal(tmp_path / "journal.jsonl") as journal:
+            file = PasswordFile(tmp_path / "pw.csv") if passwords else None
+            if file:
+                file.__enter__()
+            scheduler = Scheduler(
+                group_units(changes),
+                graph,
+                Ids(),
+                graph_url=GRAPH,
+                journal=journal,
+                passwords=file,
+                parallelism=parallelism,
+                timing=Timing(base_s=0.001, lag_budget_s=5, rng=random.Random(1)),
+            )
+            result = await scheduler.run(stop)
+            if file:
+                file.__exit__()
+            return result
+
+    return asyncio.run(go())
+
+
+def journal_lines(tmp_path: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
+
+
+def test_onboarding_is_a_few_full_batches_and_ids_flow_to_dependants(tmp_path: Path) -> None:
+    users = [user(f"c{i:03d}", f"u{i}@c.example") for i in range(60)]
+    adds = [member(f"m{i:03d}", f"u{i}@c.example", f"c{i:03d}") for i in range(60)]
+    graph = FakeGraph()
+    result = run(users + adds, graph, tmp_path)
+    assert set(result.outcome.values()) == {"applied"}
+    assert [len(e) for e in graph.envelopes] == [20, 20, 20, 3]
+    patches = [s for s in graph.steps if s.method == "PATCH"]
+    binds = [ref for s in patches for ref in s.body["members@odata.bind"]]
+    assert binds and all(ref.startswith(GRAPH + "/directoryObjects/id-u") for ref in binds)
+    assert len(binds) == 60
+    assert {line["outcome"] for line in journal_lines(tmp_path)} == {"applied"}
+
+
+def test_a_failed_create_skips_its_dependants_only(tmp_path: Path) -> None:
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.url == "/users" and step.body["userPrincipalName"] == "bad@c.example":
+            return RawResponse(400, {}, {"error": {"code": "Request_BadRequest", "message": "Invalid UPN"}})
+        return None
+
+    changes = [
+        user("c1", "bad@c.example"),
+        user("c2", "ok@c.example"),
+        member("c3", "bad@c.example", "c1"),
+        member("c4", "ok@c.example", "c2"),
+    ]
+    result = run(changes, FakeGraph(script), tmp_path)
+    assert result.outcome == {"c1": "failed", "c2": "applied", "c3": "skipped", "c4": "applied"}
+    assert result.errors["c1"] == "400 Request_BadRequest: Invalid UPN"
+    assert result.errors["c3"] == "depends on c1, not applied"
+
+
+def test_throttled_and_unavailable_steps_are_sent_again(tmp_path: Path) -> None:
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.url.endswith("/members/$ref") and seen == 1:
+            return RawResponse(
+                429, {"retry-after": "0"}, {"error": {"code": "TooManyRequests", "message": ""}}
+            )
+        if step.url == "/users" and seen <= 2:
+            return RawResponse(503, {}, None)
+        return None
+
+    changes = [user("c1", "a@c.example"), member("c2", "a@c.example", "c1")]
+    graph = FakeGraph(script)
+    result = run(changes, graph, tmp_path)
+    assert result.outcome == {"c1": "applied", "c2": "applied"}
+    assert [s.url for s in graph.steps] == ["/users"] * 3 + ["/groups/g-grp-a/members/$ref"] * 2
+
+
+def test_replication_lag_is_retried_only_for_objects_created_in_this_apply(tmp_path: Path) -> None:
+    lag = {
+        "error": {
+            "code": "Request_BadRequest",
+            "message": "The source resource object or one of the objects being referenced don't exist.",
+        }
+    }
+
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.url.endswith("/$ref") and seen <= 3:
+            return RawResponse(400, {}, lag)
+        return None
+
+    old = Change(
+        id="c3",
+        action="add_member",
+        kind="membership",
+        group="grp-b",
+        member="old@c.example",
+        object_id="g-grp-b",
+        target_id="id-old",
+    )
+    changes = [user("c1", "new@c.example"), member("c2", "new@c.example", "c1"), old]
+    result = run(changes, FakeGraph(script), tmp_path)
+    assert result.outcome == {"c1": "applied", "c2": "applied", "c3": "failed"}
+
+
+def test_a_create_whose_answer_was_lost_is_settled_by_reading_it(tmp_path: Path) -> None:
+    class LosingGraph(FakeGraph):
+        async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+            answers = await super().batch(steps)
+            if len(self.envelopes) == 1:
+                raise GraphError("POST /$batch failed: ReadTimeout")
+            return answers
+
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.url == "/users" and seen == 2:
+            message = "Another object with the same value for property userPrincipalName already exists."
+            return RawResponse(
+                400,
+                {},
+                {
+                    "error": {
+                        "code": "Request_BadRequest",
+                        "message": message,
+                        "details": [{"code": "ObjectConflict"}],
+                    }
+                },
+            )
+        if step.method == "GET":
+            return RawResponse(200, {}, {"id": "id-a@c.example", "displayName": "a@c.example"})
+        return None
+
+    graph = LosingGraph(script)
+    result = run(
+        [user("c1", "a@c.example"), member("c2", "a@c.example", "c1")], graph, tmp_path, passwords=True
+    )
+    assert result.outcome == {"c1": "already", "c2": "applied"}
+    assert [s.method for s in graph.steps] == ["POST", "POST", "GET", "POST"]
+    rows = list(csv.reader((tmp_path / "pw.csv").open()))
+    sent = graph.steps[0].body["passwordProfile"]["password"]
+    assert rows == [["userPrincipalName", "password"], ["a@c.example", sent]]
+    assert graph.steps[1].body["passwordProfile"]["password"] == sent  # the retry reuses the password
+    assert (tmp_path / "pw.csv").stat().st_mode & 0o777 == 0o600
+    assert sent not in (tmp_path / "journal.jsonl").read_text()
+
+
+def test_a_conflict_with_a_different_object_fails(tmp_path: Path) -> None:
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.url == "/users":
+            return RawResponse(
+                409, {}, {"error": {"code": "Request_MultipleObjectsWithSameKeyValue", "message": "x"}}
+            )
+        if step.method == "GET":
+            return RawResponse(200, {}, {"id": "other", "displayName": "Someone Else"})
+        return None
+
+    result = run([user("c1", "a@c.example")], FakeGraph(script), tmp_path)
+    assert result.outcome == {"c1": "failed"}
+    assert "differs from the plan (displayName)" in result.errors["c1"]
+
+
+def test_a_bulk_add_that_fails_as_a_whole_falls_back_to_single_adds(tmp_path: Path) -> None:
+    already = (
+        "One or more added object references already exist for the following modified properties: 'members'."
+    )
+
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.method == "PATCH":
+            return RawResponse(400, {}, {"error": {"code": "Request_BadRequest", "message": already}})
+        if step.url.endswith("/members/$ref") and step.body["@odata.id"].endswith("id-u1@c.example"):
+            return RawResponse(400, {}, {"error": {"code": "Request_BadRequest", "message": already}})
+        return None
+
+    users = [user(f"c{i}", f"u{i}@c.example") for i in range(3)]
+    adds = [member(f"m{i}", f"u{i}@c.example", f"c{i}") for i in range(3)]
+    graph = FakeGraph(script)
+    result = run(users + adds, graph, tmp_path)
+    assert [result.outcome[f"m{i}"] for i in range(3)] == ["applied", "already", "applied"]
+    assert [s.method for s in graph.steps].count("PATCH") == 1
+
+
+def test_stop_lets_requests_in_flight_finish_and_sends_nothing_more(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+
+    class StoppingGraph(FakeGraph):
+        async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+            stop.set()  # Ctrl-C arrives while the first envelope is in flight
+            return await super().batch(steps)
+
+    users = [user(f"c{i:02d}", f"u{i}@c.example") for i in range(30)]
+    graph = StoppingGraph()
+    result = run(users, graph, tmp_path, stop=stop, parallelism=1)
+    assert result.interrupted
+    assert len(graph.envelopes) == 1
+    assert list(result.outcome.values()) == ["applied"] * 20
+    assert len(journal_lines(tmp_path)) == 20
+
+
+def test_disable_revokes_then_patches_in_sequence(tmp_path: Path) -> None:
+    change = Change(
+        id="c1", action="disable", kind="user", key="b@c.example", object_id="u9", revoke_sessions=True
+    )
+    graph = FakeGraph()
+    assert run([change], graph, tmp_path).outcome == {"c1": "applied"}
+    assert [(s.method, s.url) for s in graph.steps] == [
+        ("POST", "/users/u9/revokeSignInSessions"),
+        ("PATCH", "/users/u9"),
+    ]
+
+
+def test_writes_wait_for_the_pacer(tmp_path: Path) -> None:
+    pacer = WritePacer(quota=3000)
+    pacer.throttled(retry_after=0.05, write_limited=False)
+
+    async def go() -> Result:
+        with Journal(tmp_path / "j.jsonl") as journal:
+            scheduler = Scheduler(
+                group_units([user("c1", "a@c.example")]),
+                FakeGraph(),
+                Ids(),
+                graph_url=GRAPH,
+                journal=journal,
+                pacer=pacer,
+            )
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            result = await scheduler.run()
+            assert loop.time() - start >= 0.04
+            return result
+
+    assert asyncio.run(go()).outcome == {"c1": "applied"}

@@ -1,0 +1,103 @@
+"""`entraform.yaml` → `Config`: defaults, `${VAR}` substitution, refused secrets, precise errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.config import Config, load_config
+from reconciler.errors import ConfigError
+
+
+def config_error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "entraform.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as failed:
+        load_config(str(path))
+    return failed.value.message.replace(str(tmp_path) + "/", "")
+
+
+def test_no_config_file_means_the_local_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(None)
+    assert config == Config()
+    assert (config.is_local, config.state_path) == (True, Path("state"))
+
+
+def test_an_explicit_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as failed:
+        load_config(str(tmp_path / "nope.yaml"))
+    assert failed.value.message == f"{tmp_path}/nope.yaml: no such config file"
+
+
+def test_paths_resolve_against_the_config_directory(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "entraform.yaml").write_text("state_dir: desired\n", encoding="utf-8")
+    config = load_config(str(tmp_path / "infra" / "entraform.yaml"))
+    assert config.state_path == tmp_path / "infra" / "desired"
+
+
+def test_environment_variables_are_substituted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "s3cret")
+    path = tmp_path / "entraform.yaml"
+    path.write_text(
+        "tenant: contoso.example\nauth:\n  method: client_secret\n"
+        "  client_id: ${AZURE_CLIENT_ID}\n  client_secret: ${AZURE_CLIENT_SECRET}\n",
+        encoding="utf-8",
+    )
+    config = load_config(str(path))
+    assert config.auth.client_id == "11111111-2222-3333-4444-555555555555"
+    assert config.auth.client_secret == "s3cret"
+    assert not config.is_local
+
+
+def test_an_unset_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENTRAFORM_TEST_UNSET", raising=False)
+    message = config_error(tmp_path, "auth:\n  client_id: ${ENTRAFORM_TEST_UNSET}\n")
+    assert message == (
+        "entraform.yaml: auth.client_id needs the environment variable ENTRAFORM_TEST_UNSET, which is not set"
+    )
+
+
+def test_a_literal_secret_is_refused(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "auth:\n  method: client_secret\n  client_secret: hunter2\n")
+    assert message == (
+        "entraform.yaml: auth.client_secret holds a literal secret; write ${VARIABLE} and set it in the "
+        "environment"
+    )
+
+
+def test_an_unknown_setting_is_refused_with_its_line(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "tenant: local\nsafety:\n  max_delete_fraktion: 0.2\n")
+    assert message == (
+        "entraform.yaml:3:3: safety.max_delete_fraktion: unknown setting (did you mean "
+        "'max_delete_fraction'?)"
+    )
+
+
+def test_an_unknown_top_level_setting(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "state_dri: state\n")
+    assert message == "entraform.yaml:1:1: state_dri: unknown setting (did you mean 'state_dir'?)"
+
+
+def test_a_value_out_of_range(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "safety:\n  max_delete_fraction: 2\n")
+    assert (
+        message == "entraform.yaml:2:3: safety.max_delete_fraction: Input should be less than or equal to 1"
+    )
+
+
+def test_a_wrong_choice(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "removal:\n  users: purge\n")
+    assert message == "entraform.yaml:2:3: removal.users: Input should be 'disable' or 'delete'"
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    message = config_error(tmp_path, 'tenant: "local\n')
+    assert message.startswith("entraform.yaml:2:1: not valid YAML: ")
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    assert config_error(tmp_path, "- local\n") == "entraform.yaml: the config must be a mapping of settings"
