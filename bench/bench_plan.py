@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import resource
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -103,8 +104,8 @@ def write_state(live: LiveState, folder: Path) -> None:
         (state / name).write_text(text, encoding="utf-8")
 
 
-def run_plan(folder: Path, secret: str) -> tuple[float, int, int, str]:
-    """Wall seconds, exit status, peak RSS (KiB) of `entraform plan`, and its summary line."""
+def run_plan(folder: Path, secret: str) -> tuple[float, float, int, int, str]:
+    """Wall and CPU seconds, exit status, peak RSS (KiB) of `entraform plan`, and its summary line."""
     env = {**os.environ, "BENCH_CLIENT_SECRET": secret}
     command = [
         str(BIN / "entraform"),
@@ -119,9 +120,9 @@ def run_plan(folder: Path, secret: str) -> tuple[float, int, int, str]:
     wall = time.perf_counter() - started
     # communicate() has reaped the child: its rusage is the largest among reaped children so far,
     # and the plan is the only child reaped (the emulator is still running).
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = out.decode().strip().splitlines() or err.decode().strip().splitlines() or ["(no output)"]
-    return wall, proc.returncode, peak, lines[-1]
+    return wall, usage.ru_utime + usage.ru_stime, proc.returncode, usage.ru_maxrss, lines[-1]
 
 
 def main() -> None:
@@ -139,10 +140,11 @@ def main() -> None:
     try:
         config = config_for(info, folder)
         write_state(asyncio.run(read(config)), folder)
-        with httpx.Client(base_url=info["admin_url"] + "/", verify=info["ca_bundle"]) as admin:
+        verify = ssl.create_default_context(cafile=info["ca_bundle"])
+        with httpx.Client(base_url=info["admin_url"] + "/", verify=verify) as admin:
             settings = admin.get("config").json()
             admin.post("stats/reset").raise_for_status()
-            wall, status, peak_kib, summary = run_plan(folder, info["apps"]["reader"]["client_secret"])
+            wall, cpu, status, peak_kib, summary = run_plan(folder, info["apps"]["reader"]["client_secret"])
             stats = admin.get("stats").json()
     finally:
         server.terminate()
@@ -152,7 +154,7 @@ def main() -> None:
         f"seed                 {args.seed}  (throttling {'on' if settings['throttle']['enabled'] else 'off'})"
     )
     print(f"plan                 exit {status}: {summary}")
-    print(f"wall time            {wall:.2f} s")
+    print(f"wall time            {wall:.2f} s  (plan CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f})")
     print(
         f"HTTP requests        {stats['requests']}"
         + (f" (incl. steps of {envelopes} $batch)" if envelopes else "")

@@ -340,3 +340,63 @@ def apply(
     failed, skipped = problem_lines(plan, result)
     if failed or skipped:
         raise ApplyFailed(failed, skipped)
+
+
+@main.command("import")
+@click.option(
+    "--out", "out_dir", required=True, metavar="DIR", help="Directory to write users.yaml and groups.yaml."
+)
+@click.option("--users", "users_filter", metavar="FILTER", help="Only users matching this Graph $filter.")
+@click.option("--groups", "groups_filter", metavar="FILTER", help="Only groups matching this Graph $filter.")
+@click.option("--with-ids", is_flag=True, help="Pin every object's id, so renames are followed.")
+@click.pass_obj
+@handles_errors
+def import_(
+    obj: Globals, out_dir: str, users_filter: str | None, groups_filter: str | None, with_ids: bool
+) -> None:
+    """Write desired-state YAML from the live tenant."""
+    import asyncio
+    from pathlib import Path
+
+    from reconciler.importer import export_state
+    from reconciler.planning import read_tenant
+    from reconciler.progress import for_stderr
+
+    config = obj.config()
+    out = Path(out_dir)
+    targets = [out / "users.yaml", out / "groups.yaml"]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing:
+        raise EntraformError(f"{', '.join(existing)} already exist(s); remove or choose another --out")
+    # Filters first: a bad one fails before the long read.
+    user_ids = asyncio.run(_filtered_ids(config, "users", users_filter)) if users_filter else None
+    group_ids = asyncio.run(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
+    with for_stderr(obj.quiet, obj.color) as progress:
+        live = asyncio.run(read_tenant(config, progress))
+    files = export_state(live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise EntraformError(f"{out}: cannot write: {exc.strerror}") from None
+    if not obj.quiet:
+        users = len(user_ids) if user_ids is not None else len(live.users)
+        groups = len(group_ids) if group_ids is not None else len(live.groups)
+        click.echo(f"Wrote {users} users and {groups} groups to {out}/ (users.yaml, groups.yaml)", err=True)
+
+
+async def _filtered_ids(config: Config, collection: str, graph_filter: str) -> set[str]:
+    """Ids of the objects a Graph `$filter` selects; advanced-query mode so endsWith/ne/not work too."""
+    from urllib.parse import quote
+
+    from reconciler.graph.client import open_client
+    from reconciler.graph.reads import PAGE_SIZE, read_all
+
+    client = open_client(config, read_only=True)
+    try:
+        path = f"/{collection}?$select=id&$count=true&$top={PAGE_SIZE}&$filter={quote(graph_filter)}"
+        items = await read_all(client, path, headers={"ConsistencyLevel": "eventual"})
+    finally:
+        await client.aclose()
+    return {item["id"] for item in items}

@@ -42,7 +42,7 @@ from reconciler.graph.client import MAX_BATCH_STEPS, BatchStep, RawResponse
 from reconciler.plan.model import Change
 
 DEFAULT_PARALLELISM = 4  # envelopes in flight: Graph advises a few concurrent requests per app
-MAX_TRANSIENT_ATTEMPTS = 6
+MAX_TRANSIENT_ATTEMPTS = 8
 MAX_THROTTLED_ATTEMPTS = 12
 LAG_BUDGET_S = 60.0  # how long an object created in this apply may stay invisible
 MAX_BACKOFF_S = 10.0
@@ -82,8 +82,9 @@ class Result:
 class _State:
     unit: Unit
     waiting: int  # dependencies not finished yet
-    attempts: int = 0
+    attempts: int = 0  # transient failures
     throttled: int = 0
+    lag_attempts: int = 0
     first_lag: float | None = None
 
 
@@ -208,15 +209,15 @@ class Scheduler:
             if state.throttled > MAX_THROTTLED_ATTEMPTS:
                 self._fail(state, outcome)
             else:
-                self._later(state, outcome.retry_after or self.timing.backoff(state.throttled), front=True)
+                self._later(state, _wait(outcome, self.timing.backoff(state.throttled)), front=True)
         elif verdict is Verdict.TRANSIENT:
             # A retried create whose first answer was lost conflicts with itself: CONFLICT settles that.
             self._transient(state, outcome)
         elif verdict is Verdict.LAG and self._may_lag(state):
             now = time.monotonic()
             state.first_lag = state.first_lag or now
-            state.attempts += 1
-            self._later(state, self.timing.backoff(state.attempts))
+            state.lag_attempts += 1
+            self._later(state, self.timing.backoff(state.lag_attempts))
         elif verdict is Verdict.CONFLICT:
             unit.lookup = True
             self._ready.appendleft(state)
@@ -232,7 +233,7 @@ class Scheduler:
         if state.attempts >= MAX_TRANSIENT_ATTEMPTS:
             self._fail(state, outcome)
         else:
-            self._later(state, outcome.retry_after or self.timing.backoff(state.attempts))
+            self._later(state, _wait(outcome, self.timing.backoff(state.attempts)))
 
     def _may_lag(self, state: _State) -> bool:
         """Only a just-created object can be missing for replication; retry within the lag budget."""
@@ -251,7 +252,7 @@ class Scheduler:
         count = len(build_requests(unit, self.ids, self.graph_url))
         if unit.step + 1 < count:
             unit.step += 1
-            state.attempts = 0
+            state.attempts = state.lag_attempts = 0
             self._ready.appendleft(state)
             return
         verdict = "applied" if outcome.verdict is Verdict.DONE else "already"
@@ -283,8 +284,8 @@ class Scheduler:
             return
         if found is None:
             if answer.status in (200, 404) and self._lag_left(state):
-                state.attempts += 1
-                self._later(state, self.timing.backoff(state.attempts))
+                state.lag_attempts += 1
+                self._later(state, self.timing.backoff(state.lag_attempts))
             else:
                 self._fail(state, Outcome(Verdict.FAILED, answer.status, "ObjectConflict", _gone(create)))
             return
@@ -409,6 +410,11 @@ class Scheduler:
         for change in self.changes.values():
             if change.id not in self.result.outcome:
                 self._finished(change, "skipped", reason="its dependencies never finished")
+
+
+def _wait(outcome: Outcome, backoff: float) -> float:
+    """Graph's `Retry-After` when it gives one (0 too: retry at once), else our backoff."""
+    return backoff if outcome.retry_after is None else outcome.retry_after
 
 
 def _found_object(answer: RawResponse) -> dict[str, Any] | None:

@@ -71,8 +71,10 @@ class _Collector:
             return
         document, problems = parse_yaml(text, name)
         self.problems.extend(problems)
-        if document is None:
-            return
+        if document is not None:
+            self._read_document(document, name)
+
+    def _read_document(self, document: Any, name: str) -> None:
         if not isinstance(document, MarkedMap):
             message = (
                 f"a desired-state file is a mapping with `users:` and/or `groups:`, got {describe(document)}"
@@ -108,12 +110,12 @@ class _Collector:
         declared_twice = self._declared_twice(kind, item, path, key_name)
         if kind == "user":
             user = type_check(UserSpec, item, path)
-            problems = user.problems + (check_user(user.spec, user.item, path) if user.spec else [])
+            problems = user.problems + (check_user(user.spec, item, path) if user.spec else [])
             if user.spec and not problems and not declared_twice:
                 self._add_user(user.spec, item)
         else:
             group = type_check(GroupSpec, item, path)
-            problems = group.problems + (check_group(group.spec, group.item, path) if group.spec else [])
+            problems = group.problems + (check_group(group.spec, item, path) if group.spec else [])
             if group.spec and not problems and not declared_twice:
                 self._add_group(group.spec, item)
         self.problems.extend(problems)
@@ -136,7 +138,7 @@ class _Collector:
         key = spec.userPrincipalName.lower()
         written = spec.model_fields_set
         # Only what was written: mailNickname and accountEnabled defaults are the planner's, for creation.
-        attrs = {name: getattr(spec, name) for name in written - _USER_SPECIAL}
+        attrs = _attrs(spec, written - _USER_SPECIAL)
         manager = spec.manager.lower() if spec.manager is not None else None
         if manager is not None:
             self.refs.append(PendingRef("user", manager, item.value_locations["manager"], "manager"))
@@ -154,7 +156,7 @@ class _Collector:
     def _add_group(self, spec: GroupSpec, item: MarkedMap) -> None:
         key = spec.mailNickname.lower()
         written = spec.model_fields_set
-        attrs = {name: getattr(spec, name) for name in written - _GROUP_SPECIAL}
+        attrs = _attrs(spec, written - _GROUP_SPECIAL)
         owners: tuple[str, ...] | None = None
         if "owners" in written:
             owners = tuple(owner.lower() for owner in spec.owners)
@@ -217,6 +219,11 @@ class _Collector:
         return DesiredState(
             users=self.users, groups=self.groups, external_refs=external, files=tuple(self.files)
         )
+
+
+def _attrs(spec: UserSpec | GroupSpec, names: set[str]) -> dict[str, Any]:
+    """The written attributes, in the models' order so that equal YAML gives equal dicts and plans."""
+    return {name: getattr(spec, name) for name in type(spec).model_fields if name in names}
 
 
 def _licenses(licenses: list[LicenseModel], item: MarkedMap) -> tuple[LicenseSpec, ...]:

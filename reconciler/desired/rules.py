@@ -47,9 +47,9 @@ class _Problems:
 
 
 def strip_passwords(item: MarkedMap, path: str) -> list[EntraformError]:
-    """Remove every `*password*` key (anywhere in the item) and report it: passwords never go to git."""
+    """Remove every password key (anywhere in the item) and report it: passwords never go to git."""
     problems: list[EntraformError] = []
-    for key in [key for key in item if "password" in key.lower()]:
+    for key in [key for key in item if _is_password(key)]:
         message = (
             f"{join_path(path, key)}: passwords do not belong in the desired state; remove {key!r} "
             "(new users get a random one: `entraform apply --initial-passwords FILE`)"
@@ -59,6 +59,12 @@ def strip_passwords(item: MarkedMap, path: str) -> list[EntraformError]:
     for key, value in item.items():
         problems.extend(_strip_nested(value, join_path(path, key)))
     return problems
+
+
+def _is_password(key: str) -> bool:
+    # passwordProfile, password, initialPassword…, but not Graph's harmless passwordPolicies.
+    folded = key.lower()
+    return folded == "passwordprofile" or folded.endswith(("password", "passwd"))
 
 
 def _strip_nested(value: Any, path: str) -> list[EntraformError]:
@@ -122,7 +128,7 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[EntraformErro
         hint = f"; write {country.upper()}" if _COUNTRY.fullmatch(country.upper()) else ""
         message = f"usageLocation must be two capital letters (ISO 3166, e.g. US), got {country!r}{hint}"
         problems.at("usageLocation", message)
-    if spec.licenses and spec.usageLocation is None:
+    if spec.licenses and item.get("usageLocation") is None:  # a broken usageLocation has its own error
         problems.at(
             "licenses",
             "a user with licenses needs a usageLocation (two letters, e.g. US); add one to this user",

@@ -16,8 +16,6 @@ from pydantic_core import PydanticCustomError
 
 from reconciler.config import Config
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema={path}/state.schema.json"
-
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, field_title_generator=lambda name, _: name)
@@ -52,14 +50,18 @@ def _member_shape(value: Any) -> Any:
 
 
 Member = Annotated[str | GroupRefModel, BeforeValidator(_member_shape)]
-GUID: Any = Field(default=None, description="the object id: pins the object so that renames are followed")
-RENAMED_FROM: Any = Field(default_factory=list, description="former keys of this object, to follow a rename")
+_ID: Any = Field(
+    default=None,
+    description="the object id: pins the object so that renames are followed",
+    json_schema_extra={"pattern": "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"},
+)
+_RENAMED_FROM: Any = Field(default_factory=list, description="former keys of this object, to follow a rename")
 
 
 class UserSpec(_Spec):
     userPrincipalName: str = Field(description="the key (case-insensitive), e.g. ada@contoso.example")
-    id: str | None = GUID
-    renamedFrom: list[str] = RENAMED_FROM
+    id: str | None = _ID
+    renamedFrom: list[str] = _RENAMED_FROM
     displayName: str | None = Field(default=None, json_schema_extra={"maxLength": 256})
     givenName: str | None = None
     surname: str | None = None
@@ -96,8 +98,8 @@ class UserSpec(_Spec):
 
 class GroupSpec(_Spec):
     mailNickname: str = Field(description="the key (case-insensitive), e.g. grp-engineering")
-    id: str | None = GUID
-    renamedFrom: list[str] = RENAMED_FROM
+    id: str | None = _ID
+    renamedFrom: list[str] = _RENAMED_FROM
     displayName: str | None = Field(default=None, json_schema_extra={"maxLength": 256})
     description: str | None = None
     securityEnabled: bool | None = None

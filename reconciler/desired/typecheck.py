@@ -31,23 +31,22 @@ class Checked(Generic[M]):
     """
 
     spec: M | None
-    item: MarkedMap  # what `spec` was validated from
     problems: list[EntraformError]
 
 
 def type_check(model: type[M], item: MarkedMap, path: str) -> Checked[M]:
     """Validate `item`, written at `path` (e.g. `users[3]`)."""
     try:
-        return Checked(model.model_validate(item), item, [])
+        return Checked(model.model_validate(item), [])
     except ValidationError as exc:
         errors = exc.errors()
     problems = [_problem(model, item, path, error) for error in errors]
     broken = {error["loc"][0] for error in errors if error["loc"]}
     rest = item.without(broken)
     try:
-        return Checked(model.model_validate(rest), rest, problems)
+        return Checked(model.model_validate(rest), problems)
     except ValidationError:
-        return Checked(None, rest, problems)
+        return Checked(None, problems)
 
 
 def did_you_mean(word: str, known: list[str]) -> str:
@@ -83,8 +82,8 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
         message = f"unknown key {last!r}{did_you_mean(last, known)}"
         return EntraformError(f"{parent_path}: {message}", parent.key_locations[last])
     _, location = _child(parent, last, location)
-    plain = parent.plain_text.get(last) if isinstance(parent, MarkedMap | MarkedList) else None  # type: ignore[arg-type]
-    return EntraformError(f"{join_path(parent_path, last)}: {_message(error, value, plain)}", location)
+    message = _message(error, value, _plain_text(parent, last))
+    return EntraformError(f"{join_path(parent_path, last)}: {message}", location)
 
 
 def _child(parent: Any, part: str | int, location: Location) -> tuple[Any, Location]:
@@ -93,6 +92,14 @@ def _child(parent: Any, part: str | int, location: Location) -> tuple[Any, Locat
     if isinstance(parent, MarkedList) and isinstance(part, int) and part < len(parent):
         return parent[part], parent.item_locations[part]
     return parent, location
+
+
+def _plain_text(parent: Any, part: str | int) -> str | None:
+    if isinstance(parent, MarkedMap) and isinstance(part, str):
+        return parent.plain_text.get(part)
+    if isinstance(parent, MarkedList) and isinstance(part, int):
+        return parent.plain_text.get(part)
+    return None
 
 
 def _own_location(value: Any, fallback: Location) -> Location:
@@ -111,6 +118,8 @@ def _message(error: ErrorDetails, value: Any, plain: str | None) -> str:
         if value is None:
             return "expected a list, got null; write [] for none, or leave the key out to leave it unmanaged"
         hint = f"; write [{value}] for a list of one" if isinstance(value, str) else ""
+        if isinstance(value, dict):
+            hint = "; start each item with `- `"
         return f"expected a list, got {got}{hint}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         hint = f"; write `sku: {value}`" if isinstance(value, str) and "licenses" in error["loc"] else ""

@@ -20,6 +20,7 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_MAX_EXPANSION = 100  # expanded values per written one; reusing a few anchors stays far below
 
 
 class MarkedMap(dict[str, Any]):
@@ -65,19 +66,28 @@ class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[EntraformError] = []
-        self._done: dict[int, Any] = {}  # aliases share the converted value: linear, no alias bombs
+        self._done: dict[int, Any] = {}  # aliases share the converted value
         self._active: set[int] = set()
+        # Values a collection stands for once its aliases are expanded: the checks after this module
+        # walk the expanded tree, so an alias bomb ("billion laughs") must be refused here.
+        self._expanded: dict[int, int] = {}
+        self.distinct = 0
         self._constructor = yaml.constructor.SafeConstructor()
 
     def problem(self, node: Node, message: str) -> None:
         self.problems.append(EntraformError(message, _location(self.file, node)))
 
+    def expanded(self, node: Node) -> int:
+        return self._expanded.get(id(node), 1)
+
     def convert(self, node: Node) -> Any:
         if isinstance(node, ScalarNode):
+            self.distinct += 1
             return self._scalar(node)
         key = id(node)
         if key in self._done:
             return self._done[key]
+        self.distinct += 1
         if key in self._active:
             self.problem(node, "an alias refers to the collection that contains it; YAML here must be a tree")
             return None
@@ -89,6 +99,8 @@ class _Converter:
             value = self._sequence(node)
         self._active.discard(key)
         self._done[key] = value
+        children = node.value if isinstance(node, SequenceNode) else [v for _, v in node.value]
+        self._expanded[key] = 1 + sum(self.expanded(child) for child in children)
         return value
 
     def _scalar(self, node: ScalarNode) -> Any:
@@ -177,6 +189,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[EntraformError]]:
         return None, []
     converter = _Converter(file)
     value = converter.convert(node)
+    size = converter.expanded(node)
+    if size > _MAX_EXPANSION * converter.distinct:
+        message = f"the aliases in this file expand {converter.distinct} values to {size}; nest fewer aliases"
+        return None, [EntraformError(message, Location(file, 1, 1))]
     return value, converter.problems
 
 

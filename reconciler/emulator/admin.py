@@ -52,6 +52,8 @@ def merge_config(current: RuntimeConfig, patch: Any) -> RuntimeConfig:
         throttle = _merge_throttle(throttle, patch["throttle"])
     faults = current.faults
     if "faults" in patch:
+        if patch["faults"] is None:
+            patch = {**patch, "faults": []}
         if not isinstance(patch["faults"], list):
             raise ConfigInvalid("faults must be a list of {route, status, rate, retry_after} objects")
         faults = [_fault(rule) for rule in patch["faults"]]

@@ -141,6 +141,8 @@ def normalise_path(path: str) -> str:
 
 def request_cost(route: GraphRoute, query: dict[str, str]) -> int:
     """Resource units for one request (NOTES §1): the route's base cost with the query modifiers."""
+    if route.cost == 0:
+        return 0
     if route.write:
         return max(1, route.cost)
     cost = route.cost
@@ -162,6 +164,9 @@ def error_body(
         "request-id": request_id,
         "client-request-id": client_request_id,
     }
+    if error.status == 429:
+        # Graph's throttling sample (NOTES §1) carries these three besides the usual ones.
+        inner.update({"code": "429", "message": "Please retry after", "status": "429"})
     body: dict[str, Any] = {"code": error.code, "message": error.message, "innerError": inner}
     if error.details:
         body["details"] = error.details
@@ -205,12 +210,12 @@ class Emulator:
         return self.store.get_meta(_SEED_META) or "demo"
 
     def set_config(self, config: RuntimeConfig) -> None:
+        """Apply a new runtime config. The RNG restarts from `rng_seed` every time, so a test that sets
+        its faults gets the same draws whatever ran before it."""
         throttle_changed = config.throttle != self.config.throttle
-        reseed = config.rng_seed != self.config.rng_seed
         self.config = config
         self.ctx.config = config
-        if reseed:
-            self.rng.seed(config.rng_seed)
+        self.rng.seed(config.rng_seed)
         if throttle_changed:
             self.throttle.reset()
         self.store.set_meta(_CONFIG_META, json.dumps(config.to_json()))
@@ -329,7 +334,7 @@ class Emulator:
         """Charge the request to its app+tenant buckets; 429 when they cannot pay. Returns headers to add."""
         writes = 1 if route.write else 0
         limits = self.config.throttle
-        if limits.enabled and req.app is not None:
+        if limits.enabled and req.app is not None and (ru or writes):
             charge = self.throttle.charge(
                 app_id=req.app.client_id,
                 tenant_id=req.app.tenant_id,

@@ -39,6 +39,7 @@ GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-00000
 TOKEN_LIFETIME_S = 3599
 _APPS_META = "emulator.apps"
 _KEY_META = "emulator.signing_key"
+_VERIFIED_CACHE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Auth:
         self.store = store
         self.apps = self._load_apps()
         self.key = self._load_key()
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def _load_apps(self) -> dict[str, AppRegistration]:
         saved = self.store.get_meta(_APPS_META)
@@ -213,18 +215,7 @@ class Auth:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthenticated("Access token validation failure. Invalid token.")
-        try:
-            claims = jwt.decode(
-                token.strip(),
-                self.key,
-                algorithms=["HS256"],
-                audience=list(GRAPH_AUDIENCES),
-                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
-            )
-        except jwt.InvalidAudienceError as exc:
-            raise _unauthenticated("Access token validation failure. Invalid audience.") from exc
-        except jwt.InvalidTokenError as exc:
-            raise _unauthenticated("Access token validation failure. Invalid signature.") from exc
+        claims = self._decode(token.strip())
         # The emulator's own clock (with its configured offset) decides expiry, so tests can age tokens.
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
             raise _unauthenticated("Lifetime validation failed, the token is expired.")
@@ -237,6 +228,28 @@ class Auth:
         return AppIdentity(
             client_id=app.client_id, name=app.name, roles=frozenset(map(str, roles)), tenant_id=claims["tid"]
         )
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """The claims of a token signed with our key; remembered, as clients reuse a token for an hour."""
+        claims = self._verified.get(token)
+        if claims is not None:
+            return claims
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=["HS256"],
+                audience=list(GRAPH_AUDIENCES),
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidAudienceError as exc:
+            raise _unauthenticated("Access token validation failure. Invalid audience.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise _unauthenticated("Access token validation failure. Invalid signature.") from exc
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
 
 
 def openid_configuration(authority: str, tenant: str) -> dict[str, Any]:

@@ -69,6 +69,8 @@ FILTERABLE: dict[str, dict[str, frozenset[str]]] = {
         "groupTypes": frozenset({"any", "not"}),
         "assignedLicenses": frozenset({"any"}),
         "hasMembersWithLicenseErrors": frozenset({"eq"}),
+        "membershipRuleProcessingState": frozenset({"eq", "ne", "not", "in"}),
+        "isAssignableToRole": frozenset({"eq", "ne", "not"}),
     },
 }
 ADVANCED_ONLY_PROPS = frozenset({"companyName", "employeeType", "officeLocation", "mobilePhone"})
@@ -241,10 +243,12 @@ class _Compiler:
         return lambda o: str(self.get(o, prop) or "").casefold().endswith(value)
 
     def _lambda(self, node: ast.CollectionLambda) -> Predicate:
-        if not isinstance(node.owner, ast.Identifier) or node.lambda_ is None:
+        if not isinstance(node.owner, ast.Identifier):
             raise bad_query("Unsupported query.")
         prop = node.owner.name
         self.check(prop, "any")
+        if node.lambda_ is None:  # `assignedLicenses/any()`: the collection is not empty
+            return lambda o: bool(self.get(o, prop))
         var = node.lambda_.identifier.name
         expr = node.lambda_.expression
         if not isinstance(expr, ast.Compare) or not isinstance(expr.comparator, ast.Eq):

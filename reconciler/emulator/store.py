@@ -81,6 +81,7 @@ class Store:
         self.visible_at: dict[str, float] = {}
         self.tombstones: dict[str, tuple[str, int, str]] = {}  # id -> (kind, version, "changed"|"deleted")
         self.member_log: list[tuple[int, str, str, bool]] = []  # (version, group, member, removed)
+        self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
 
     # ---- opening, meta -------------------------------------------------------------------------
 
@@ -185,6 +186,7 @@ class Store:
     # ---- in-memory primitives ------------------------------------------------------------------
 
     def _put(self, kind: str, props: Json) -> None:
+        self._listings.pop(kind, None)
         oid = props["id"]
         if kind == "user":
             old = self.users.get(oid)
@@ -234,6 +236,12 @@ class Store:
     def get(self, oid: str) -> Json | None:
         return self.users.get(oid) or self.groups.get(oid)
 
+    def listing(self, kind: str) -> list[Json]:
+        """Every user or group in store order; cached between writes, since paging asks for it per page."""
+        if kind not in self._listings:
+            self._listings[kind] = list((self.users if kind == "user" else self.groups).values())
+        return self._listings[kind]
+
     def is_visible(self, oid: str, now: float) -> bool:
         return self.visible_at.get(oid, 0.0) <= now
 
@@ -281,6 +289,7 @@ class Store:
         kind = self.kind_of(oid)
         assert kind is not None
         props = self.users.pop(oid) if kind == "user" else self.groups.pop(oid)
+        self._listings.pop(kind, None)
         if kind == "user":
             self.upn_index.pop(props["userPrincipalName"].lower(), None)
         groups = sorted(self.member_of.get(oid, ()))

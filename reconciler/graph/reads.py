@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from reconciler.errors import GraphError
@@ -12,47 +12,28 @@ from reconciler.graph.errors import error_from_response
 
 PAGE_SIZE = 999  # Graph's largest page for directory objects (NOTES §2)
 Json = dict[str, Any]
-PageCallback = Callable[[list[Json]], None]
 
 
-async def read_all(
-    client: GraphClient,
-    path: str,
-    *,
-    headers: dict[str, str] | None = None,
-    on_page: PageCallback | None = None,
-) -> list[Json]:
-    """Every item of a collection, following `@odata.nextLink` verbatim (headers are resent each page)."""
-    items: list[Json] = []
+async def pages(
+    client: GraphClient, path: str, *, headers: dict[str, str] | None = None, delta: bool = False
+) -> AsyncIterator[list[Json]]:
+    """The pages of a collection, following `@odata.nextLink` verbatim (headers are resent each page).
+
+    With `delta`, a round must end on a page carrying `@odata.deltaLink`; the same object can come on
+    several pages (a large group's `members@delta` in slices, NOTES §3): the caller merges by id.
+    """
     url: str | None = path
     while url:
         page = await client.get(url, headers=headers)
-        value = page.get("value", [])
-        items.extend(value)
-        if on_page:
-            on_page(value)
+        yield page.get("value", [])
         url = page.get("@odata.nextLink")
-    return items
-
-
-async def read_delta(client: GraphClient, path: str, *, on_page: PageCallback | None = None) -> list[Json]:
-    """A full delta round: pages until the one carrying `@odata.deltaLink`; objects as Graph sent them.
-
-    The same object can come on several pages (a large group's `members@delta` in slices, NOTES §3):
-    the caller merges by id.
-    """
-    items: list[Json] = []
-    url: str | None = path
-    while url:
-        page = await client.get(url)
-        value = page.get("value", [])
-        items.extend(value)
-        if on_page:
-            on_page(value)
-        url = page.get("@odata.nextLink")
-        if url is None and "@odata.deltaLink" not in page:
+        if delta and url is None and "@odata.deltaLink" not in page:
             raise GraphError(f"Graph ended the delta round of {path.split('?', 1)[0]} without a deltaLink")
-    return items
+
+
+async def read_all(client: GraphClient, path: str, *, headers: dict[str, str] | None = None) -> list[Json]:
+    """Every item of a collection."""
+    return [item async for page in pages(client, path, headers=headers) for item in page]
 
 
 async def read_many(

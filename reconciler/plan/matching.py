@@ -7,7 +7,7 @@ key (all keys lower-cased, so matching is case-insensitive). Each live object ma
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
 from reconciler.config import Config
@@ -88,8 +88,8 @@ class Index:
     live_group_by_key: dict[str, LiveGroup]
     protected: frozenset[str]  # lower-cased UPNs and mailNicknames of `scope.protected`
     protected_ids: frozenset[str]  # live objects holding one of those keys (protected across a rename)
-    declared_user_keys: dict[str, str] = field(default_factory=dict)  # live id → desired key
-    declared_group_keys: dict[str, str] = field(default_factory=dict)
+    declared_user_keys: dict[str, str]  # live id → desired key
+    declared_group_keys: dict[str, str]
 
     @classmethod
     def build(cls, desired: DesiredState, live: LiveState, config: Config) -> Index:

@@ -156,15 +156,10 @@ def _synced(plan: Plan, desired: DesiredState, live: LiveState) -> Iterable[str]
     """Attributes, managers and memberships of objects synced from on-premises AD are read-only."""
     for change in plan.changes:
         target = _synced_target(change, live)
-        if target is None:
-            continue
-        kind, key = target
-        what = _synced_attributes(change)
-        if what:
-            yield _at(
-                _location(desired, kind, key),
-                f"{kind} {key} is synced from on-premises AD: {what} cannot be changed through Graph",
-            )
+        what = _synced_problem(change)
+        if target is not None and what:
+            kind, key = target
+            yield _at(_location(desired, kind, key), f"{kind} {key} is synced from on-premises AD: {what}")
 
 
 def _synced_target(change: Change, live: LiveState) -> tuple[str, str] | None:
@@ -177,17 +172,18 @@ def _synced_target(change: Change, live: LiveState) -> tuple[str, str] | None:
     return None
 
 
-def _synced_attributes(change: Change) -> str:
+def _synced_problem(change: Change) -> str:
+    """What Graph would refuse, or "" (licenses, usageLocation and accountEnabled stay cloud-writable)."""
     if change.action == "update":
         names = [
             n for n in (change.diff or {}) if change.kind != "user" or n not in CLOUD_WRITABLE_ON_SYNCED_USERS
         ]
-        return ", ".join(names)
+        return f"{', '.join(names)} cannot be changed through Graph" if names else ""
     if change.kind == "manager":
-        return "manager"
+        return "manager cannot be changed through Graph"
     if change.kind == "membership":
-        return "members"
-    return "the object itself (delete)" if change.action == "delete" else ""
+        return "members cannot be changed through Graph"
+    return "it cannot be deleted through Graph; delete it on-premises" if change.action == "delete" else ""
 
 
 def _last_owners(desired: DesiredState, live: LiveState) -> Iterable[str]:

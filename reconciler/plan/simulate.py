@@ -36,11 +36,14 @@ class _Tenant:
         return self.state.groups[found]
 
     def member_id(self, change: Change) -> tuple[str, str]:
-        """("user" | "group", id) of the member an add/remove_member names."""
+        """("user" | "group", id) of the member an add/remove_member names (a dangling id is kept)."""
         label = change.member or ""
-        if label.startswith("group:"):
-            return "group", self.group(change.target_id, label.removeprefix("group:")).id
-        return "user", self.user(change.target_id, label).id
+        kind = "group" if label.startswith("group:") else "user"
+        if change.target_id is not None:
+            return kind, change.target_id
+        if kind == "group":
+            return kind, self.group(None, label.removeprefix("group:")).id
+        return kind, self.user(None, label).id
 
     def apply(self, change: Change) -> None:
         action, kind = change.action, change.kind
@@ -48,8 +51,10 @@ class _Tenant:
             self._create(change)
         elif action in ("update", "disable"):
             self._update(change)
+        elif action == "delete" and kind == "user":
+            self._delete_user(change)
         elif action == "delete":
-            self._delete_user(change) if kind == "user" else self._delete_group(change)
+            self._delete_group(change)
         elif action in ("set_manager", "clear_manager"):
             user = self.user(change.object_id, change.user)
             user.manager_id = (
@@ -59,11 +64,11 @@ class _Tenant:
             group = self.group(change.object_id, change.group)
             member_kind, member = self.member_id(change)
             edges = group.member_user_ids if member_kind == "user" else group.member_group_ids
-            edges.add(member) if action == "add_member" else edges.discard(member)
+            _toggle(edges, member, action == "add_member")
         elif kind == "owner":
             group = self.group(change.object_id, change.group)
-            owner = self.user(change.target_id, change.owner).id
-            group.owner_ids.add(owner) if action == "add_owner" else group.owner_ids.discard(owner)
+            owner = change.target_id or self.user(None, change.owner).id
+            _toggle(group.owner_ids, owner, action == "add_owner")
         else:
             self._license(change)
 
@@ -123,6 +128,13 @@ class _Tenant:
             licenses.pop(sku_id, None)
         else:
             licenses[sku_id] = LiveLicense(sku_id, frozenset(change.disabled_plan_ids or ()))
+
+
+def _toggle(edges: set[str], member: str, add: bool) -> None:
+    if add:
+        edges.add(member)
+    else:
+        edges.discard(member)
 
 
 def simulate(plan: Plan, live: LiveState) -> LiveState:

@@ -96,7 +96,7 @@ def test_an_unsafe_plan_needs_force(
     assert work.stats()["writes"] == 0
     forced = work.cli("apply", "--auto-approve", "--force")
     assert forced.exit_code == 0, forced.output
-    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+    assert_converged(work)
 
 
 def test_a_failing_change_skips_its_dependants_and_the_rest_goes_on(work: Workdir) -> None:
@@ -109,17 +109,22 @@ def test_a_failing_change_skips_its_dependants_and_the_rest_goes_on(work: Workdi
     assert "applied" in outcomes.values() and "failed" in outcomes.values() and "skipped" in outcomes.values()
     work.configure(faults=[])
     assert work.cli("apply", "--auto-approve").exit_code == 0
-    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+    assert_converged(work)
 
 
-def test_transient_faults_and_replication_lag_are_retried(work: Workdir) -> None:
+def test_transient_faults_and_replication_lag_are_retried(
+    work: Workdir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = record_statuses(monkeypatch)
+    writes = "^(POST|PATCH|PUT|DELETE) /(users|groups)"
     work.configure(
-        lag_ms=400, rng_seed=7, faults=[{"route": "^(POST|PATCH|PUT|DELETE) ", "status": 503, "rate": 0.3}]
+        lag_ms=400, rng_seed=7, faults=[{"route": writes, "status": 503, "rate": 0.2, "retry_after": 0}]
     )
     result = work.cli("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
+    assert 503 in statuses and (404 in statuses or 400 in statuses)
     work.configure(lag_ms=0, faults=[], clock_offset_s=5)  # past the lag: every object is visible
-    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+    assert_converged(work)
 
 
 def test_a_create_whose_answer_was_lost_is_settled_by_reading(
@@ -142,4 +147,23 @@ def test_a_create_whose_answer_was_lost_is_settled_by_reading(
     creates = [e for e in work.journal() if e["action"] == "create" and e["kind"] == "user"]
     assert creates and {e["outcome"] for e in creates} == {"already"}
     assert len(list(csv.reader((work.path / "pw.csv").open()))) == 1 + len(creates)
-    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
+    assert_converged(work)
+
+
+def assert_converged(work: Workdir) -> None:
+    again = work.cli("plan", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+
+
+def record_statuses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The status of every `$batch` step answer apply receives."""
+    real_batch = GraphClient.batch
+    statuses: list[int] = []
+
+    async def recording_batch(self: GraphClient, steps: list[BatchStep]) -> dict[str, RawResponse]:
+        answers = await real_batch(self, steps)
+        statuses.extend(a.status for a in answers.values())
+        return answers
+
+    monkeypatch.setattr(GraphClient, "batch", recording_batch)
+    return statuses

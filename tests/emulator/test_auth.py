@@ -190,3 +190,9 @@ def test_secrets_and_signing_key_survive_a_restart(tmp_path: Path) -> None:
         assert second.emulator.auth.verify(f"Bearer {token}", second.emulator.now()).name == "reader"
     finally:
         second.close()
+
+
+def test_tenant_may_be_named_by_a_verified_domain(local_tenant: Local) -> None:
+    tenant = local_tenant("empty")
+    reply = post(tenant, "/contoso.example/oauth2/v2.0/token", data=token_form(tenant))
+    assert reply.status_code == 200

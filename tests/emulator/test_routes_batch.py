@@ -50,7 +50,13 @@ def test_writes_and_failing_steps_carry_error_bodies(tenant: Tenant) -> None:
     out = batch(
         tenant,
         [
-            {"id": "a", "method": "POST", "url": f"/groups/{group}/members/$ref", "headers": json_headers, "body": ref},
+            {
+                "id": "a",
+                "method": "POST",
+                "url": f"/groups/{group}/members/$ref",
+                "headers": json_headers,
+                "body": ref,
+            },
             {
                 "id": "b",
                 "method": "POST",
@@ -59,7 +65,13 @@ def test_writes_and_failing_steps_carry_error_bodies(tenant: Tenant) -> None:
                 "body": ref,
                 "dependsOn": ["a"],
             },
-            {"id": "c", "method": "PATCH", "url": "/users/nobody@contoso.example", "headers": json_headers, "body": {}},
+            {
+                "id": "c",
+                "method": "PATCH",
+                "url": "/users/nobody@contoso.example",
+                "headers": json_headers,
+                "body": {},
+            },
         ],
     )
     assert out["a"]["status"] == 204 and "body" not in out["a"]

@@ -97,7 +97,9 @@ def test_groups_delta_members_initial_and_incremental(tenant: Tenant) -> None:
     all_employees = next(i for i in items if i["id"] == tenant.group_id("grp-all-employees"))
     assert "members@delta" not in all_employees  # a group without members has none
     ada, alex = tenant.user_id("ada@contoso.example"), tenant.user_id("alex@contoso.example")
-    tenant.call("POST", f"groups/{platform}/members/$ref", json={"@odata.id": f"{GRAPH}/directoryObjects/{ada}"})
+    tenant.call(
+        "POST", f"groups/{platform}/members/$ref", json={"@odata.id": f"{GRAPH}/directoryObjects/{ada}"}
+    )
     tenant.call("DELETE", f"groups/{platform}/members/{alex}/$ref")
     changed, _ = full_round(tenant, link)
     assert [c["id"] for c in changed] == [platform]
@@ -130,7 +132,10 @@ def test_filter_by_ids_only(tenant: Tenant) -> None:
     ada = tenant.user_id("ada@contoso.example")
     items, _ = full_round(tenant, f"users/delta?$filter=id eq '{ada}'")
     assert [i["id"] for i in items] == [ada]
-    assert error_of(tenant.get("users/delta?$filter=department eq 'x'"))[:2] == (400, "Request_UnsupportedQuery")
+    assert error_of(tenant.get("users/delta?$filter=department eq 'x'"))[:2] == (
+        400,
+        "Request_UnsupportedQuery",
+    )
     assert tenant.get("users/delta?$top=5").status_code == 400
 
 

@@ -66,7 +66,10 @@ def test_get_by_ids_needs_directory_read_all(tenant: Tenant) -> None:
     value = tenant.call("POST", "directoryObjects/getByIds", json=body, app="directory").json()["value"]
     assert [(v["@odata.type"], v["id"]) for v in value] == [("#microsoft.graph.user", ada)]
     both = tenant.call("POST", "directoryObjects/getByIds", json={"ids": [ada, sales]}, app="directory")
-    assert [v["@odata.type"] for v in both.json()["value"]] == ["#microsoft.graph.user", "#microsoft.graph.group"]
+    assert [v["@odata.type"] for v in both.json()["value"]] == [
+        "#microsoft.graph.user",
+        "#microsoft.graph.group",
+    ]
 
 
 def test_organization_verified_domains(tenant: Tenant) -> None:

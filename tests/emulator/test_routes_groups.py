@@ -111,7 +111,9 @@ def test_add_member_ref_and_duplicate(tenant: Tenant) -> None:
 
 def test_add_missing_member_is_404(tenant: Tenant) -> None:
     group_id = tenant.group_id("grp-people")
-    response = tenant.call("POST", f"groups/{group_id}/members/$ref", json=ref("11111111-2222-3333-4444-555555555555"))
+    response = tenant.call(
+        "POST", f"groups/{group_id}/members/$ref", json=ref("11111111-2222-3333-4444-555555555555")
+    )
     assert error_of(response)[:2] == (404, "Request_ResourceNotFound")
 
 
@@ -170,7 +172,10 @@ def test_replication_lag_on_new_group_member_add(tenant: Tenant) -> None:
     group_id = tenant.call("POST", "groups", json=new_group()).json()["id"]
     ada = tenant.user_id("ada@contoso.example")
     status, _, message = error_of(tenant.call("POST", f"groups/{group_id}/members/$ref", json=ref(ada)))
-    assert (status, message) == (400, "The source resource object or one of the objects being referenced don't exist.")
+    assert (status, message) == (
+        400,
+        "The source resource object or one of the objects being referenced don't exist.",
+    )
     assert tenant.get(f"groups/{group_id}").status_code == 404
     tenant.config.clock_offset_s = 4
     assert tenant.call("POST", f"groups/{group_id}/members/$ref", json=ref(ada)).status_code == 204

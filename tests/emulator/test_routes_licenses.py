@@ -25,7 +25,9 @@ def seats(tenant: Tenant) -> dict[str, tuple[int, int]]:
 
 
 def assign(tenant: Tenant, who: str, add: list[dict[str, object]], remove: list[str]) -> object:
-    return tenant.call("POST", f"users/{who}/assignLicense", json={"addLicenses": add, "removeLicenses": remove})
+    return tenant.call(
+        "POST", f"users/{who}/assignLicense", json={"addLicenses": add, "removeLicenses": remove}
+    )
 
 
 def test_subscribed_skus_carry_real_ids_and_plans(tenant: Tenant) -> None:
@@ -45,7 +47,9 @@ def test_assign_license_to_user_consumes_a_seat(tenant: Tenant) -> None:
     response = assign(tenant, "breakglass@contoso.example", [{"skuId": E5, "disabledPlans": []}], [])
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert seats(tenant)["SPE_E5"][1] == before + 1
-    user = tenant.get("users/breakglass@contoso.example?$select=assignedLicenses,licenseAssignmentStates").json()
+    user = tenant.get(
+        "users/breakglass@contoso.example?$select=assignedLicenses,licenseAssignmentStates"
+    ).json()
     assert user["assignedLicenses"] == [{"disabledPlans": [], "skuId": E5}]
     assert user["licenseAssignmentStates"][0]["assignedByGroup"] is None
 
@@ -79,7 +83,11 @@ def test_over_assignment_fails_and_seats_stay_true(tenant: Tenant) -> None:
     one_more = free_users[prepaid - consumed]
     tenant.call("PATCH", f"users/{one_more}", json={"usageLocation": "US"})
     status, code, message = error_of(assign(tenant, one_more, [{"skuId": E5, "disabledPlans": []}], []))  # type: ignore[arg-type]
-    assert (status, code, message) == (400, "Request_BadRequest", f"Subscription {E5} does not have any available licenses.")
+    assert (status, code, message) == (
+        400,
+        "Request_BadRequest",
+        f"Subscription {E5} does not have any available licenses.",
+    )
     assert seats(tenant)["SPE_E5"] == (prepaid, prepaid)
 
 
@@ -115,7 +123,8 @@ def test_group_license_applies_to_members_with_assigned_by_group(tenant: Tenant)
     assert group["licenseProcessingState"] == {"state": "ProcessingComplete"}
     states = tenant.get("users/alex@contoso.example?$select=licenseAssignmentStates").json()
     assert {"assignedByGroup": group_id, "skuId": EMS} in [
-        {"assignedByGroup": s["assignedByGroup"], "skuId": s["skuId"]} for s in states["licenseAssignmentStates"]
+        {"assignedByGroup": s["assignedByGroup"], "skuId": s["skuId"]}
+        for s in states["licenseAssignmentStates"]
     ]
     assert seats(tenant)["EMSPREMIUM"][1] == before + len(newly_licensed)
 

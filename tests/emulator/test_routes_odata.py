@@ -29,7 +29,9 @@ def upns(tenant: Tenant, url: str, headers: dict[str, str] | None = None) -> lis
 def test_top_pages_with_absolute_next_links_keeping_options(tenant: Tenant) -> None:
     first = tenant.get("users?$top=7&$select=id,userPrincipalName").json()
     link = first["@odata.nextLink"]
-    assert link.startswith("https://graph.microsoft.com/v1.0/users?") and "$top=7" in link and "$select=" in link
+    assert (
+        link.startswith("https://graph.microsoft.com/v1.0/users?") and "$top=7" in link and "$select=" in link
+    )
     seen = [u["id"] for u in first["value"]]
     while link:
         page = tenant.get(link).json()
@@ -66,7 +68,9 @@ def test_filter_eq_startswith_in_and_boolean(tenant: Tenant) -> None:
         "grace@contoso.example",
         "grady@contoso.example",
     ]
-    assert upns(tenant, "users?$filter=userPrincipalName in ('ada@contoso.example')") == ["ada@contoso.example"]
+    assert upns(tenant, "users?$filter=userPrincipalName in ('ada@contoso.example')") == [
+        "ada@contoso.example"
+    ]
     both = "users?$filter=userPrincipalName in ('ada@contoso.example','lee@contoso.example')"
     assert upns(tenant, both) == ["ada@contoso.example", "lee@contoso.example"]
     assert "lynne@contoso.example" in upns(tenant, "users?$filter=accountEnabled eq true")
@@ -91,7 +95,9 @@ def test_ends_with_needs_advanced_query(tenant: Tenant) -> None:
     url = "users?$filter=endsWith(mail,'@contoso.example')"
     status, code, message = error_of(tenant.get(url))
     assert (status, code) == (400, "Request_UnsupportedQuery")
-    assert message.startswith("Operator 'endsWith' is not supported because the required parameters might be missing.")
+    assert message.startswith(
+        "Operator 'endsWith' is not supported because the required parameters might be missing."
+    )
     response = tenant.get(url + "&$count=true", headers=EVENTUAL)
     assert response.status_code == 200 and response.json()["@odata.count"] == len(response.json()["value"])
 
@@ -107,7 +113,8 @@ def test_unsupported_property_filter(tenant: Tenant) -> None:
     assert (status, code, message) == (
         400,
         "Request_UnsupportedQuery",
-        "Unsupported or invalid query filter clause specified for property 'createdDateTime' of resource 'Group'.",
+        "Unsupported or invalid query filter clause specified for property 'createdDateTime' "
+        "of resource 'Group'.",
     )
 
 

@@ -84,15 +84,23 @@ def test_create_user_duplicate_upn_is_object_conflict(tenant: Tenant) -> None:
     response = tenant.call("POST", "users", json=body)
     error = response.json()["error"]
     assert response.status_code == 400 and error["code"] == "Request_BadRequest"
-    assert error["message"] == "Another object with the same value for property userPrincipalName already exists."
+    assert (
+        error["message"]
+        == "Another object with the same value for property userPrincipalName already exists."
+    )
     assert error["details"] == [{"target": "userPrincipalName", "code": "ObjectConflict"}]
 
 
 def test_create_user_needs_a_verified_domain(tenant: Tenant) -> None:
     body = NEW_USER | {"userPrincipalName": "margaret@elsewhere.example"}
     status, _, message = error_of(tenant.call("POST", "users", json=body))
-    assert status == 400 and message.startswith("The domain portion of the userPrincipalName property is invalid.")
-    assert tenant.call("POST", "users", json=NEW_USER | {"userPrincipalName": "m@fabrikam.example"}).status_code == 201
+    assert status == 400 and message.startswith(
+        "The domain portion of the userPrincipalName property is invalid."
+    )
+    assert (
+        tenant.call("POST", "users", json=NEW_USER | {"userPrincipalName": "m@fabrikam.example"}).status_code
+        == 201
+    )
 
 
 def test_create_user_rejects_upn_characters(tenant: Tenant) -> None:
@@ -115,7 +123,9 @@ def test_update_user_cannot_clear_display_name(tenant: Tenant) -> None:
 
 
 def test_update_user_upn_to_taken_one_conflicts(tenant: Tenant) -> None:
-    response = tenant.call("PATCH", "users/ben@contoso.example", json={"userPrincipalName": "ada@contoso.example"})
+    response = tenant.call(
+        "PATCH", "users/ben@contoso.example", json={"userPrincipalName": "ada@contoso.example"}
+    )
     assert response.json()["error"]["details"][0]["code"] == "ObjectConflict"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -132,3 +133,26 @@ def test_retry_handler_waits_the_integer_retry_after_then_succeeds(
     assert len(asyncio.run(go()).value) == 1
     stats = admin.get("stats").json()
     assert (stats["by_route"]["GET /users"], stats["throttled"]) == (2, 1)
+
+
+def test_async_client_secret_credential_gets_a_token_without_discovery(
+    reset_emulator: dict[str, Any],
+) -> None:
+    from azure.identity.aio import ClientSecretCredential
+
+    creds = reset_emulator["apps"]["reader"]
+
+    async def go() -> str:
+        async with ClientSecretCredential(
+            reset_emulator["tenant_id"],
+            creds["client_id"],
+            creds["client_secret"],
+            authority=reset_emulator["authority"],
+            disable_instance_discovery=True,
+            connection_verify=reset_emulator["ca_bundle"],
+        ) as credential:
+            token = await credential.get_token("https://graph.microsoft.com/.default", enable_cae=True)
+            return token.token
+
+    claims = jwt.decode(asyncio.run(go()), options={"verify_signature": False})
+    assert claims["appid"] == creds["client_id"] and claims["roles"] == creds["roles"]

@@ -14,7 +14,10 @@ from reconciler.emulator.store import Store
 def test_empty_seed_is_a_new_tenant() -> None:
     seed = build_seed("empty")
     assert seed.users == [] and seed.groups == []
-    assert {d["name"] for d in seed.organization["verifiedDomains"]} == {"contoso.example", "fabrikam.example"}
+    assert {d["name"] for d in seed.organization["verifiedDomains"]} == {
+        "contoso.example",
+        "fabrikam.example",
+    }
     parts = {s["skuPartNumber"]: s for s in seed.skus.values()}
     assert {p: s["prepaidUnits"]["enabled"] for p, s in parts.items()} == {
         "ENTERPRISEPACK": 25,
@@ -96,7 +99,9 @@ def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> N
     )
     store.close()
     again = Store.open(db)
-    assert again.users.keys() == users.keys() - {next(k for k, v in users.items() if v["mailNickname"] == "lynne")}
+    assert again.users.keys() == users.keys() - {
+        next(k for k, v in users.items() if v["mailNickname"] == "lynne")
+    }
     assert (
         {k: dict(v) for k, v in again.members.items()},
         dict(again.manager),
@@ -107,7 +112,9 @@ def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> N
         list(again.member_log),
         {k: again.consumed_units(k) for k in again.skus},
     ) == snapshot
-    assert again.deleted.keys() == {users_id for users_id in users if users[users_id]["mailNickname"] == "lynne"}
+    assert again.deleted.keys() == {
+        users_id for users_id in users if users[users_id]["mailNickname"] == "lynne"
+    }
     assert again.get_meta("emulator.counter") == "42" and again.get_meta("emulator.seed") == "demo"
     again.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import ssl
@@ -15,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
+from reconciler.emulator.inprocess import open_local_tenant
 from reconciler.emulator.serve import EmulatorServer, ServeOptions, is_loopback_host
 
 NEW_USER = {
@@ -143,3 +145,23 @@ def test_serve_command_runs_until_sigterm_and_stops_cleanly(tmp_path: Path) -> N
     finally:
         process.kill()
         process.wait()
+
+
+def test_local_tenant_is_seeded_on_first_use_only_and_mints_tokens_in_process(tmp_path: Path) -> None:
+    db = tmp_path / ".entraform" / "local-tenant.db"
+    first = open_local_tenant(db)
+    seeded = len(first.emulator.store.users)
+    user_id = next(iter(first.emulator.store.users))
+    first.emulator.store.delete(user_id, soft=False, deleted_at="2026-01-01T00:00:00Z")
+    first.close()
+
+    second = open_local_tenant(db)
+    try:
+        assert len(second.emulator.store.users) == seeded - 1  # kept, not seeded again
+        token = asyncio.run(second.credential("reader").get_token("https://graph.microsoft.com/.default"))
+        app = second.emulator.auth.verify(f"Bearer {token.token}", second.emulator.now())
+        assert app.name == "reader" and "User.ReadWrite.All" not in app.roles
+        with pytest.raises(ValueError, match="no app 'admin'"):
+            second.credential("admin")
+    finally:
+        second.close()

@@ -152,3 +152,40 @@ def test_fault_rules_only_match_their_route(local_tenant: Local) -> None:
     tenant = local_tenant("empty")
     tenant.emulator.set_config(RuntimeConfig(faults=[FaultRule(route=r"^POST ", status=500)]))
     assert {r.status_code for r in get_users(tenant, 3)} == {200}
+
+
+def test_batch_steps_are_throttled_one_by_one(local_tenant: Local) -> None:
+    tenant = local_tenant("empty")
+    tenant.emulator.set_config(RuntimeConfig(throttle=ThrottleConfig(enabled=True, ru_per_10s=3)))
+    steps = [{"id": str(n), "method": "GET", "url": "/users?$select=id"} for n in range(1, 6)]
+
+    async def go() -> httpx.Response:
+        headers = {"Authorization": f"Bearer {tenant.token('reader')}"}
+        async with httpx.AsyncClient(
+            transport=tenant.transport, base_url="https://graph.microsoft.com"
+        ) as client:
+            return await client.post("/v1.0/$batch", json={"requests": steps}, headers=headers)
+
+    reply = asyncio.run(go())
+    assert reply.status_code == 200  # the envelope itself is free
+    by_id = {item["id"]: item for item in reply.json()["responses"]}
+    assert [by_id[str(n)]["status"] for n in range(1, 6)] == [200, 200, 200, 429, 429]
+    throttled = by_id["4"]
+    assert throttled["headers"]["Retry-After"] == "4"  # 1 RU at 0.3 RU/s
+    assert throttled["body"]["error"]["innerError"]["status"] == "429"
+    assert tenant.emulator.stats.by_route == {"POST /$batch": 1, "GET /users": 5}
+
+
+def test_latency_is_added_before_each_graph_call(
+    local_tenant: Local, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("reconciler.emulator.app.asyncio.sleep", record)
+    tenant = local_tenant("empty")
+    tenant.emulator.set_config(RuntimeConfig(latency_ms=250))
+    assert {r.status_code for r in get_users(tenant, 2)} == {200}
+    assert waits == [0.25, 0.25]

@@ -8,8 +8,8 @@ import pytest
 
 from reconciler.apply.operations import (
     Ids,
-    UnresolvedId,
     Unit,
+    UnresolvedId,
     build_requests,
     generate_password,
     group_units,

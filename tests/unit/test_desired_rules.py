@@ -110,6 +110,17 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "for a list of one"
         ],
     ),
+    "wrong type: a mapping for a list": (
+        one("users:\n  - userPrincipalName: a@contoso.example\n    licenses:\n      sku: SPE_E5\n"),
+        ["state/s.yaml:4:7: users[0].licenses: expected a list, got a mapping; start each item with `- `"],
+    ),
+    "wrong type: a number in a list": (
+        one("users:\n  - userPrincipalName: a@contoso.example\n    businessPhones: [2065550100]\n"),
+        [
+            "state/s.yaml:3:22: users[0].businessPhones[0]: expected a string, got a number; "
+            'write "2065550100" in quotes'
+        ],
+    ),
     "wrong type: null list": (
         one("groups:\n  - mailNickname: grp-a\n    members: null\n"),
         [
@@ -486,4 +497,20 @@ def test_every_problem_of_every_file_in_one_run(tmp_path: Path, monkeypatch: pyt
         "got 'usa'",
         "state/b.yaml:5:18: users[0].displayName: displayName cannot be null: Graph cannot clear it; "
         "leave the key out to leave it unmanaged",
+    ]
+
+
+def test_password_policies_is_not_a_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = one(
+        "users:\n  - userPrincipalName: a@contoso.example\n    passwordPolicies: DisablePasswordExpiration\n"
+    )
+    assert problems(tmp_path, monkeypatch, files) == [
+        "state/s.yaml:3:5: users[0]: unknown key 'passwordPolicies'",
+    ]
+
+
+def test_a_broken_usage_location_is_one_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "users:\n  - userPrincipalName: a@x.example\n    usageLocation: NO\n    licenses: [{sku: E5}]\n"
+    assert problems(tmp_path, monkeypatch, one(text)) == [
+        'state/s.yaml:3:20: users[0].usageLocation: expected a string, got a boolean; write "NO" in quotes',
     ]

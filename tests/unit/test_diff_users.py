@@ -216,8 +216,8 @@ def test_leaver_in_scope_is_disabled_with_licenses_and_managed_memberships_remov
         live(leaver, managed, unmanaged),
         config(scope=AUTHORITATIVE),
     )
-    got = [(c.action, c.group, c.member) for c in plan.changes if c.kind == "membership"]
-    assert got == [("remove_member", "grp-eng", "leaver@contoso.example")]
+    edges = [(c.action, c.group, c.member) for c in plan.changes if c.kind == "membership"]
+    assert edges == [("remove_member", "grp-eng", "leaver@contoso.example")]
 
 
 def test_already_disabled_leaver_needs_nothing() -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from graph_fakes import BASE, client_for, reply
 
-from reconciler.live_read import build_live, read_live
+from reconciler.live_read import read_live, user_from_json
 
 USER = "#microsoft.graph.user"
 GROUP = "#microsoft.graph.group"
@@ -117,8 +117,9 @@ def _delta_items() -> list[dict[str, Any]]:
 
 
 class FakeTenant:
-    def __init__(self) -> None:
+    def __init__(self, owners: dict[str, list[dict[str, Any]]] = OWNERS) -> None:
         self.paths: list[str] = []
+        self.owners = owners
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v1.0")
@@ -134,7 +135,9 @@ class FakeTenant:
         if path == "/groups/delta":
             return _page(request, _delta_items(), 2, delta=True)
         if path == "/groups" and query.get("$expand") == ["owners($select=id)"]:
-            return reply(200, {"value": [{"id": g["id"], "owners": OWNERS.get(g["id"], [])} for g in GROUPS]})
+            return reply(
+                200, {"value": [{"id": g["id"], "owners": self.owners.get(g["id"], [])} for g in GROUPS]}
+            )
         if path == "/groups":
             return _page(request, GROUPS, 2)
         if path == "/$batch":
@@ -144,6 +147,10 @@ class FakeTenant:
     def _batch(self, steps: list[dict[str, Any]]) -> httpx.Response:
         responses = []
         for step in steps:
+            if "/owners" in step["url"]:
+                owners = [{"@odata.type": USER, "id": f"o{n}"} for n in range(25)]
+                responses.append({"id": step["id"], "status": 200, "body": {"value": owners}})
+                continue
             group_id = step["url"].split("/")[2]
             members = MEMBERS[group_id]
             # One nextLink per group, to exercise the follow-up round.
@@ -183,10 +190,15 @@ def test_read_live_builds_the_same_state_either_way(members: str) -> None:
 
 
 def test_without_license_states_every_license_counts_as_direct() -> None:
-    user = {
-        "id": "u",
-        "userPrincipalName": "u@x",
-        "assignedLicenses": [{"skuId": SKU_E3, "disabledPlans": []}],
-    }
-    live = build_live([], [], [user], [], {}, {})
-    assert set(live.users["u"].direct_licenses) == {SKU_E3}
+    user = user_from_json(
+        {"id": "u", "userPrincipalName": "u@x", "assignedLicenses": [{"skuId": SKU_E3, "disabledPlans": []}]}
+    )
+    assert set(user.direct_licenses) == {SKU_E3} and user.inherited_sku_ids == frozenset()
+
+
+def test_owners_at_the_expand_cap_are_read_in_full() -> None:
+    capped = {"g3": [{"@odata.type": USER, "id": f"o{n}"} for n in range(20)]}
+    tenant = FakeTenant(owners=capped)
+    live = asyncio.run(read_live(client_for(tenant)))
+    assert len(live.groups["g3"].owner_ids) == 25
+    assert "POST /$batch" in tenant.paths

@@ -181,3 +181,18 @@ def test_rename_or_create_onto_a_key_another_live_object_holds() -> None:
         f"{P}:2:1: user new@contoso.example already exists in the tenant as another object (id u2)",
         f"{P}:5:1: user x@contoso.example already exists in the tenant as another object (id u3)",
     ]
+
+
+def test_deleting_a_synced_object_is_a_problem() -> None:
+    have = live(luser("u1", "gone@contoso.example", synced=True), lgroup("g1", "grp-old", synced=True))
+    scope = {
+        "users": {"authoritative": True, "match": {"upn_suffix": "@contoso.example"}},
+        "groups": {"authoritative": True, "match": {"mail_nickname_prefix": "grp-"}},
+    }
+    plan = diff(desired(), have, config(scope=scope, removal={"users": "delete"}))
+    assert preflight(plan, desired(), have) == [
+        "group grp-old is synced from on-premises AD: it cannot be deleted through Graph; "
+        "delete it on-premises",
+        "user gone@contoso.example is synced from on-premises AD: it cannot be deleted through Graph; "
+        "delete it on-premises",
+    ]

@@ -4,7 +4,7 @@ via `ctx.dispatch`; `dependsOn` (or msgraph-core's `depends_on`) steps whose dep
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
@@ -57,7 +57,7 @@ def _step_request(outer: GraphRequest, step: Json) -> GraphRequest:
     headers = {str(k).lower(): str(v) for k, v in (step.get("headers") or {}).items()}
     return GraphRequest(
         method=str(step["method"]).upper(),
-        path=parts.path,
+        path=unquote(parts.path),  # as the HTTP edge hands paths over: percent-decoded
         query=dict(parse_qsl(parts.query, keep_blank_values=True)),
         headers=headers,
         body=step.get("body"),
@@ -110,4 +110,4 @@ async def batch(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     return GraphResponse(200, {"responses": responses})
 
 
-ROUTES = [Route("POST", "/$batch", batch, ())]
+ROUTES = [Route("POST", "/$batch", batch, (), cost=0)]  # free: each step is charged on its own

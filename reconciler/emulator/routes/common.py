@@ -107,6 +107,8 @@ GROUP_DEFAULT = (
     "onPremisesLastSyncDateTime",
     "onPremisesSamAccountName",
     "onPremisesSecurityIdentifier",
+    "onPremisesNetBiosName",
+    "onPremisesProvisioningErrors",
     "onPremisesSyncEnabled",
     "preferredDataLocation",
     "preferredLanguage",
@@ -116,11 +118,27 @@ GROUP_DEFAULT = (
     "resourceProvisioningOptions",
     "securityEnabled",
     "securityIdentifier",
+    "serviceProvisioningErrors",
     "theme",
     "visibility",
 )
+# Exchange-backed properties that Graph returns only when selected on a single group.
+GROUP_MAILBOX_PROPS = {
+    "allowExternalSenders": False,
+    "autoSubscribeNewMembers": False,
+    "hideFromAddressLists": False,
+    "hideFromOutlookClients": False,
+    "isSubscribedByMail": False,
+    "unseenCount": 0,
+}
 GROUP_PROPS = frozenset(
-    {*GROUP_DEFAULT, "assignedLicenses", "licenseProcessingState", "hasMembersWithLicenseErrors"}
+    {
+        *GROUP_DEFAULT,
+        *GROUP_MAILBOX_PROPS,
+        "assignedLicenses",
+        "licenseProcessingState",
+        "hasMembersWithLicenseErrors",
+    }
 )
 GRAPH = "https://graph.microsoft.com/v1.0"
 
@@ -218,12 +236,30 @@ def assigned_licenses(store: Store, user_id: str) -> list[Json]:
     return result
 
 
+def assigned_plans(store: Store, user_id: str) -> list[Json]:
+    plans = []
+    for lic in assigned_licenses(store, user_id):
+        for plan in store.skus[lic["skuId"]]["servicePlans"]:
+            if plan["servicePlanId"] not in lic["disabledPlans"]:
+                plans.append(
+                    {
+                        "assignedDateTime": "2024-01-15T09:00:00Z",
+                        "capabilityStatus": "Enabled",
+                        "service": plan["servicePlanName"],
+                        "servicePlanId": plan["servicePlanId"],
+                    }
+                )
+    return plans
+
+
 def user_getter(store: Store) -> odata.Getter:
     def get(user: Json, name: str) -> Any:
         if name == "assignedLicenses":
             return assigned_licenses(store, user["id"])
         if name == "licenseAssignmentStates":
             return license_states(store, user["id"])
+        if name == "assignedPlans":
+            return assigned_plans(store, user["id"])
         return user.get(name)
 
     return get
@@ -238,7 +274,7 @@ def group_getter(store: Store) -> odata.Getter:
                 for states in store.effective.get(m, {}).values()
                 for s in states
             )
-        return group.get(name)
+        return group.get(name, GROUP_MAILBOX_PROPS.get(name))
 
     return get
 
@@ -263,23 +299,34 @@ def parse_select(req: GraphRequest, kind: str) -> list[str] | None:
     return names
 
 
+_COMPUTED = {
+    "user": frozenset({"assignedLicenses", "licenseAssignmentStates", "assignedPlans"}),
+    "group": frozenset({"hasMembersWithLicenseErrors", *GROUP_MAILBOX_PROPS}),
+}
+_RELATIONS = frozenset({"manager", "members", "owners"})
+
+
 def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: bool = False) -> Json:
     """An object as Graph returns it: the default property set, or exactly the `$select`ed ones."""
-    get = user_getter(store) if kind == "user" else group_getter(store)
     names = select if select is not None else (USER_DEFAULT if kind == "user" else GROUP_DEFAULT)
     out: Json = {"@odata.type": odata_type(kind)} if typed else {}
+    computed = _COMPUTED[kind]
+    get = obj.get
     for name in names:
-        if name in ("manager", "members", "owners"):
-            continue
-        out[name] = get(obj, name)
+        if name in computed:
+            out[name] = (user_getter(store) if kind == "user" else group_getter(store))(obj, name)
+        elif name not in _RELATIONS:
+            out[name] = get(name)
     return out
 
 
 def render_any(store: Store, oid: str, select: list[str] | None = None) -> Json:
+    """A member of a directoryObject collection: typed, and for users with `accountEnabled` as well."""
     kind = store.kind_of(oid)
     assert kind is not None
-    obj = store.users[oid] if kind == "user" else store.groups[oid]
-    return render(store, kind, obj, select, typed=True)
+    if kind == "user":
+        return render(store, kind, store.users[oid], select or [*USER_DEFAULT, "accountEnabled"], typed=True)
+    return render(store, kind, store.groups[oid], select, typed=True)
 
 
 def context_url(req: GraphRequest, fragment: str) -> str:
@@ -368,7 +415,7 @@ def query_matcher(ctx: EmulatorContext, req: GraphRequest, kind: str) -> Callabl
 
 def ordered(ctx: EmulatorContext, req: GraphRequest, kind: str, items: Iterable[Json]) -> list[Json]:
     order = odata.parse_orderby(req, kind)
-    listed = list(items)
+    listed = items if isinstance(items, list) else list(items)
     if order is None:
         return listed
     prop, descending = order
@@ -389,3 +436,26 @@ def count_response(ctx: EmulatorContext, req: GraphRequest, items: list[Json], k
     now = ctx.now()
     total = sum(1 for i in items if ctx.store.is_visible(i["id"], now) and (matches is None or matches(i)))
     return GraphResponse(200, str(total))
+
+
+def related_page(
+    ctx: EmulatorContext, req: GraphRequest, ids: list[str], kind: str | None, count: bool = False
+) -> GraphResponse:
+    """A directoryObject collection (members, owners, memberOf…), optionally cast to users or groups."""
+    store = ctx.store
+    items = [obj for oid in ids if (kind is None or store.kind_of(oid) == kind) and (obj := store.get(oid))]
+    if count:
+        return count_response(ctx, req, items, kind or "user")
+    raw = req.query.get("$select")
+    names = [n.strip() for n in raw.split(",") if n.strip()] if raw else None
+    by_kind = {k: query_matcher(ctx, req, k) for k in ((kind,) if kind else ("user", "group"))}
+    matches = None
+    if any(m is not None for m in by_kind.values()):
+
+        def matches(obj: Json) -> bool:
+            predicate = by_kind.get("user" if obj["id"] in store.users else "group")
+            return predicate is None or predicate(obj)
+
+    items = ordered(ctx, req, kind or "user", items)
+    context = f"{kind}s" if kind else "directoryObjects"
+    return page(ctx, req, items, lambda o: render_any(store, o["id"], names), context, matches)

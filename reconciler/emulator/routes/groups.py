@@ -150,12 +150,12 @@ def _render_with_expand(
 def list_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     select = common.parse_select(req, "group")
     matches = common.query_matcher(ctx, req, "group")
-    items = common.ordered(ctx, req, "group", ctx.store.groups.values())
+    items = common.ordered(ctx, req, "group", ctx.store.listing("group"))
     return common.page(ctx, req, items, lambda g: _render_with_expand(ctx, req, g, select), "groups", matches)
 
 
 def count_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    return common.count_response(ctx, req, list(ctx.store.groups.values()), "group")
+    return common.count_response(ctx, req, ctx.store.listing("group"), "group")
 
 
 def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -188,7 +188,10 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     ctx.store.save("group", group, visible_at)
     for relation, oid in pairs:
         ctx.store.add_edge(relation, group["id"], oid)
-    out: Json = {"@odata.context": common.context_url(req, "groups/$entity")}
+    out: Json = {
+        "@odata.context": common.context_url(req, "groups/$entity"),
+        "@odata.id": f"{req.base_url}/directoryObjects/{group['id']}/Microsoft.DirectoryServices.Group",
+    }
     out.update(common.render(ctx.store, "group", group, None))
     return GraphResponse(201, out)
 
@@ -216,26 +219,11 @@ def delete_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     return GraphResponse(204)
 
 
-def _related(
-    ctx: EmulatorContext, req: GraphRequest, ids: list[str], kind: str | None, count: bool = False
-) -> GraphResponse:
-    store = ctx.store
-    items = [obj for oid in ids if (kind is None or store.kind_of(oid) == kind) and (obj := store.get(oid))]
-    if count:
-        return common.count_response(ctx, req, items, kind or "user")
-    raw = req.query.get("$select")
-    names = [n.strip() for n in raw.split(",")] if raw else None
-    matches = common.query_matcher(ctx, req, kind) if kind and "$filter" in req.query else None
-    return common.page(
-        ctx, req, items, lambda o: common.render_any(store, o["id"], names), "directoryObjects", matches
-    )
-
-
 def _members_handler(kind: str | None, transitive: bool, count: bool = False) -> Handler:
     def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
         group = find_group(ctx, params["id"])
         ids = transitive_members(ctx, group["id"]) if transitive else list(ctx.store.members[group["id"]])
-        return _related(ctx, req, ids, kind, count)
+        return common.related_page(ctx, req, ids, kind, count)
 
     return handler
 
@@ -255,19 +243,19 @@ def transitive_members(ctx: EmulatorContext, group_id: str) -> list[str]:
 
 def list_owners(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     group = find_group(ctx, params["id"])
-    return _related(ctx, req, list(ctx.store.owners[group["id"]]), None)
+    return common.related_page(ctx, req, list(ctx.store.owners[group["id"]]), None)
 
 
 def group_member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     group = find_group(ctx, params["id"])
-    return _related(ctx, req, sorted(ctx.store.member_of.get(group["id"], ())), None)
+    return common.related_page(ctx, req, sorted(ctx.store.member_of.get(group["id"], ())), None)
 
 
 def group_transitive_member_of(
     ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
 ) -> GraphResponse:
     group = find_group(ctx, params["id"])
-    return _related(ctx, req, transitive_groups(ctx, group["id"]), None)
+    return common.related_page(ctx, req, transitive_groups(ctx, group["id"]), None)
 
 
 def _add_ref(relation: str) -> Handler:
@@ -316,28 +304,15 @@ ROUTES = [
     Route("GET", "/groups/{id}", get_group, READ),
     Route("PATCH", "/groups/{id}", update_group, WRITE, write=True),
     Route("DELETE", "/groups/{id}", delete_group, WRITE, write=True),
-    Route("GET", "/groups/{id}/members", _members_handler(None, False), READ, cost=3),
-    Route("GET", "/groups/{id}/members/$count", _members_handler(None, False, True), READ, cost=3),
-    Route("GET", "/groups/{id}/members/microsoft.graph.user", _members_handler("user", False), READ, cost=3),
-    Route(
-        "GET", "/groups/{id}/members/microsoft.graph.group", _members_handler("group", False), READ, cost=3
-    ),
-    Route("GET", "/groups/{id}/transitiveMembers", _members_handler(None, True), READ, cost=5),
-    Route("GET", "/groups/{id}/transitiveMembers/$count", _members_handler(None, True, True), READ, cost=5),
-    Route(
-        "GET",
-        "/groups/{id}/transitiveMembers/microsoft.graph.user",
-        _members_handler("user", True),
-        READ,
-        cost=5,
-    ),
-    Route(
-        "GET",
-        "/groups/{id}/transitiveMembers/microsoft.graph.group",
-        _members_handler("group", True),
-        READ,
-        cost=5,
-    ),
+    *[
+        Route("GET", f"/groups/{{id}}/{relation}{cast}{suffix}", handler, READ, cost=cost)
+        for relation, transitive, cost in (("members", False, 3), ("transitiveMembers", True, 5))
+        for cast, kind in (("", None), ("/microsoft.graph.user", "user"), ("/microsoft.graph.group", "group"))
+        for suffix, handler in (
+            ("", _members_handler(kind, transitive)),
+            ("/$count", _members_handler(kind, transitive, count=True)),
+        )
+    ],
     Route("POST", "/groups/{id}/members/$ref", _add_ref("members"), MEMBER_WRITE, write=True),
     Route(
         "DELETE", "/groups/{id}/members/{member_id}/$ref", _remove_ref("members"), MEMBER_WRITE, write=True

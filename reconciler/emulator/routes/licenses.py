@@ -100,7 +100,9 @@ def assign_user_license(ctx: EmulatorContext, req: GraphRequest, params: dict[st
     for sku_id, plans in adds:
         store.set_direct_license(user["id"], sku_id, plans)
     body: Json = {"@odata.context": common.context_url(req, "users/$entity")}
-    body.update(common.render(store, "user", store.users[user["id"]], None))
+    # Graph answers with the whole user, licenses included.
+    updated = store.users[user["id"]]
+    body.update(common.render(store, "user", updated, [*updated, "assignedLicenses", "assignedPlans"]))
     return GraphResponse(200, body)
 
 

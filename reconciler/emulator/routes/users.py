@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
 from reconciler.emulator.routes import common
 from reconciler.emulator.routes.common import Json, bad_request, find_user, not_found
 
@@ -133,7 +133,7 @@ def expand(ctx: EmulatorContext, req: GraphRequest, user: Json, out: Json) -> Js
 def list_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     select = common.parse_select(req, "user")
     matches = common.query_matcher(ctx, req, "user")
-    items = common.ordered(ctx, req, "user", ctx.store.users.values())
+    items = common.ordered(ctx, req, "user", ctx.store.listing("user"))
     store = ctx.store
 
     def render_item(user: Json) -> Json:
@@ -143,7 +143,7 @@ def list_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) 
 
 
 def count_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    return common.count_response(ctx, req, list(ctx.store.users.values()), "user")
+    return common.count_response(ctx, req, ctx.store.listing("user"), "user")
 
 
 def get_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -207,21 +207,16 @@ def delete_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     return GraphResponse(204)
 
 
-def _directory_objects(ctx: EmulatorContext, req: GraphRequest, ids: list[str]) -> GraphResponse:
-    store = ctx.store
-    items = [store.get(i) for i in ids]
-    select = req.query.get("$select")
-    names = [n.strip() for n in select.split(",")] if select else None
+def _member_of_handler(kind: str | None, transitive: bool, count: bool = False) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        user = find_user(ctx, params["id"])
+        store = ctx.store
+        ids = (
+            transitive_groups(ctx, user["id"]) if transitive else sorted(store.member_of.get(user["id"], ()))
+        )
+        return common.related_page(ctx, req, ids, kind, count)
 
-    def render_item(obj: Json) -> Json:
-        return common.render_any(store, obj["id"], names)
-
-    return common.page(ctx, req, [i for i in items if i is not None], render_item, "directoryObjects")
-
-
-def member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    user = find_user(ctx, params["id"])
-    return _directory_objects(ctx, req, sorted(ctx.store.member_of.get(user["id"], ())))
+    return handler
 
 
 def transitive_groups(ctx: EmulatorContext, oid: str) -> list[str]:
@@ -233,11 +228,6 @@ def transitive_groups(ctx: EmulatorContext, oid: str) -> list[str]:
             seen.add(group_id)
             frontier.update(ctx.store.member_of.get(group_id, ()))
     return sorted(seen)
-
-
-def transitive_member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    user = find_user(ctx, params["id"])
-    return _directory_objects(ctx, req, transitive_groups(ctx, user["id"]))
 
 
 def get_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -272,7 +262,7 @@ def remove_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, st
 
 def direct_reports(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     user = find_user(ctx, params["id"])
-    return _directory_objects(ctx, req, sorted(ctx.store.reports.get(user["id"], ())))
+    return common.related_page(ctx, req, sorted(ctx.store.reports.get(user["id"], ())), None)
 
 
 def revoke_sessions(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -289,8 +279,15 @@ ROUTES = [
     Route("GET", "/users/{id}", get_user, READ),
     Route("PATCH", "/users/{id}", update_user, ("User.ReadWrite.All", "Directory.ReadWrite.All"), write=True),
     Route("DELETE", "/users/{id}", delete_user, DELETE, write=True),
-    Route("GET", "/users/{id}/memberOf", member_of, MEMBERSHIP_READ, cost=2),
-    Route("GET", "/users/{id}/transitiveMemberOf", transitive_member_of, MEMBERSHIP_READ, cost=2),
+    *[
+        Route("GET", f"/users/{{id}}/{relation}{cast}{suffix}", handler, MEMBERSHIP_READ, cost=2)
+        for relation, transitive in (("memberOf", False), ("transitiveMemberOf", True))
+        for cast, kind in (("", None), ("/microsoft.graph.group", "group"))
+        for suffix, handler in (
+            ("", _member_of_handler(kind, transitive)),
+            ("/$count", _member_of_handler(kind, transitive, count=True)),
+        )
+    ],
     Route("GET", "/users/{id}/manager", get_manager, READ),
     Route("PUT", "/users/{id}/manager/$ref", set_manager, WRITE, write=True),
     Route("DELETE", "/users/{id}/manager/$ref", remove_manager, WRITE, write=True),

@@ -1,0 +1,143 @@
+"""`entraform plan` against the served emulator over HTTPS with the read-only reader app (SPEC §1, §4, §6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from plan_helpers import ReaderDir, reader_dir
+
+
+@pytest.fixture
+def work(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> ReaderDir:
+    return reader_dir(tmp_path, reset_emulator, admin, monkeypatch)
+
+
+def test_plan_shows_the_demo_changes_with_read_only_permissions(work: ReaderDir) -> None:
+    result = work.cli("plan", "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    out = result.stdout
+    assert "+ create user margaret@contoso.example" in out
+    assert "~ update user ben@contoso.example" in out
+    assert "- remove member joni@contoso.example from grp-finance" in out
+    assert out.rstrip().splitlines()[-1].startswith("Plan: 2 to create")
+    stats = work.stats()
+    assert stats["writes"] == 0 and stats["throttled"] == 0
+    # The whole read: organization, SKUs, users, groups/delta and owners; no per-group requests.
+    assert set(stats["by_route"]) == {
+        "GET /organization",
+        "GET /subscribedSkus",
+        "GET /users",
+        "GET /groups/delta",
+        "GET /groups",
+    }
+    assert stats["token_requests"] == 1
+
+
+def test_plan_without_detailed_exitcode_exits_0(work: ReaderDir) -> None:
+    assert work.cli("plan").exit_code == 0
+
+
+def test_plan_json_and_out_file(work: ReaderDir) -> None:
+    result = work.cli("plan", "--format", "json", "--out", "plan.json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    saved = json.loads((work.path / "plan.json").read_text())
+    assert saved["format_version"] == 1 and saved["tenant"] == work.info["tenant_id"]
+    assert [c["id"] for c in saved["changes"]] == [c["id"] for c in printed["changes"]]
+    assert "Saved the plan to plan.json" in result.stderr
+
+
+def test_plan_markdown(work: ReaderDir) -> None:
+    result = work.cli("plan", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert "|" in result.stdout and "margaret@contoso.example" in result.stdout
+
+
+def test_target_limits_the_plan_to_one_user_and_what_it_needs(work: ReaderDir) -> None:
+    result = work.cli("plan", "--format", "json", "--target", "user:Margaret@contoso.example")
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)["changes"]
+    assert changes and all("margaret@contoso.example" in json.dumps(c) for c in changes)
+    assert {c["action"] for c in changes} >= {"create", "set_manager", "add_member", "assign_license"}
+
+
+def test_target_group(work: ReaderDir) -> None:
+    result = work.cli("plan", "--format", "json", "--target", "group:grp-finance")
+    changes = json.loads(result.stdout)["changes"]
+    assert [(c["action"], c.get("member")) for c in changes] == [("remove_member", "joni@contoso.example")]
+
+
+def test_bad_target_is_one_error(work: ReaderDir) -> None:
+    result = work.cli("plan", "--target", "device:x")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --target 'device:x': write KIND:KEY")
+
+
+def test_preflight_problems_exit_1_one_line_each(work: ReaderDir) -> None:
+    work.write_state(
+        "extra.yaml",
+        "users:\n"
+        "  - userPrincipalName: newbie@unverified.example\n"
+        "    displayName: Newbie\n"
+        "    usageLocation: GB\n"
+        "    licenses: [{sku: NO_SUCH_SKU}]\n",
+    )
+    result = work.cli("plan")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert all(line.startswith("error: ") for line in lines)
+    assert any("NO_SUCH_SKU" in line for line in lines)
+    assert any("unverified.example" in line for line in lines)
+    assert "Traceback" not in result.output
+
+
+def test_wrong_secret_is_one_clear_error(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = reader_dir(tmp_path, reset_emulator, admin, monkeypatch, secret="not-the-secret")
+    result = work.cli("plan")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: could not get a Graph token")
+    assert "not-the-secret" not in result.output
+
+
+def test_plan_as_a_user_runs_it(work: ReaderDir) -> None:
+    """A separate process, stderr not a terminal: the plan on stdout, no progress bar, no colour."""
+    entraform = Path(sys.executable).parent / "entraform"
+    proc = subprocess.run(
+        [str(entraform), "plan", "--detailed-exitcode"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == ""
+    assert "\x1b[" not in proc.stdout
+    assert "+ create user zrinka@contoso.example" in proc.stdout
+
+
+def test_default_method_reads_the_environment(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auth.method: default` (DefaultAzureCredential) takes the app from AZURE_* variables."""
+    work = reader_dir(tmp_path, reset_emulator, admin, monkeypatch)
+    config = (work.path / "entraform.yaml").read_text()
+    config = config.split("auth:")[0] + "auth:\n  method: default\nstate_dir: state\n"
+    (work.path / "entraform.yaml").write_text(config)
+    reader = reset_emulator["apps"]["reader"]
+    monkeypatch.setenv("AZURE_TENANT_ID", reset_emulator["tenant_id"])
+    monkeypatch.setenv("AZURE_CLIENT_ID", reader["client_id"])
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", reader["client_secret"])
+    result = work.cli("plan", "--detailed-exitcode")
+    assert result.exit_code == 2, result.output
+    assert "+ create user margaret@contoso.example" in result.stdout

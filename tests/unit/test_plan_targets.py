@@ -1,0 +1,78 @@
+"""`--target KIND:KEY`: the plan narrowed to the changes touching an object, and what they depend on."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import EntraformError
+from reconciler.plan.model import Change, Plan, UnsafeItem
+from reconciler.planning import Target, narrow
+
+CHANGES = [
+    Change("c0001", "create", "user", key="ada@contoso.example"),
+    Change("c0002", "create", "group", key="grp-new"),
+    Change("c0003", "update", "user", key="bob@contoso.example"),
+    Change(
+        "c0004",
+        "set_manager",
+        "manager",
+        key="ada@contoso.example",
+        user="ada@contoso.example",
+        manager="grace@contoso.example",
+    ),
+    Change(
+        "c0005",
+        "add_member",
+        "membership",
+        group="grp-new",
+        member="ada@contoso.example",
+        depends_on=["c0001", "c0002"],
+    ),
+    Change(
+        "c0006", "add_member", "membership", group="grp-eng", member="group:grp-new", depends_on=["c0002"]
+    ),
+    Change("c0007", "remove_member", "membership", group="grp-eng", member="bob@contoso.example"),
+]
+PLAN = Plan(
+    tenant="t",
+    desired_digest="d",
+    live_digest="l",
+    changes=CHANGES,
+    unsafe=[UnsafeItem("delete_fraction", "too many removals", change_ids=["c0007"])],
+)
+
+
+def _ids(plan: Plan) -> list[str]:
+    return [c.id for c in plan.changes]
+
+
+def test_no_target_keeps_the_plan() -> None:
+    assert narrow(PLAN, []) is PLAN
+
+
+def test_user_target_keeps_its_changes_and_their_dependencies() -> None:
+    assert _ids(narrow(PLAN, [Target.parse("user:Ada@Contoso.example")])) == [
+        "c0001",
+        "c0002",
+        "c0004",
+        "c0005",
+    ]
+
+
+def test_a_manager_is_touched_by_the_manager_change() -> None:
+    assert _ids(narrow(PLAN, [Target.parse("user:grace@contoso.example")])) == ["c0004"]
+
+
+def test_group_target_keeps_its_edges_and_where_it_is_nested() -> None:
+    assert _ids(narrow(PLAN, [Target.parse("group:grp-new")])) == ["c0001", "c0002", "c0005", "c0006"]
+
+
+def test_unsafe_items_follow_their_changes() -> None:
+    assert narrow(PLAN, [Target.parse("user:bob@contoso.example")]).unsafe == PLAN.unsafe
+    assert narrow(PLAN, [Target.parse("user:ada@contoso.example")]).unsafe == []
+
+
+@pytest.mark.parametrize("text", ["ada@contoso.example", "device:x", "user:", "user: "])
+def test_bad_targets(text: str) -> None:
+    with pytest.raises(EntraformError, match="write KIND:KEY"):
+        Target.parse(text)
