@@ -35,7 +35,7 @@ class Task:
     def finish(self) -> None:
         """Mark the line complete (a read whose size was unknown until its last page)."""
         if self._progress is not None and self._id is not None:
-            done = self._progress.tasks[self._id].completed
+            done = next(t.completed for t in self._progress.tasks if t.id == self._id)
             self._progress.update(self._id, total=done, completed=done)
 
 

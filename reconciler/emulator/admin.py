@@ -59,11 +59,11 @@ def merge_config(current: RuntimeConfig, patch: Any) -> RuntimeConfig:
         faults = [_fault(rule) for rule in patch["faults"]]
     return RuntimeConfig(
         throttle=throttle,
-        lag_ms=_number(patch, "lag_ms", current.lag_ms, int),
-        latency_ms=_number(patch, "latency_ms", current.latency_ms, int),
+        lag_ms=_integer(patch, "lag_ms", current.lag_ms, minimum=0),
+        latency_ms=_integer(patch, "latency_ms", current.latency_ms, minimum=0),
         faults=faults,
-        clock_offset_s=_number(patch, "clock_offset_s", current.clock_offset_s, float),
-        rng_seed=_number(patch, "rng_seed", current.rng_seed, int),
+        clock_offset_s=_float(patch, "clock_offset_s", current.clock_offset_s),
+        rng_seed=_integer(patch, "rng_seed", current.rng_seed),
     )
 
 
@@ -92,17 +92,20 @@ def _limit(patch: dict[str, Any], key: str, default: int | None) -> int | None:
     return value
 
 
-def _number(patch: dict[str, Any], key: str, default: Any, kind: type[int] | type[float]) -> Any:
+def _integer(patch: dict[str, Any], key: str, default: int, minimum: int | None = None) -> int:
     value = patch.get(key, default)
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or (kind is int and not isinstance(value, int))
-    ):
-        raise ConfigInvalid(f"{key} must be {'an integer' if kind is int else 'a number'}, not {value!r}")
-    if key.endswith("_ms") and value < 0:
-        raise ConfigInvalid(f"{key} must be 0 or more")
-    return kind(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigInvalid(f"{key} must be an integer, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigInvalid(f"{key} must be {minimum} or more")
+    return value
+
+
+def _float(patch: dict[str, Any], key: str, default: float) -> float:
+    value = patch.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigInvalid(f"{key} must be a number, not {value!r}")
+    return float(value)
 
 
 def _fault(data: Any) -> FaultRule:

@@ -62,6 +62,10 @@ class SeedData:
 class Store:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        self._clear()
+
+    def _clear(self) -> None:
+        """Forget the tenant held in memory (not the database)."""
         self.organization: Json = {}
         self.skus: dict[str, Json] = {}
         self.users: dict[str, Json] = {}
@@ -144,7 +148,7 @@ class Store:
     def load_seed(self, seed: SeedData) -> None:
         """Replace the whole tenant by `seed` (one transaction, bulk inserts)."""
         kept_meta = {k: v for k, v in self.db.execute("SELECT key, value FROM meta")}
-        self.__init__(self.db)  # type: ignore[misc]
+        self._clear()
         db = self.db
         db.execute("BEGIN")
         for table in ("meta", "objects", "edges", "licenses", "deleted", "tombstones", "member_log"):

@@ -246,10 +246,11 @@ def open_client(config: Config, read_only: bool = False) -> GraphClient:
         return open_local_client(config, read_only)
     credential = make_credential(config)
     verify = ssl.create_default_context(cafile=_ca_bundle(config)) if config.ca_bundle else True
-    http = httpx.AsyncClient(
-        base_url=config.graph_url.rstrip("/"), verify=verify, timeout=_TIMEOUT, http2=True
-    )
-    return adapter_client(credential, http, config.graph_url, closers=[http.aclose, credential.close])
+    # Our own transport, closed by us: the SDK's wrapper around it does not close it (NOTES §11).
+    transport = httpx.AsyncHTTPTransport(verify=verify, http2=True)
+    http = httpx.AsyncClient(transport=transport, base_url=config.graph_url.rstrip("/"), timeout=_TIMEOUT)
+    closers: list[Callable[[], Awaitable[None]]] = [http.aclose, transport.aclose, credential.close]
+    return adapter_client(credential, http, config.graph_url, closers=closers)
 
 
 def adapter_client(

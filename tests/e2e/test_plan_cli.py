@@ -141,3 +141,15 @@ def test_default_method_reads_the_environment(
     result = work.cli("plan", "--detailed-exitcode")
     assert result.exit_code == 2, result.output
     assert "+ create user margaret@contoso.example" in result.stdout
+
+
+def test_a_refused_read_names_the_permission(work: ReaderDir) -> None:
+    work.admin.put(
+        "config", json={"faults": [{"route": "^GET /groups/delta", "status": 403, "rate": 1.0}]}
+    ).raise_for_status()
+    result = work.cli("plan")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: the app lacks the application permission GroupMember.Read.All to read groups and their "
+        "members (delta) (GET /groups/delta); grant it to the app registration and give admin consent\n"
+    )

@@ -1,4 +1,4 @@
-"""The routes through the real msgraph-sdk (served emulator, loopback HTTPS): delta, $ref, licenses, $batch."""
+"""The routes through the real msgraph-sdk (served emulator over HTTPS): delta, $ref, licenses, $batch."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ def test_manager_and_license_through_the_sdk(
         user = client.users.by_user_id(breakglass)
         await user.manager.ref.put(ReferenceUpdate(odata_id=f"{reset_emulator['graph_url']}/users/{lee}"))
         body = AssignLicensePostRequestBody(
-            add_licenses=[AssignedLicense(sku_id=uuid.UUID(skus.SPE_E5), disabled_plans=[])], remove_licenses=[]
+            add_licenses=[AssignedLicense(sku_id=uuid.UUID(skus.SPE_E5), disabled_plans=[])],
+            remove_licenses=[],
         )
         updated = await user.assign_license.post(body)
         manager = await user.manager.get()
@@ -110,7 +111,9 @@ def test_create_group_with_the_sdk_model(reset_emulator: dict[str, Any], graph_c
 
     async def go() -> Any:
         client = graph_client("writer")
-        group = Group(display_name="SDK group", mail_enabled=False, mail_nickname="grp-sdk", security_enabled=True)
+        group = Group(
+            display_name="SDK group", mail_enabled=False, mail_nickname="grp-sdk", security_enabled=True
+        )
         created = await client.groups.post(group)
         return await client.groups.by_group_id(created.id).get()
 

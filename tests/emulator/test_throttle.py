@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -184,7 +185,8 @@ def test_latency_is_added_before_each_graph_call(
     async def record(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr("reconciler.emulator.app.asyncio.sleep", record)
+    # Only the emulator's own name for asyncio: a served emulator's loop on another thread sleeps as usual.
+    monkeypatch.setattr("reconciler.emulator.app.asyncio", SimpleNamespace(sleep=record))
     tenant = local_tenant("empty")
     tenant.emulator.set_config(RuntimeConfig(latency_ms=250))
     assert {r.status_code for r in get_users(tenant, 2)} == {200}

@@ -62,3 +62,11 @@ def test_colour_only_when_asked_and_same_words() -> None:
     for code in ("\x1b[1;31m", "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"):
         stripped = stripped.replace(code, "")
     assert stripped == render_text(plan)
+
+
+def test_only_protected_items_is_not_called_a_match() -> None:
+    state = live(luser("u1", "bob@contoso.example", jobTitle="A"))
+    cfg = config(scope={"protected": ["bob@contoso.example"]})
+    text = render_text(diff(desired(duser("bob@contoso.example", jobTitle="B")), state, cfg))
+    assert text.endswith("\nNo changes to apply, but 1 unsafe item(s): the plan is unsafe.\n")
+    assert NO_CHANGES not in text

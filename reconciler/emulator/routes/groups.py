@@ -9,7 +9,6 @@ from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
 from reconciler.emulator.routes import common
 from reconciler.emulator.routes.common import Json, bad_request, find_group, not_found
-from reconciler.emulator.routes.users import transitive_groups
 
 READ = (
     "GroupMember.Read.All",
@@ -219,45 +218,6 @@ def delete_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     return GraphResponse(204)
 
 
-def _members_handler(kind: str | None, transitive: bool, count: bool = False) -> Handler:
-    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-        group = find_group(ctx, params["id"])
-        ids = transitive_members(ctx, group["id"]) if transitive else list(ctx.store.members[group["id"]])
-        return common.related_page(ctx, req, ids, kind, count)
-
-    return handler
-
-
-def transitive_members(ctx: EmulatorContext, group_id: str) -> list[str]:
-    seen: dict[str, None] = {}
-    stack = [group_id]
-    visited_groups = {group_id}
-    while stack:
-        for oid in ctx.store.members.get(stack.pop(), {}):
-            seen.setdefault(oid, None)
-            if oid in ctx.store.groups and oid not in visited_groups:
-                visited_groups.add(oid)
-                stack.append(oid)
-    return list(seen)
-
-
-def list_owners(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    group = find_group(ctx, params["id"])
-    return common.related_page(ctx, req, list(ctx.store.owners[group["id"]]), None)
-
-
-def group_member_of(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    group = find_group(ctx, params["id"])
-    return common.related_page(ctx, req, sorted(ctx.store.member_of.get(group["id"], ())), None)
-
-
-def group_transitive_member_of(
-    ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
-) -> GraphResponse:
-    group = find_group(ctx, params["id"])
-    return common.related_page(ctx, req, transitive_groups(ctx, group["id"]), None)
-
-
 def _add_ref(relation: str) -> Handler:
     def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
         group = ctx.store.groups.get(params["id"])
@@ -304,22 +264,10 @@ ROUTES = [
     Route("GET", "/groups/{id}", get_group, READ),
     Route("PATCH", "/groups/{id}", update_group, WRITE, write=True),
     Route("DELETE", "/groups/{id}", delete_group, WRITE, write=True),
-    *[
-        Route("GET", f"/groups/{{id}}/{relation}{cast}{suffix}", handler, READ, cost=cost)
-        for relation, transitive, cost in (("members", False, 3), ("transitiveMembers", True, 5))
-        for cast, kind in (("", None), ("/microsoft.graph.user", "user"), ("/microsoft.graph.group", "group"))
-        for suffix, handler in (
-            ("", _members_handler(kind, transitive)),
-            ("/$count", _members_handler(kind, transitive, count=True)),
-        )
-    ],
     Route("POST", "/groups/{id}/members/$ref", _add_ref("members"), MEMBER_WRITE, write=True),
     Route(
         "DELETE", "/groups/{id}/members/{member_id}/$ref", _remove_ref("members"), MEMBER_WRITE, write=True
     ),
-    Route("GET", "/groups/{id}/owners", list_owners, READ),
     Route("POST", "/groups/{id}/owners/$ref", _add_ref("owners"), MEMBER_WRITE, write=True),
     Route("DELETE", "/groups/{id}/owners/{member_id}/$ref", _remove_ref("owners"), MEMBER_WRITE, write=True),
-    Route("GET", "/groups/{id}/memberOf", group_member_of, READ),
-    Route("GET", "/groups/{id}/transitiveMemberOf", group_transitive_member_of, READ),
 ]

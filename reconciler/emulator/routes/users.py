@@ -7,14 +7,13 @@ import uuid
 from typing import Any
 
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
 from reconciler.emulator.routes import common
 from reconciler.emulator.routes.common import Json, bad_request, find_user, not_found
 
 READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 WRITE = ("User.ReadWrite.All", "Directory.ReadWrite.All")
 DELETE = ("User.DeleteRestore.All", "User.ReadWrite.All", "Directory.ReadWrite.All")
-MEMBERSHIP_READ = ("GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", *READ)
 
 _UPN = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+@([A-Za-z0-9.-]+)$")
 _REQUIRED = ("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile")
@@ -207,29 +206,6 @@ def delete_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     return GraphResponse(204)
 
 
-def _member_of_handler(kind: str | None, transitive: bool, count: bool = False) -> Handler:
-    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-        user = find_user(ctx, params["id"])
-        store = ctx.store
-        ids = (
-            transitive_groups(ctx, user["id"]) if transitive else sorted(store.member_of.get(user["id"], ()))
-        )
-        return common.related_page(ctx, req, ids, kind, count)
-
-    return handler
-
-
-def transitive_groups(ctx: EmulatorContext, oid: str) -> list[str]:
-    seen: set[str] = set()
-    frontier = set(ctx.store.member_of.get(oid, ()))
-    while frontier:
-        group_id = frontier.pop()
-        if group_id not in seen:
-            seen.add(group_id)
-            frontier.update(ctx.store.member_of.get(group_id, ()))
-    return sorted(seen)
-
-
 def get_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     user = find_user(ctx, params["id"])
     manager_id = ctx.store.manager.get(user["id"])
@@ -260,11 +236,6 @@ def remove_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, st
     return GraphResponse(204)
 
 
-def direct_reports(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    user = find_user(ctx, params["id"])
-    return common.related_page(ctx, req, sorted(ctx.store.reports.get(user["id"], ())), None)
-
-
 def revoke_sessions(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     user = dict(find_user(ctx, params["id"]))
     user["signInSessionsValidFromDateTime"] = common.iso_now(ctx)
@@ -279,19 +250,9 @@ ROUTES = [
     Route("GET", "/users/{id}", get_user, READ),
     Route("PATCH", "/users/{id}", update_user, ("User.ReadWrite.All", "Directory.ReadWrite.All"), write=True),
     Route("DELETE", "/users/{id}", delete_user, DELETE, write=True),
-    *[
-        Route("GET", f"/users/{{id}}/{relation}{cast}{suffix}", handler, MEMBERSHIP_READ, cost=2)
-        for relation, transitive in (("memberOf", False), ("transitiveMemberOf", True))
-        for cast, kind in (("", None), ("/microsoft.graph.group", "group"))
-        for suffix, handler in (
-            ("", _member_of_handler(kind, transitive)),
-            ("/$count", _member_of_handler(kind, transitive, count=True)),
-        )
-    ],
     Route("GET", "/users/{id}/manager", get_manager, READ),
     Route("PUT", "/users/{id}/manager/$ref", set_manager, WRITE, write=True),
     Route("DELETE", "/users/{id}/manager/$ref", remove_manager, WRITE, write=True),
-    Route("GET", "/users/{id}/directReports", direct_reports, READ),
     Route(
         "POST",
         "/users/{id}/revokeSignInSessions",
