@@ -174,14 +174,19 @@ def test_apply_converges_and_touches_nothing_else(
     touched: set[str] = set()
     options = ApplyOptions(journal=folder / "journal.jsonl")
     planned = first
+    offset = 0.0
     for _ in range(MAX_ROUNDS):
         if not planned.plan.changes:
             break
         touched |= {key for change in planned.plan.changes for key in touched_keys(change)}
         execute(config, planned.plan, planned.live, options)
+        # The next run comes after replication has settled (emulated time moves past the lag): a plan
+        # read during the lag would not see the new objects and plan them again.
+        offset += 1.0
+        admin.put("config", json={"clock_offset_s": offset}).raise_for_status()
         planned = checked_plan(config, None)
     # Past the lag, with no faults: what the tenant really holds.
-    admin.put("config", json={"lag_ms": 0, "faults": [], "clock_offset_s": 5}).raise_for_status()
+    admin.put("config", json={"lag_ms": 0, "faults": [], "clock_offset_s": offset + 5}).raise_for_status()
     final = checked_plan(config, None)
     assert final.plan.changes == [], [
         c.id + " " + c.action + " " + str(c.key or c.member) for c in final.plan.changes

@@ -76,3 +76,15 @@ def test_organization_verified_domains(tenant: Tenant) -> None:
     orgs = tenant.get("organization").json()["value"]
     assert {d["name"] for d in orgs[0]["verifiedDomains"]} == {"contoso.example", "fabrikam.example"}
     assert tenant.get(f"organization/{orgs[0]['id']}").json()["id"] == tenant.store.tenant_id
+
+
+def test_deleted_items_of_every_type_casts_and_counts(tenant: Tenant) -> None:
+    lynne, sales = tenant.user_id("lynne@contoso.example"), tenant.group_id("grp-sales")
+    tenant.call("DELETE", f"users/{lynne}")
+    tenant.call("DELETE", f"groups/{sales}")
+    assert {d["id"] for d in tenant.get("directory/deletedItems").json()["value"]} == {lynne, sales}
+    assert [d["id"] for d in tenant.get("directory/deletedItems/graph.user").json()["value"]] == [lynne]
+    count = tenant.get("directory/deletedItems/graph.group/$count", headers={"ConsistencyLevel": "eventual"})
+    assert count.text == "1"
+    assert tenant.get(f"directory/deletedItems/{lynne}/graph.user").status_code == 200
+    assert tenant.get(f"directory/deletedItems/{lynne}/graph.group").status_code == 404

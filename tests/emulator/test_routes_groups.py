@@ -184,3 +184,33 @@ def test_replication_lag_on_new_group_member_add(tenant: Tenant) -> None:
 def test_expand_members_on_group(tenant: Tenant) -> None:
     group = tenant.get(f"groups/{tenant.group_id('grp-platform')}?$expand=members($select=id)").json()
     assert len(group["members"]) == 5 and set(group["members"][0]) == {"@odata.type", "id"}
+
+
+def test_relation_casts_counts_and_single_members(tenant: Tenant) -> None:
+    engineering = tenant.group_id("grp-engineering")
+    platform = tenant.group_id("grp-platform")
+    eventual = {"ConsistencyLevel": "eventual"}
+    for cast in ("microsoft.graph.group", "graph.group"):
+        groups = tenant.get(f"groups/{engineering}/members/{cast}").json()["value"]
+        assert {g["id"] for g in groups} == {platform, tenant.group_id("grp-product")}
+        assert tenant.get(f"groups/{engineering}/members/{cast}/$count", headers=eventual).text == "2"
+    member = tenant.get(f"groups/{engineering}/members/{platform}")
+    assert member.status_code == 200 and member.json()["@odata.type"] == "#microsoft.graph.group"
+    assert tenant.get(f"groups/{engineering}/members/{platform}/graph.user").status_code == 404
+    ada = tenant.user_id("ada@contoso.example")
+    assert tenant.get(f"groups/{platform}/members/{ada}").status_code == 404
+    owners = tenant.get(f"groups/{platform}/owners/graph.user").json()["value"]
+    assert [o["userPrincipalName"] for o in owners] == ["lee@contoso.example"]
+    parents = tenant.get(f"groups/{platform}/memberOf").json()["value"]
+    assert [p["id"] for p in parents] == [engineering]
+    assert (
+        tenant.get(f"groups/{platform}/transitiveMemberOf/graph.group").json()["value"][0]["id"]
+        == engineering
+    )
+
+
+def test_members_filter_and_search_with_advanced_query(tenant: Tenant) -> None:
+    platform = tenant.group_id("grp-platform")
+    url = f"groups/{platform}/members?$count=true&$filter=startswith(displayName, 'a')"
+    body = tenant.get(url, headers={"ConsistencyLevel": "eventual"}).json()
+    assert [m["displayName"] for m in body["value"]] == ["Alex Wilber"] and body["@odata.count"] == 1

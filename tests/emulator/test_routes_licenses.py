@@ -154,3 +154,14 @@ def test_membership_change_moves_group_license(tenant: Tenant) -> None:
     assert [lic["skuId"] for lic in licenses] == [EMS]
     assert tenant.call("DELETE", f"groups/{ems}/members/{lynne}/$ref").status_code == 204
     assert tenant.get(f"users/{lynne}?$select=assignedLicenses").json()["assignedLicenses"] == []
+
+
+def test_license_details_count_and_item(tenant: Tenant) -> None:
+    count = tenant.get(
+        "users/ada@contoso.example/licenseDetails/$count", headers={"ConsistencyLevel": "eventual"}
+    )
+    assert count.text == "2"
+    detail = tenant.get("users/ada@contoso.example/licenseDetails").json()["value"][0]
+    one = tenant.get(f"users/ada@contoso.example/licenseDetails/{detail['id']}").json()
+    assert one["skuId"] == detail["skuId"]
+    assert tenant.get("users/ada@contoso.example/licenseDetails/nope").status_code == 404

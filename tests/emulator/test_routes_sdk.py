@@ -119,3 +119,21 @@ def test_create_group_with_the_sdk_model(reset_emulator: dict[str, Any], graph_c
 
     fetched = asyncio.run(go())
     assert fetched.mail_nickname == "grp-sdk" and fetched.group_types == []
+
+
+def test_casts_and_deleted_items_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
+) -> None:
+    platform = group_id(graph_http, "grp-platform")
+    (lynne,) = ids(graph_http, "lynne@contoso.example")
+
+    async def go() -> tuple[list[str], list[str], str]:
+        client = graph_client("writer")
+        users = await client.groups.by_group_id(platform).members.graph_user.get()
+        await client.users.by_user_id(lynne).delete()
+        deleted = await client.directory.deleted_items.graph_user.get()
+        restored = await client.directory.deleted_items.by_directory_object_id(lynne).restore.post()
+        return [u.user_principal_name for u in users.value], [d.id for d in deleted.value], restored.id
+
+    upns, deleted, restored = asyncio.run(go())
+    assert "alex@contoso.example" in upns and deleted == [lynne] and restored == lynne

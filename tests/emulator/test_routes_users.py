@@ -211,3 +211,14 @@ def test_replication_lag_hides_new_user(tenant: Tenant) -> None:
 
 def test_double_slash_paths_are_collapsed(tenant: Tenant) -> None:
     assert tenant.get("https://graph.microsoft.com/v1.0//users/ada@contoso.example").status_code == 200
+
+
+def test_member_of_casts_counts_and_direct_reports(tenant: Tenant) -> None:
+    eventual = {"ConsistencyLevel": "eventual"}
+    assert tenant.get("users/alex@contoso.example/memberOf/$count", headers=eventual).text == "1"
+    groups = tenant.get("users/alex@contoso.example/transitiveMemberOf/graph.group").json()["value"]
+    assert len(groups) == 2
+    reports = tenant.get("users/grace@contoso.example/directReports/graph.user").json()["value"]
+    assert "ada@contoso.example" in {r["userPrincipalName"] for r in reports}
+    ada = tenant.user_id("ada@contoso.example")
+    assert tenant.get(f"users/grace@contoso.example/directReports/{ada}").json()["id"] == ada

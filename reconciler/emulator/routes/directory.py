@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphRequest, GraphResponse, Handler, Route
 from reconciler.emulator.routes import common
@@ -49,17 +50,30 @@ def _select(req: GraphRequest) -> list[str] | None:
     return [canonical.get(n.lower(), n) for n in names] + ([] if "id" in names else ["id"])
 
 
-def _list_deleted(kind: str) -> Handler:
+def _deleted_of(ctx: EmulatorContext, kind: str | None) -> list[Json]:
+    return [r | {"id": oid} for oid, r in ctx.store.deleted.items() if kind is None or r["kind"] == kind]
+
+
+def _list_deleted(kind: str | None) -> Handler:
     def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-        records = [r | {"id": oid} for oid, r in ctx.store.deleted.items() if r["kind"] == kind]
+        records = _deleted_of(ctx, kind)
         order = (req.query.get("$orderby") or req.query.get("$orderBy") or "").split()
         if order:
             records.sort(key=lambda r: str(r["props"].get(order[0], r.get(order[0])) or ""))
             if len(order) > 1 and order[1].lower() == "desc":
                 records.reverse()
         select = _select(req)
-        context = "users" if kind == "user" else "groups"
+        context = {"user": "users", "group": "groups", None: "directoryObjects"}[kind]
         return common.page(ctx, req, records, lambda r: _deleted_view(r, select), context)
+
+    return handler
+
+
+def _count_deleted(kind: str) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        if not odata.has_eventual(req):
+            raise bad_request("$count is not currently supported.")
+        return GraphResponse(200, str(len(_deleted_of(ctx, kind))))
 
     return handler
 
@@ -71,11 +85,16 @@ def _deleted_record(ctx: EmulatorContext, oid: str) -> Json:
     return record
 
 
-def get_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    record = _deleted_record(ctx, params["id"])
-    body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
-    body.update(_deleted_view(record, _select(req)))
-    return GraphResponse(200, body)
+def _get_deleted(kind: str | None) -> Handler:
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        record = _deleted_record(ctx, params["id"])
+        if kind is not None and record["kind"] != kind:
+            raise not_found(params["id"])
+        body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
+        body.update(_deleted_view(record, _select(req)))
+        return GraphResponse(200, body)
+
+    return handler
 
 
 def restore_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -137,9 +156,18 @@ def get_organization(ctx: EmulatorContext, req: GraphRequest, params: dict[str, 
 
 
 ROUTES = [
-    Route("GET", "/directory/deletedItems/microsoft.graph.user", _list_deleted("user"), DELETED_READ),
-    Route("GET", "/directory/deletedItems/microsoft.graph.group", _list_deleted("group"), DELETED_READ),
-    Route("GET", "/directory/deletedItems/{id}", get_deleted, DELETED_READ),
+    Route("GET", "/directory/deletedItems", _list_deleted(None), DELETED_READ),
+    *[
+        route
+        for kind in ("user", "group")
+        for cast in (f"microsoft.graph.{kind}", f"graph.{kind}")
+        for route in (
+            Route("GET", f"/directory/deletedItems/{cast}", _list_deleted(kind), DELETED_READ),
+            Route("GET", f"/directory/deletedItems/{cast}/$count", _count_deleted(kind), DELETED_READ),
+            Route("GET", f"/directory/deletedItems/{{id}}/{cast}", _get_deleted(kind), DELETED_READ),
+        )
+    ],
+    Route("GET", "/directory/deletedItems/{id}", _get_deleted(None), DELETED_READ),
     Route("POST", "/directory/deletedItems/{id}/restore", restore_deleted, DELETED_WRITE, write=True),
     Route("DELETE", "/directory/deletedItems/{id}", purge_deleted, DELETED_WRITE, write=True),
     Route("POST", "/directoryObjects/getByIds", get_by_ids, OBJECTS_READ, cost=5),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
 from reconciler.emulator.routes import common
@@ -134,15 +135,14 @@ def assign_group_license(ctx: EmulatorContext, req: GraphRequest, params: dict[s
     return GraphResponse(202, body, {"Location": location})
 
 
-def license_details(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    user = find_user(ctx, params["id"])
+def _details(ctx: EmulatorContext, user_id: str) -> list[Json]:
     value = []
-    for lic in common.assigned_licenses(ctx.store, user["id"]):
+    for lic in common.assigned_licenses(ctx.store, user_id):
         sku = ctx.store.skus[lic["skuId"]]
         disabled = set(lic["disabledPlans"])
         value.append(
             {
-                "id": _detail_id(user["id"], sku["skuId"]),
+                "id": _detail_id(user_id, sku["skuId"]),
                 "skuId": sku["skuId"],
                 "skuPartNumber": sku["skuPartNumber"],
                 "servicePlans": [
@@ -154,8 +154,29 @@ def license_details(ctx: EmulatorContext, req: GraphRequest, params: dict[str, s
                 ],
             }
         )
+    return value
+
+
+def license_details(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
     context = common.context_url(req, f"users('{user['id']}')/licenseDetails")
-    return GraphResponse(200, {"@odata.context": context, "value": value})
+    return GraphResponse(200, {"@odata.context": context, "value": _details(ctx, user["id"])})
+
+
+def count_license_details(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    if not odata.has_eventual(req):
+        raise bad_request("$count is not currently supported.")
+    return GraphResponse(200, str(len(_details(ctx, user["id"]))))
+
+
+def get_license_detail(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    user = find_user(ctx, params["id"])
+    detail = next((d for d in _details(ctx, user["id"]) if d["id"] == params["detail_id"]), None)
+    if detail is None:
+        raise common.not_found(params["detail_id"])
+    context = common.context_url(req, f"users('{user['id']}')/licenseDetails/$entity")
+    return GraphResponse(200, {"@odata.context": context, **detail})
 
 
 def _detail_id(user_id: str, sku_id: str) -> str:
@@ -168,5 +189,7 @@ ROUTES = [
     Route("GET", "/subscribedSkus/{id}", get_sku, SKU_READ),
     Route("POST", "/users/{id}/assignLicense", assign_user_license, ASSIGN, write=True),
     Route("GET", "/users/{id}/licenseDetails", license_details, DETAILS_READ, cost=2),
+    Route("GET", "/users/{id}/licenseDetails/$count", count_license_details, DETAILS_READ, cost=2),
+    Route("GET", "/users/{id}/licenseDetails/{detail_id}", get_license_detail, DETAILS_READ, cost=2),
     Route("POST", "/groups/{id}/assignLicense", assign_group_license, GROUP_ASSIGN, write=True),
 ]

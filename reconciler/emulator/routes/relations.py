@@ -67,9 +67,7 @@ RELATIONS = (
     Relation("groups", "members", lambda c, i: list(c.store.members[i]), ("user", "group"), GROUP_READ, 3),
     Relation("groups", "transitiveMembers", transitive_members, ("user", "group"), GROUP_READ, 5),
     Relation("groups", "owners", lambda c, i: list(c.store.owners[i]), ("user", "group"), GROUP_READ),
-    Relation(
-        "groups", "memberOf", lambda c, i: sorted(c.store.member_of.get(i, ())), ("group",), GROUP_READ
-    ),
+    Relation("groups", "memberOf", lambda c, i: sorted(c.store.member_of.get(i, ())), ("group",), GROUP_READ),
     Relation("groups", "transitiveMemberOf", transitive_groups, ("group",), GROUP_READ),
 )
 
@@ -106,15 +104,27 @@ def _routes(relation: Relation) -> list[Route]:
     base = f"/{relation.parent}/{{id}}/{relation.name}"
     routes = [
         Route("GET", base, _collection(relation, None, False), relation.permissions, relation.cost),
-        Route("GET", f"{base}/$count", _collection(relation, None, True), relation.permissions, relation.cost),
+        Route(
+            "GET", f"{base}/$count", _collection(relation, None, True), relation.permissions, relation.cost
+        ),
         Route("GET", f"{base}/{{member_id}}", _item(relation, None), relation.permissions),
     ]
     for kind in relation.casts:
         for cast in (f"microsoft.graph.{kind}", f"graph.{kind}"):
             routes += [
-                Route("GET", f"{base}/{cast}", _collection(relation, kind, False), relation.permissions, relation.cost),
                 Route(
-                    "GET", f"{base}/{cast}/$count", _collection(relation, kind, True), relation.permissions, relation.cost
+                    "GET",
+                    f"{base}/{cast}",
+                    _collection(relation, kind, False),
+                    relation.permissions,
+                    relation.cost,
+                ),
+                Route(
+                    "GET",
+                    f"{base}/{cast}/$count",
+                    _collection(relation, kind, True),
+                    relation.permissions,
+                    relation.cost,
                 ),
                 Route("GET", f"{base}/{{member_id}}/{cast}", _item(relation, kind), relation.permissions),
             ]
