@@ -9,6 +9,7 @@ from reconciler.apply.operations import Op
 from reconciler.graph.client import RawResponse
 from reconciler.graph.errors import (
     error_code,
+    error_from_response,
     error_message,
     is_already_member,
     is_conflict,
@@ -48,14 +49,18 @@ _CREATES: tuple[Op, ...] = ("create_user", "create_group")
 _REMOVALS: tuple[Op, ...] = ("remove_ref", "clear_manager", "delete")
 
 
-def classify(op: Op, response: RawResponse) -> Outcome:
-    """The verdict on one Graph answer to a request of a unit of kind `op`."""
+def classify(op: Op, response: RawResponse, method: str = "", path: str = "") -> Outcome:
+    """The verdict on one Graph answer to `method path`, a request of a unit of kind `op`."""
     verdict = _verdict(op, response)
+    message = error_message(response)
+    if response.status == 403 and method:
+        # Name the permission the app lacks, as every other command does (SPEC §6).
+        message = error_from_response(method, path, response).message
     return Outcome(
         verdict=verdict,
         status=response.status,
         code=error_code(response),
-        message=error_message(response),
+        message=message,
         request_id=request_id(response) or response.headers.get("client-request-id", ""),
         retry_after=response.retry_after,
         write_limited="writelimit" in response.headers.get("x-ms-throttle-information", "").lower(),

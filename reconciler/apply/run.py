@@ -46,6 +46,11 @@ def checked_plan(config: Config, plan_file: str | None, progress: ProgressDispla
     saved = planfile.load(plan_file) if plan_file else None
     planned = make_plan(config, [], progress)
     if saved is not None:
+        if saved.tenant != planned.plan.tenant:
+            raise PlanError(
+                f"{plan_file}: the plan was made for tenant {saved.tenant}, but the config reaches tenant "
+                f"{planned.plan.tenant}; make the plan against this tenant"
+            )
         moved = planfile.compare(saved, planned.plan)
         if moved:
             raise PlanError(

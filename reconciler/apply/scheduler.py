@@ -48,6 +48,7 @@ LAG_BUDGET_S = 60.0  # how long an object created in this apply may stay invisib
 MAX_BACKOFF_S = 10.0
 
 TERMINAL = ("applied", "already", "failed", "skipped")
+_NO_ANSWER = (0, 429, 500, 502, 503, 504)  # an envelope that failed this way may be sent again
 
 
 class BatchSender(Protocol):
@@ -183,6 +184,13 @@ class Scheduler:
         error = task.exception()
         if error is not None and not isinstance(error, GraphError):
             raise error
+        if isinstance(error, GraphError) and error.status not in _NO_ANSWER:
+            # The envelope itself was refused (credentials, permission): no step will do better.
+            for state, _ in steps:
+                self._fail(
+                    state, Outcome(Verdict.FAILED, error.status, error.code, error.message, error.request_id)
+                )
+            return
         answers = task.result() if error is None else {}
         accepted = 0
         for state, request in steps:
@@ -195,7 +203,7 @@ class Scheduler:
             if state.unit.lookup:
                 self._looked_up(state, answer)
             else:
-                self._answered(state, classify(state.unit.op, answer), answer)
+                self._answered(state, classify(state.unit.op, answer, request.method, request.url), answer)
         self.pacer.accepted(accepted)
 
     # ---- verdicts ---------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ def reader_dir(
     monkeypatch: pytest.MonkeyPatch,
     secret: str = "",
 ) -> ReaderDir:
+    # The session's emulator may have been reseeded by another test: `reset` alone keeps that seed.
+    admin.post("seed", json={"seed": "demo"}).raise_for_status()
+    admin.post("stats/reset").raise_for_status()
     shutil.copytree(REPO / "state", tmp_path / "state")
     reader = info["apps"]["reader"]
     monkeypatch.setenv("EF_READER_SECRET", secret or reader["client_secret"])

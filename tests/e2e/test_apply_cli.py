@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +171,26 @@ def record_statuses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(GraphClient, "batch", recording_batch)
     return statuses
+
+
+def test_ctrl_c_finishes_the_requests_in_flight_and_keeps_the_journal(work: Workdir) -> None:
+    work.configure(latency_ms=150)  # each $batch step takes a while: Ctrl-C lands mid-envelope
+    entraform = str(Path(sys.executable).parent / "entraform")
+    command = [entraform, "--config", "entraform.yaml", "apply", "--auto-approve"]
+    command += ["--parallelism", "1"]
+    proc = subprocess.Popen(command, cwd=work.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while work.stats()["writes"] == 0:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)  # polling the emulator's counters, not waiting for a guessed duration
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert "Apply interrupted" in out.decode()
+    journal = work.journal()
+    assert journal and {e["outcome"] for e in journal} <= {"applied", "already"}
+    writes = work.stats()["writes"]
+    assert len(journal) <= writes  # everything journaled was sent; nothing was sent after the stop
+    work.configure(latency_ms=0)
+    assert work.cli("apply", "--auto-approve").exit_code == 0
+    assert_converged(work)

@@ -172,3 +172,17 @@ def test_tokens_survive_a_restart(tmp_path: Path) -> None:
     items, _ = full_round(second, link)
     assert [i["jobTitle"] for i in items] == ["after restart"]
     second.close()
+
+
+def test_replication_lag_keeps_new_objects_out_of_delta(tenant: Tenant) -> None:
+    _, link = full_round(tenant, "users/delta?$select=displayName")
+    tenant.config.lag_ms = 2000
+    created = tenant.call("POST", "users", json={
+        "accountEnabled": True, "displayName": "Late Arrival", "mailNickname": "late",
+        "userPrincipalName": "late@contoso.example", "passwordProfile": {"password": "Pa55w.rd!x"},
+    }).json()  # fmt: skip
+    items, link = full_round(tenant, link)
+    assert items == []
+    tenant.config.clock_offset_s = 3
+    items, _ = full_round(tenant, link)
+    assert [i["id"] for i in items] == [created["id"]]

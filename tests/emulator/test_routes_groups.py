@@ -214,3 +214,10 @@ def test_members_filter_and_search_with_advanced_query(tenant: Tenant) -> None:
     url = f"groups/{platform}/members?$count=true&$filter=startswith(displayName, 'a')"
     body = tenant.get(url, headers={"ConsistencyLevel": "eventual"}).json()
     assert [m["displayName"] for m in body["value"]] == ["Alex Wilber"] and body["@odata.count"] == 1
+
+
+def test_list_member_refs(tenant: Tenant) -> None:
+    platform = tenant.group_id("grp-platform")
+    body = tenant.get(f"groups/{platform}/members/$ref?$top=2").json()
+    assert body["value"][0] == f"{GRAPH}/directoryObjects/{next(iter(tenant.store.members[platform]))}"
+    assert len(body["value"]) == 2 and "@odata.nextLink" in body

@@ -160,3 +160,10 @@ def test_orderby_display_name_and_advanced_rules(tenant: Tenant) -> None:
 
 def test_unknown_select_property(tenant: Tenant) -> None:
     assert error_of(tenant.get("users?$select=nonsense"))[:2] == (400, "BadRequest")
+
+
+def test_assigned_licenses_count_segment_needs_advanced_query(tenant: Tenant) -> None:
+    url = "users?$filter=assignedLicenses/$count eq 0&$select=userPrincipalName"
+    assert error_of(tenant.get(url))[:2] == (400, "Request_UnsupportedQuery")
+    unlicensed = upns(tenant, url + "&$count=true", EVENTUAL)
+    assert set(unlicensed) == {"lynne@contoso.example", "sam@contoso.example", "breakglass@contoso.example"}

@@ -137,3 +137,24 @@ def test_casts_and_deleted_items_through_the_sdk(
 
     upns, deleted, restored = asyncio.run(go())
     assert "alex@contoso.example" in upns and deleted == [lynne] and restored == lynne
+
+
+def test_group_assign_license_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
+) -> None:
+    from msgraph.generated.groups.item.assign_license.assign_license_post_request_body import (
+        AssignLicensePostRequestBody as GroupLicenses,
+    )
+
+    platform = group_id(graph_http, "grp-platform")
+
+    async def go() -> Any:
+        client = graph_client("writer")
+        body = GroupLicenses(
+            add_licenses=[AssignedLicense(sku_id=uuid.UUID(skus.EMSPREMIUM), disabled_plans=[])],
+            remove_licenses=[],
+        )
+        return await client.groups.by_group_id(platform).assign_license.post(body)
+
+    group = asyncio.run(go())
+    assert group.id == platform and [str(lic.sku_id) for lic in group.assigned_licenses] == [skus.EMSPREMIUM]

@@ -70,3 +70,12 @@ def test_a_failure_names_graphs_code_message_and_request_id() -> None:
     outcome = classify("patch", answer(403, "Authorization_RequestDenied", "Insufficient privileges"))
     assert outcome.error == "403 Authorization_RequestDenied: Insufficient privileges"
     assert outcome.request_id == "r-1"
+
+
+def test_a_missing_permission_is_named() -> None:
+    response = answer(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
+    outcome = classify("create_user", response, "POST", "/users")
+    assert outcome.verdict is Verdict.FAILED
+    assert "User.ReadWrite.All" in outcome.message

@@ -306,3 +306,16 @@ def test_writes_wait_for_the_pacer(tmp_path: Path) -> None:
             return result
 
     assert asyncio.run(go()).outcome == {"c1": "applied"}
+
+
+def test_a_refused_envelope_fails_its_steps_at_once(tmp_path: Path) -> None:
+    class RefusingGraph(FakeGraph):
+        async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+            self.envelopes.append(steps)
+            raise GraphError("Graph refused the credentials", status=401, code="InvalidAuthenticationToken")
+
+    graph = RefusingGraph()
+    result = run([user("c1", "a@c.example"), member("c2", "a@c.example", "c1")], graph, tmp_path)
+    assert result.outcome == {"c1": "failed", "c2": "skipped"}
+    assert len(graph.envelopes) == 1
+    assert "refused the credentials" in result.errors["c1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -166,6 +167,16 @@ def body_of(req: GraphRequest) -> Json:
     return {k: v for k, v in req.body.items() if k != "@odata.type"}
 
 
+def new_object_id(ctx: EmulatorContext) -> str:
+    """A fresh id from the emulator's RNG; never one in use, deleted or remembered by delta (the RNG
+    restarts when the runtime config changes, so it can repeat itself)."""
+    store = ctx.store
+    while True:
+        oid = str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4))
+        if store.kind_of(oid) is None and oid not in store.deleted and oid not in store.tombstones:
+            return oid
+
+
 def odata_type(kind: str) -> str:
     return f"#microsoft.graph.{kind}"
 
@@ -294,8 +305,6 @@ def parse_select(req: GraphRequest, kind: str) -> list[str] | None:
                 "BadRequest",
                 f"Could not find a property named '{name}' on type 'microsoft.graph.{kind}'.",
             )
-    if "id" not in names:
-        names.append("id")
     return names
 
 
@@ -331,6 +340,13 @@ def render_any(store: Store, oid: str, select: list[str] | None = None) -> Json:
 
 def context_url(req: GraphRequest, fragment: str) -> str:
     return f"{req.base_url}/$metadata#{fragment}"
+
+
+def selected_fragment(req: GraphRequest, entity_set: str, entity: bool = False) -> str:
+    """`users(id,displayName)[/$entity]`: Graph names the `$select`ed properties in `@odata.context`."""
+    raw = req.query.get("$select")
+    selected = f"({','.join(n.strip() for n in raw.split(',') if n.strip())})" if raw else ""
+    return f"{entity_set}{selected}" + ("/$entity" if entity else "")
 
 
 # ---- collections ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ consistent while writes go on (those writes show up in the next round).
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -80,8 +81,8 @@ def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
     if since:
         seen = set(ids)
         if kind == "group" and _tracks_members(state):
-            for version, group_id, _, _ in store.member_log:
-                if since < version <= upto and group_id not in seen and group_id in store.groups:
+            for group_id in _member_changes(ctx, state):
+                if group_id not in seen and group_id in store.groups:
                     seen.add(group_id)
                     ids.append(group_id)
         ids += [oid for oid, (k, v, _) in store.tombstones.items() if k == kind and since < v <= upto]
@@ -95,7 +96,21 @@ def _tracks_members(state: Json) -> bool:
     return state["k"] == "group" and (state.get("s") is None or "members" in state["s"])
 
 
-def _member_delta(ctx: EmulatorContext, state: Json, group_id: str) -> list[Json]:
+def _member_changes(ctx: EmulatorContext, state: Json) -> dict[str, dict[str, bool]]:
+    """group id -> member id -> removed?, the last change of each membership in (since, upto]."""
+    log = ctx.store.member_log  # ordered by version
+    start = bisect.bisect_right(log, state["since"], key=lambda entry: entry[0])
+    changes: dict[str, dict[str, bool]] = {}
+    for version, group_id, member, removed in log[start:]:
+        if version > state["upto"]:
+            break
+        changes.setdefault(group_id, {})[member] = removed
+    return changes
+
+
+def _member_delta(
+    ctx: EmulatorContext, state: Json, group_id: str, changes: dict[str, dict[str, bool]]
+) -> list[Json]:
     store = ctx.store
     now = ctx.now()
     if not state["since"]:
@@ -104,12 +119,8 @@ def _member_delta(ctx: EmulatorContext, state: Json, group_id: str) -> list[Json
             for m in store.members.get(group_id, {})
             if store.is_visible(m, now)
         ]
-    last: dict[str, bool] = {}
-    for version, gid, member, removed in store.member_log:
-        if gid == group_id and state["since"] < version <= state["upto"]:
-            last[member] = removed
     out = []
-    for member, removed in last.items():
+    for member, removed in changes.get(group_id, {}).items():
         entry: Json = {"@odata.type": common.odata_type(store.kind_of(member) or "user"), "id": member}
         if removed:
             entry["@removed"] = {"reason": "deleted"}
@@ -125,6 +136,7 @@ def _render(ctx: EmulatorContext, state: Json, oid: str) -> Json | None:
     if obj is None or not store.is_visible(oid, ctx.now()):
         return None
     out = common.render(store, state["k"], obj, state.get("s"))
+    out.setdefault("id", oid)  # delta always identifies the object, selected or not
     if state["k"] == "user" and state.get("s") and "manager" in state["s"] and oid in store.manager:
         out["manager@delta"] = [{"@odata.type": "#microsoft.graph.user", "id": store.manager[oid]}]
     return out
@@ -141,6 +153,7 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
     ):
         position = next((n + 1 for n, oid in enumerate(ids) if oid == last), position)
     size = _max_page_size(req)
+    changes = _member_changes(ctx, state) if state["since"] and _tracks_members(state) else {}
     value: list[Json] = []
     while position < len(ids) and len(value) < size:
         oid = ids[position]
@@ -149,7 +162,7 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
             position += 1
             continue
         if _tracks_members(state) and "@removed" not in item:
-            members = _member_delta(ctx, state, oid)
+            members = _member_delta(ctx, state, oid, changes)
             chunk = members[member_offset : member_offset + MEMBERS_PER_PAGE]
             if chunk:
                 item["members@delta"] = chunk
@@ -182,6 +195,17 @@ def _link(req: GraphRequest, state: Json, name: str, token: str) -> str:
     return odata.build_url(req, f"/{state['k']}s/delta", {name: token})
 
 
+def _settled_version(ctx: EmulatorContext) -> int:
+    """The newest version a round may cover: objects still replicating (lag) must come in a later round."""
+    now = ctx.now()
+    pending = [
+        ctx.store.version_of.get(oid, ctx.store.version + 1)
+        for oid, visible_at in ctx.store.visible_at.items()
+        if visible_at > now
+    ]
+    return min([ctx.store.version, *(v - 1 for v in pending)])
+
+
 def _delta(kind: str) -> Handler:
     def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
         skip = req.query.get("$skiptoken")
@@ -190,14 +214,14 @@ def _delta(kind: str) -> Handler:
             state: dict[str, Any] = _decode(ctx, req, kind, skip)
         elif delta == "latest":
             state = _start_state(ctx, req, kind)
-            state["since"] = state["upto"] = ctx.store.version
+            state["since"] = state["upto"] = _settled_version(ctx)
             return _page(ctx, req, state)
         elif delta:
             state = _decode(ctx, req, kind, delta)
-            state = {**state, "upto": ctx.store.version, "p": 0, "m": 0, "l": None}
+            state = {**state, "upto": max(state["since"], _settled_version(ctx)), "p": 0, "m": 0, "l": None}
         else:
             state = _start_state(ctx, req, kind)
-            state["upto"] = ctx.store.version
+            state["upto"] = _settled_version(ctx)
         return _page(ctx, req, state)
 
     return handler

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
@@ -150,7 +149,8 @@ def list_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     select = common.parse_select(req, "group")
     matches = common.query_matcher(ctx, req, "group")
     items = common.ordered(ctx, req, "group", ctx.store.listing("group"))
-    return common.page(ctx, req, items, lambda g: _render_with_expand(ctx, req, g, select), "groups", matches)
+    context = common.selected_fragment(req, "groups")
+    return common.page(ctx, req, items, lambda g: _render_with_expand(ctx, req, g, select), context, matches)
 
 
 def count_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -159,7 +159,9 @@ def count_groups(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
 
 def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     group = find_group(ctx, params["id"])
-    body: Json = {"@odata.context": common.context_url(req, "groups/$entity")}
+    body: Json = {
+        "@odata.context": common.context_url(req, common.selected_fragment(req, "groups", entity=True))
+    }
     body.update(_render_with_expand(ctx, req, group, common.parse_select(req, "group")))
     return GraphResponse(200, body)
 
@@ -172,7 +174,7 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     pairs = bind_targets(ctx, body, None)
     unified = "Unified" in (body.get("groupTypes") or [])
     group = make_group(
-        str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4)),
+        common.new_object_id(ctx),
         body["displayName"],
         unified,
         createdDateTime=common.iso_now(ctx),
@@ -216,6 +218,21 @@ def delete_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     unified = "Unified" in (group.get("groupTypes") or [])
     ctx.store.delete(group["id"], soft=unified, deleted_at=common.iso_now(ctx))
     return GraphResponse(204)
+
+
+def _list_refs(relation: str) -> Handler:
+    """`GET …/members/$ref`: the related objects as a page of directoryObject URLs."""
+
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        group = find_group(ctx, params["id"])
+        related = ctx.store.members if relation == "members" else ctx.store.owners
+        items = [{"id": oid} for oid in related[group["id"]]]
+        prefix = f"{req.base_url}/directoryObjects/"
+        response = common.page(ctx, req, items, lambda item: {"id": item["id"]}, "Collection(string)")
+        response.body["value"] = [prefix + item["id"] for item in response.body["value"]]
+        return response
+
+    return handler
 
 
 def _add_ref(relation: str) -> Handler:
@@ -264,6 +281,8 @@ ROUTES = [
     Route("GET", "/groups/{id}", get_group, READ),
     Route("PATCH", "/groups/{id}", update_group, WRITE, write=True),
     Route("DELETE", "/groups/{id}", delete_group, WRITE, write=True),
+    Route("GET", "/groups/{id}/members/$ref", _list_refs("members"), READ, cost=3),
+    Route("GET", "/groups/{id}/owners/$ref", _list_refs("owners"), READ),
     Route("POST", "/groups/{id}/members/$ref", _add_ref("members"), MEMBER_WRITE, write=True),
     Route(
         "DELETE", "/groups/{id}/members/{member_id}/$ref", _remove_ref("members"), MEMBER_WRITE, write=True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from reconciler.emulator.context import EmulatorContext
@@ -138,7 +137,7 @@ def list_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) 
     def render_item(user: Json) -> Json:
         return expand(ctx, req, user, common.render(store, "user", user, select))
 
-    return common.page(ctx, req, items, render_item, "users", matches)
+    return common.page(ctx, req, items, render_item, common.selected_fragment(req, "users"), matches)
 
 
 def count_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
@@ -148,7 +147,9 @@ def count_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
 def get_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     user = find_user(ctx, params["id"])
     select = common.parse_select(req, "user")
-    body: Json = {"@odata.context": common.context_url(req, "users/$entity")}
+    body: Json = {
+        "@odata.context": common.context_url(req, common.selected_fragment(req, "users", entity=True))
+    }
     body.update(expand(ctx, req, user, common.render(ctx.store, "user", user, select)))
     return GraphResponse(200, body)
 
@@ -164,7 +165,7 @@ def create_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     user.update(
         {
             "businessPhones": [],
-            "id": str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4)),
+            "id": common.new_object_id(ctx),
             "createdDateTime": common.iso_now(ctx),
             "userType": "Member",
             "onPremisesSyncEnabled": None,

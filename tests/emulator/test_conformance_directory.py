@@ -1,0 +1,131 @@
+"""Conformance: organization, directory/deletedItems, directoryObjects/getByIds
+(DC organization-list/get, directory-deleteditems-list/get/restore/delete, directoryobject-getbyids;
+NOTES §4, §11)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from conformance import EVENTUAL, MISSING_ID, NOT_FOUND_TEXT, Http, error_of, group_id, ids_of, user_id
+from reconciler.emulator.auth import AppRegistration
+from reconciler.emulator.inprocess import LocalTenant
+
+THIRTY_ONE_DAYS = 31 * 24 * 3600
+
+
+def test_organization_lists_the_tenant_and_its_verified_domains(
+    emulator_info: dict[str, Any], graph_http: Http
+) -> None:
+    http = graph_http("reader")
+    body = http.get("organization").json()
+    assert body["@odata.context"] == f"{emulator_info['graph_url']}/$metadata#organization"
+    (org,) = body["value"]
+    assert org["id"] == emulator_info["tenant_id"] and org["displayName"]
+    domains = {domain["name"]: domain for domain in org["verifiedDomains"]}
+    assert {"contoso.example", "fabrikam.example"} <= set(domains)
+    assert all({"capabilities", "isDefault", "isInitial", "name", "type"} <= set(d) for d in domains.values())
+    assert sum(1 for d in domains.values() if d["isDefault"]) == 1
+    assert sum(1 for d in domains.values() if d["isInitial"]) == 1
+    one = http.get(f"organization/{org['id']}")
+    assert one.status_code == 200
+    assert one.json()["@odata.context"] == f"{emulator_info['graph_url']}/$metadata#organization/$entity"
+    assert one.json()["verifiedDomains"] == org["verifiedDomains"]
+
+
+def test_unknown_organization_is_404(graph_http: Http) -> None:
+    assert error_of(graph_http("reader").get(f"organization/{MISSING_ID}"))[:2] == (404, "Request_ResourceNotFound")
+
+
+def test_deleted_user_is_listed_got_and_restored(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("writer")
+    kat = user_id(http, "kat@contoso.example")
+    assert http.delete(f"users/{kat}").status_code == 204
+    listed = http.get("directory/deletedItems/microsoft.graph.user").json()
+    assert listed["@odata.context"].endswith("/$metadata#users") and ids_of(listed) == {kat}
+    assert listed["value"][0]["deletedDateTime"] and listed["value"][0]["userPrincipalName"]
+    one = http.get(f"directory/deletedItems/{kat}")
+    assert one.status_code == 200
+    assert one.json()["@odata.context"].endswith("/$metadata#directoryObjects/$entity") and one.json()["id"] == kat
+    restored = http.post(f"directory/deletedItems/{kat}/restore")
+    assert restored.status_code == 200
+    assert restored.json()["@odata.type"] == "#microsoft.graph.user" and restored.json()["id"] == kat
+    assert http.get("users/kat@contoso.example").json()["id"] == kat
+    assert http.get("directory/deletedItems/microsoft.graph.user").json()["value"] == []
+    assert error_of(http.get(f"directory/deletedItems/{kat}")) == (
+        404,
+        "Request_ResourceNotFound",
+        NOT_FOUND_TEXT.format(kat),
+    )
+
+
+def test_deleted_items_count_and_order_by_deleted_date_time(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    http = graph_http("writer")
+    kat, sara = user_id(http, "kat@contoso.example"), user_id(http, "sara@contoso.example")
+    assert http.delete(f"users/{sara}").status_code == 204
+    admin.put("config", json={"clock_offset_s": 60}).raise_for_status()
+    assert http.delete(f"users/{kat}").status_code == 204
+    reply = http.get(
+        "directory/deletedItems/microsoft.graph.user",
+        params={"$count": "true", "$orderby": "deletedDateTime desc", "$select": "id,displayName,deletedDateTime"},
+        headers=EVENTUAL,
+    ).json()
+    assert reply["@odata.count"] == 2 and [item["id"] for item in reply["value"]] == [kat, sara]
+
+
+def test_permanent_delete_from_deleted_items(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("writer")
+    sales = group_id(http, "grp-sales")
+    assert http.delete(f"groups/{sales}").status_code == 204
+    reply = http.delete(f"directory/deletedItems/{sales}")
+    assert reply.status_code == 204 and reply.content == b""
+    assert error_of(http.post(f"directory/deletedItems/{sales}/restore"))[:2] == (404, "Request_ResourceNotFound")
+    assert sales not in ids_of(http.get("directory/deletedItems/microsoft.graph.group").json())
+
+
+def test_deleted_items_are_kept_30_days(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    kat = user_id(graph_http("writer"), "kat@contoso.example")
+    assert graph_http("writer").delete(f"users/{kat}").status_code == 204
+    admin.put("config", json={"clock_offset_s": THIRTY_ONE_DAYS}).raise_for_status()
+    http = graph_http("writer")  # a token from the emulator's new "now"
+    assert http.get("directory/deletedItems/microsoft.graph.user").json()["value"] == []
+    assert error_of(http.post(f"directory/deletedItems/{kat}/restore"))[:2] == (404, "Request_ResourceNotFound")
+
+
+def test_restore_of_a_live_object_is_404(graph_http: Http, reset_emulator: dict[str, Any]) -> None:
+    http = graph_http("writer")
+    ada = user_id(http, "ada@contoso.example")
+    assert error_of(http.post(f"directory/deletedItems/{ada}/restore"))[:2] == (404, "Request_ResourceNotFound")
+
+
+def call(tenant: LocalTenant, app: str, method: str, url: str, body: Any = None) -> httpx.Response:
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=tenant.transport, base_url=tenant.info["graph_url"] + "/") as client:
+            headers = {"Authorization": f"Bearer {tenant.token(app)}"}
+            return await client.request(method, url, json=body, headers=headers)
+
+    return asyncio.run(send())
+
+
+def test_get_by_ids_returns_typed_objects(local_tenant: Callable[[str], LocalTenant]) -> None:
+    """Needs Directory.Read.All, which no built-in app holds: register one in an in-process tenant."""
+    tenant = local_tenant("demo")
+    tenant.emulator.auth.apps["directory"] = AppRegistration("directory", "dir-client", "secret", ("Directory.Read.All",))
+    ada = call(tenant, "reader", "GET", "users/ada@contoso.example").json()["id"]
+    sales = call(tenant, "reader", "GET", "groups?$filter=mailNickname eq 'grp-sales'").json()["value"][0]["id"]
+    reply = call(tenant, "directory", "POST", "directoryObjects/getByIds", {"ids": [ada, sales, MISSING_ID]})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["@odata.context"].endswith("/$metadata#directoryObjects")
+    types = {item["id"]: item["@odata.type"] for item in body["value"]}
+    assert types == {ada: "#microsoft.graph.user", sales: "#microsoft.graph.group"}
+    users_only = call(tenant, "directory", "POST", "directoryObjects/getByIds", {"ids": [ada, sales], "types": ["User"]})
+    assert [item["id"] for item in users_only.json()["value"]] == [ada]
+    full = next(item for item in body["value"] if item["id"] == ada)
+    assert full["accountEnabled"] is True and full["displayName"] == "Ada Lovelace"
