@@ -355,11 +355,10 @@ def import_(
     obj: Globals, out_dir: str, users_filter: str | None, groups_filter: str | None, with_ids: bool
 ) -> None:
     """Write desired-state YAML from the live tenant."""
-    import asyncio
     from pathlib import Path
 
     from reconciler.importer import export_state
-    from reconciler.planning import read_tenant
+    from reconciler.planning import read_tenant, run_sync
     from reconciler.progress import for_stderr
 
     config = obj.config()
@@ -369,10 +368,10 @@ def import_(
     if existing:
         raise EntraformError(f"{', '.join(existing)} already exist(s); remove or choose another --out")
     # Filters first: a bad one fails before the long read.
-    user_ids = asyncio.run(_filtered_ids(config, "users", users_filter)) if users_filter else None
-    group_ids = asyncio.run(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
+    user_ids = run_sync(_filtered_ids(config, "users", users_filter)) if users_filter else None
+    group_ids = run_sync(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
     with for_stderr(obj.quiet, obj.color) as progress:
-        live = asyncio.run(read_tenant(config, progress))
+        live = run_sync(read_tenant(config, progress))
     files = export_state(live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -61,8 +61,11 @@ def admin(emulator_info: dict[str, Any], ca_context: ssl.SSLContext) -> Iterator
 
 @pytest.fixture
 def reset_emulator(emulator_info: dict[str, Any], admin: httpx.Client) -> dict[str, Any]:
-    """The tenant back to its seed, config back to defaults (throttling off), counters zeroed."""
-    admin.post("reset").raise_for_status()
+    """The demo tenant back, config back to defaults (throttling off), counters zeroed.
+
+    Reseeds rather than resets: a test may have switched the shared emulator to another seed.
+    """
+    admin.post("seed", json={"seed": "demo"}).raise_for_status()
     admin.put("config", json=RuntimeConfig().to_json()).raise_for_status()
     admin.post("stats/reset").raise_for_status()
     return emulator_info

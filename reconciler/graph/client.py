@@ -8,6 +8,7 @@ parsed with `json`: SDK model objects cost ~8 ms each to build (NOTES §11), far
 from __future__ import annotations
 
 import json
+import os
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -208,7 +209,13 @@ def _first_line(text: str) -> str:
 
 def make_credential(config: Config) -> AsyncTokenCredential:
     """The azure-identity credential for `auth.method`, pointed at `authority` and trusting `ca_bundle`."""
-    from azure.identity.aio import ClientSecretCredential, DefaultAzureCredential
+    from azure.identity.aio import (
+        AzureCliCredential,
+        CertificateCredential,
+        ClientSecretCredential,
+        DefaultAzureCredential,
+        WorkloadIdentityCredential,
+    )
 
     auth = config.auth
     options: dict[str, Any] = {"authority": config.authority}
@@ -223,7 +230,31 @@ def make_credential(config: Config) -> AsyncTokenCredential:
         return ClientSecretCredential(config.tenant, auth.client_id, auth.client_secret, **options)
     if auth.method == "default":
         return DefaultAzureCredential(**options)
-    raise ConfigError(f"auth.method {auth.method} is not supported yet; use client_secret or default")
+    if auth.method == "certificate":
+        if not auth.client_id or not auth.certificate_path:
+            raise ConfigError("auth.method certificate needs auth.client_id and auth.certificate_path")
+        certificate = config.path(auth.certificate_path)
+        if not certificate.is_file():
+            raise ConfigError(f"auth.certificate_path {auth.certificate_path}: no such file")
+        if auth.certificate_password:
+            options["password"] = auth.certificate_password
+        try:
+            return CertificateCredential(config.tenant, auth.client_id, str(certificate), **options)
+        except ValueError as exc:  # azure-identity's word on an unreadable or non-RSA certificate
+            raise ConfigError(f"auth.certificate_path {auth.certificate_path}: {exc}") from None
+    if auth.method == "workload_identity":
+        # GitHub Actions OIDC and Kubernetes write the federated token to a file; no secret in CI.
+        token_file = auth.token_file or os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
+        client_id = auth.client_id or os.environ.get("AZURE_CLIENT_ID")
+        if not token_file or not client_id:
+            raise ConfigError(
+                "auth.method workload_identity needs auth.client_id (or AZURE_CLIENT_ID) and "
+                "auth.token_file (or AZURE_FEDERATED_TOKEN_FILE)"
+            )
+        return WorkloadIdentityCredential(
+            tenant_id=config.tenant, client_id=client_id, token_file_path=token_file, **options
+        )
+    return AzureCliCredential(tenant_id=config.tenant)
 
 
 def _ca_bundle(config: Config) -> Path:
