@@ -55,9 +55,9 @@ class Unit:
     id: str
     op: Op
     changes: list[Change]
+    after: list[str] = field(default_factory=list)  # change ids to wait for, besides depends_on
     password: str | None = None  # create_user: generated once, reused by retries
     step: int = 0  # index of the next request of a multi-request unit (disable: PATCH, then revoke)
-    lookup: bool = False  # a create met a conflict: read the object by its key before deciding
 
 
 @dataclass
@@ -167,7 +167,17 @@ def group_units(changes: list[Change]) -> list[Unit]:
     for same_owner in licenses.values():
         drafts.append((position[same_owner[0].id], "license", same_owner))
     drafts.sort(key=lambda d: d[0])
-    return [Unit(id=f"u{i + 1:04d}", op=op, changes=chs) for i, (_, op, chs) in enumerate(drafts)]
+    # Graph refuses to remove a group's last owner, so removals of owners wait for the group's new ones.
+    owners_added: dict[str, list[str]] = {}
+    for change in changes:
+        if change.action == "add_owner":
+            owners_added.setdefault(subject_of(change)[1], []).append(change.id)
+    units = []
+    for i, (_, op, group_changes) in enumerate(drafts):
+        first = group_changes[0]
+        after = owners_added.get(subject_of(first)[1], []) if first.action == "remove_owner" else []
+        units.append(Unit(id=f"u{i + 1:04d}", op=op, changes=group_changes, after=after))
+    return units
 
 
 def _single_op(change: Change) -> Op:
@@ -183,8 +193,6 @@ def _single_op(change: Change) -> Op:
         return "set_manager"
     if change.action == "clear_manager":
         return "clear_manager"
-    if change.action in LICENSE_ACTIONS:
-        return "license"
     return "delete"
 
 
@@ -197,7 +205,11 @@ def split_unit(unit: Unit, new_id: str) -> list[Unit]:
     if unit.op == "create_group":
         create, *members = unit.changes
         bare = [Unit(id=f"{new_id}.0", op="create_group", changes=[create])]
-        return bare + [Unit(id=f"{new_id}.{i + 1}", op="add_ref", changes=[c]) for i, c in enumerate(members)]
+        adds = [
+            Unit(id=f"{new_id}.{i + 1}", op="add_ref", changes=[c], after=[create.id])
+            for i, c in enumerate(members)
+        ]
+        return bare + adds
     return [Unit(id=f"{new_id}.{i}", op="add_ref", changes=[c]) for i, c in enumerate(unit.changes)]
 
 

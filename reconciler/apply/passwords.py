@@ -18,7 +18,6 @@ class PasswordFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: IO[str] | None = None
-        self.count = 0
 
     def __enter__(self) -> PasswordFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,4 +39,3 @@ class PasswordFile:
         assert self._file is not None, "PasswordFile used outside its `with` block"
         csv.writer(self._file).writerow((user_principal_name, password))
         self._file.flush()
-        self.count += 1

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.apply.journal import Journal, change_key
+from reconciler.apply.journal import Journal
 from reconciler.apply.operations import Ids, group_units
 from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
@@ -52,6 +52,11 @@ def checked_plan(config: Config, plan_file: str | None, progress: ProgressDispla
                 f"{planned.plan.tenant}; make the plan against this tenant"
             )
         moved = planfile.compare(saved, planned.plan)
+        if moved and not planned.plan.changes:
+            raise PlanError(
+                f"{plan_file}: the tenant already matches the desired state: this plan was applied "
+                "already, or its changes were made another way; nothing to do"
+            )
         if moved:
             raise PlanError(
                 f"{plan_file}: the plan is stale: the tenant or the desired state changed since it was made; "
@@ -160,9 +165,7 @@ def problem_lines(plan: Plan, result: Result) -> tuple[list[str], list[str]]:
         if outcome == "failed":
             failed.append(f"{change.id} {describe(change)}: {result.errors.get(change.id, 'failed')}")
         elif outcome == "skipped":
-            skipped.append(
-                f"{change.id} {describe(change)} [{change_key(change)}]: {result.errors.get(change.id)}"
-            )
+            skipped.append(f"{change.id} {describe(change)}: {result.errors.get(change.id)}")
     return failed, skipped
 
 

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from reconciler.apply.journal import Journal
 from reconciler.apply.operations import (
@@ -46,6 +46,7 @@ MAX_TRANSIENT_ATTEMPTS = 8
 MAX_THROTTLED_ATTEMPTS = 12
 LAG_BUDGET_S = 60.0  # how long an object created in this apply may stay invisible
 MAX_BACKOFF_S = 10.0
+UNCERTAIN_LOOKUP_S = 5.0  # how long a create of unknown outcome is looked for before it is sent again
 
 TERMINAL = ("applied", "already", "failed", "skipped")
 _NO_ANSWER = (0, 429, 500, 502, 503, 504)  # an envelope that failed this way may be sent again
@@ -62,6 +63,7 @@ class Timing:
     base_s: float = 0.25
     max_s: float = MAX_BACKOFF_S
     lag_budget_s: float = LAG_BUDGET_S
+    uncertain_s: float = UNCERTAIN_LOOKUP_S
     rng: random.Random = field(default_factory=random.Random)
 
     def backoff(self, attempt: int) -> float:
@@ -87,6 +89,9 @@ class _State:
     throttled: int = 0
     lag_attempts: int = 0
     first_lag: float | None = None
+    # A create whose outcome is unknown ("uncertain": no answer, 504) or that met a conflict: read the
+    # object by its key before anything else, so a lost create is neither failed nor made twice.
+    lookup: Literal["uncertain", "conflict"] | None = None
 
 
 class Scheduler:
@@ -196,11 +201,12 @@ class Scheduler:
         for state, request in steps:
             answer = answers.get(state.unit.id)
             if answer is None:
+                self._uncertain(state)
                 self._transient(state, transport_failure(str(error or "no answer for the step")))
                 continue
             if request.method != "GET" and answer.status != 429:
                 accepted += 1
-            if state.unit.lookup:
+            if state.lookup:
                 self._looked_up(state, answer)
             else:
                 self._answered(state, classify(state.unit.op, answer, request.method, request.url), answer)
@@ -219,7 +225,8 @@ class Scheduler:
             else:
                 self._later(state, _wait(outcome, self.timing.backoff(state.throttled)), front=True)
         elif verdict is Verdict.TRANSIENT:
-            # A retried create whose first answer was lost conflicts with itself: CONFLICT settles that.
+            if outcome.status == 504:  # the gateway gave up waiting: the write may have happened
+                self._uncertain(state)
             self._transient(state, outcome)
         elif verdict is Verdict.LAG and self._may_lag(state):
             now = time.monotonic()
@@ -227,7 +234,7 @@ class Scheduler:
             state.lag_attempts += 1
             self._later(state, self.timing.backoff(state.lag_attempts))
         elif verdict is Verdict.CONFLICT:
-            unit.lookup = True
+            state.lookup = "conflict"
             self._ready.appendleft(state)
         elif verdict in (Verdict.DONE, Verdict.ALREADY):
             self._succeeded(state, outcome, answer)
@@ -235,6 +242,10 @@ class Scheduler:
             self._split(state)
         else:
             self._fail(state, outcome)
+
+    def _uncertain(self, state: _State) -> None:
+        if state.unit.op in ("create_user", "create_group") and state.lookup is None:
+            state.lookup = "uncertain"
 
     def _transient(self, state: _State, outcome: Outcome) -> None:
         state.attempts += 1
@@ -269,11 +280,11 @@ class Scheduler:
             and isinstance(answer.body, dict)
             and "id" in answer.body
         ):
-            self._created_object(unit, str(answer.body["id"]), outcome.request_id)
+            self._created_object(unit, str(answer.body["id"]))
         for change in unit.changes:
             self._finished(change, verdict, outcome.request_id)
 
-    def _created_object(self, unit: Unit, object_id: str, request_id: str) -> None:
+    def _created_object(self, unit: Unit, object_id: str) -> None:
         create = unit.changes[0]
         self.ids.set(subject_of(create), object_id)
         self._created.add(object_id)
@@ -282,13 +293,25 @@ class Scheduler:
             self.passwords.write(subject_of(create)[1], unit.password)
 
     def _looked_up(self, state: _State, answer: RawResponse) -> None:
-        """Settle a create's conflict: the object is ours if it carries what the create sent."""
+        """Settle a create of unknown outcome or in conflict: an object found is ours if it carries what
+        the create sent; none found after an unknown outcome means the create must be sent again."""
         unit = state.unit
         create = unit.changes[0]
         outcome = classify("delete", answer)  # only its transport verdicts matter here
         found = _found_object(answer)
         if outcome.verdict in (Verdict.THROTTLED, Verdict.TRANSIENT):
             self._answered(state, outcome, answer)
+            return
+        if found is None and answer.status in (200, 404) and state.lookup == "uncertain":
+            # Not visible yet may still mean created (replication lag): look a few more times before
+            # sending the create again, since two security groups may share a mailNickname.
+            state.first_lag = state.first_lag or time.monotonic()
+            if time.monotonic() - state.first_lag < self.timing.uncertain_s:
+                state.lag_attempts += 1
+                self._later(state, self.timing.backoff(state.lag_attempts))
+            else:
+                state.lookup, state.first_lag, state.lag_attempts = None, None, 0
+                self._ready.appendleft(state)
             return
         if found is None:
             if answer.status in (200, 404) and self._lag_left(state):
@@ -298,7 +321,9 @@ class Scheduler:
                 self._fail(state, Outcome(Verdict.FAILED, answer.status, "ObjectConflict", _gone(create)))
             return
         differing = sorted(
-            k for k, v in (create.after or {}).items() if "@" not in k and k in found and found[k] != v
+            k
+            for k, v in (create.after or {}).items()
+            if "@" not in k and k in found and not _same(k, found[k], v)
         )
         if differing:
             message = (
@@ -307,9 +332,9 @@ class Scheduler:
             )
             self._fail(state, Outcome(Verdict.FAILED, 409, "ObjectConflict", message))
             return
-        unit.lookup = False
-        self._created_object(unit, str(found["id"]), "")
-        self._finished(create, "already", "")
+        state.lookup = None
+        self._created_object(unit, str(found["id"]))
+        self._finished(create, "already", answer.headers.get("request-id", ""))
         if len(unit.changes) > 1:
             # Inline members of a group whose create answer was lost: add them again (idempotent).
             for extra in split_unit(unit, self._next_id(unit))[1:]:
@@ -320,10 +345,8 @@ class Scheduler:
         return time.monotonic() - state.first_lag <= self.timing.lag_budget_s
 
     def _split(self, state: _State) -> None:
-        unit = state.unit
-        parts = split_unit(unit, self._next_id(unit))
-        for part in parts:
-            self._add(part, after=parts[0].changes[0].id if unit.op == "create_group" else None)
+        for part in split_unit(state.unit, self._next_id(state.unit)):
+            self._add(part)
 
     def _next_id(self, unit: Unit) -> str:
         self._sequence += 1
@@ -335,11 +358,10 @@ class Scheduler:
 
     # ---- bookkeeping ------------------------------------------------------------------------------
 
-    def _add(self, unit: Unit, after: str | None = None) -> None:
+    def _add(self, unit: Unit) -> None:
         own = {c.id for c in unit.changes}
-        deps = {d for c in unit.changes for d in c.depends_on if d in self.changes and d not in own}
-        if after is not None and after not in own:
-            deps.add(after)
+        wanted = [*unit.after, *(d for c in unit.changes for d in c.depends_on)]
+        deps = {d for d in wanted if d in self.changes and d not in own}
         pending = [d for d in deps if self.result.outcome.get(d) not in TERMINAL]
         state = _State(unit, waiting=len(pending))
         for dep in pending:
@@ -381,7 +403,7 @@ class Scheduler:
 
     def _next_request(self, state: _State) -> Request | None:
         unit = state.unit
-        if unit.lookup:
+        if state.lookup:
             return lookup_request(unit)
         if unit.op == "create_user" and unit.password is None:
             unit.password = generate_password()
@@ -423,6 +445,12 @@ class Scheduler:
 def _wait(outcome: Outcome, backoff: float) -> float:
     """Graph's `Retry-After` when it gives one (0 too: retry at once), else our backoff."""
     return backoff if outcome.retry_after is None else outcome.retry_after
+
+
+def _same(attr: str, found: Any, sent: Any) -> bool:
+    if attr in ("userPrincipalName", "mailNickname") and isinstance(found, str) and isinstance(sent, str):
+        return found.lower() == sent.lower()  # keys compare case-insensitively in Entra ID
+    return bool(found == sent)
 
 
 def _found_object(answer: RawResponse) -> dict[str, Any] | None:

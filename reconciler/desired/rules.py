@@ -7,6 +7,7 @@ restricted ASCII, displayName ≤ 256, usageLocation two letters, GUID-shaped id
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -37,11 +38,11 @@ class _Problems:
         self.found: list[EntraformError] = []
 
     def at(self, key: str, message: str, index: int | None = None) -> None:
-        location = self.item.value_locations.get(key, self.item.location)
+        location = self.item.value_location(key) if key in self.item.value_marks else self.item.location
         path = join_path(self.path, key)
         value = self.item.get(key)
         if index is not None and isinstance(value, MarkedList):
-            location = value.item_locations[index]
+            location = value.item_location(index)
             path = join_path(path, index)
         self.found.append(EntraformError(f"{path}: {message}", location))
 
@@ -54,25 +55,30 @@ def strip_passwords(item: MarkedMap, path: str) -> list[EntraformError]:
             f"{join_path(path, key)}: passwords do not belong in the desired state; remove {key!r} "
             "(new users get a random one: `entraform apply --initial-passwords FILE`)"
         )
-        problems.append(EntraformError(message, item.key_locations[key]))
+        problems.append(EntraformError(message, item.key_location(key)))
         del item[key]
     for key, value in item.items():
-        problems.extend(_strip_nested(value, join_path(path, key)))
+        if isinstance(value, MarkedMap | MarkedList):
+            problems.extend(_strip_nested(value, join_path(path, key)))
     return problems
 
 
+@functools.lru_cache(maxsize=1024)  # called for every key of every item; a tree has few distinct keys
 def _is_password(key: str) -> bool:
     # passwordProfile, password, initialPassword…, but not Graph's harmless passwordPolicies.
     folded = key.lower()
     return folded == "passwordprofile" or folded.endswith(("password", "passwd"))
 
 
-def _strip_nested(value: Any, path: str) -> list[EntraformError]:
+def _strip_nested(value: MarkedMap | MarkedList, path: str) -> list[EntraformError]:
     if isinstance(value, MarkedMap):
         return strip_passwords(value, path)
-    if isinstance(value, MarkedList):
-        return [p for index, item in enumerate(value) for p in _strip_nested(item, join_path(path, index))]
-    return []
+    return [
+        problem
+        for index, item in enumerate(value)
+        if isinstance(item, MarkedMap | MarkedList)
+        for problem in _strip_nested(item, join_path(path, index))
+    ]
 
 
 def upn_problem(upn: str) -> str | None:
@@ -80,7 +86,7 @@ def upn_problem(upn: str) -> str | None:
     local, at, domain = upn.rpartition("@")
     if not at or not local or "@" in local:
         return f"{upn!r} is not a user principal name (name@domain)"
-    bad = sorted({ch for ch in local if not _UPN_LOCAL.fullmatch(ch)})
+    bad = [] if _UPN_LOCAL.fullmatch(local) else sorted({ch for ch in local if not _UPN_LOCAL.fullmatch(ch)})
     if bad:
         shown = " ".join(repr(ch) for ch in bad)
         return f"{upn!r} contains {shown}; Graph allows only {UPN_LOCAL_CHARS} before the @"
@@ -228,7 +234,7 @@ def _check_duplicates(problems: _Problems, key: str, values: list[str]) -> None:
             first = seen[value].line
             problems.at(key, f"{value} is listed twice (first at line {first}); keep one", index)
         elif isinstance(locations, MarkedList):
-            seen[value] = locations.item_locations[index]
+            seen[value] = locations.item_location(index)
 
 
 def _member_key(member: str | GroupRefModel) -> str:

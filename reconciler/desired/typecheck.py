@@ -80,7 +80,7 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
     if kind == "extra_forbidden" and isinstance(parent, MarkedMap) and isinstance(last, str):
         known = list((LicenseModel if "licenses" in loc[:-1] else model).model_fields)
         message = f"unknown key {last!r}{did_you_mean(last, known)}"
-        return EntraformError(f"{parent_path}: {message}", parent.key_locations[last])
+        return EntraformError(f"{parent_path}: {message}", parent.key_location(last))
     _, location = _child(parent, last, location)
     message = _message(error, value, _plain_text(parent, last))
     return EntraformError(f"{join_path(parent_path, last)}: {message}", location)
@@ -88,9 +88,9 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
 
 def _child(parent: Any, part: str | int, location: Location) -> tuple[Any, Location]:
     if isinstance(parent, MarkedMap) and isinstance(part, str) and part in parent:
-        return parent[part], parent.value_locations[part]
+        return parent[part], parent.value_location(part)
     if isinstance(parent, MarkedList) and isinstance(part, int) and part < len(parent):
-        return parent[part], parent.item_locations[part]
+        return parent[part], parent.item_location(part)
     return parent, location
 
 

@@ -2,8 +2,11 @@
 
 PyYAML's `safe_load` forgets where things were written and silently keeps the last of two duplicate
 keys. Here the document is composed into nodes (libyaml when available: 100,000 users must load in
-seconds, not minutes) and converted by hand, so that every later error can point at `FILE:LINE:COL`
-and a duplicate key is an error instead of a lost line.
+seconds, not minutes) and converted by hand in one pass, so that every later error can point at
+`FILE:LINE:COL` and a duplicate key is an error instead of a lost line.
+
+The marks libyaml made while composing are kept as they are and become `Location`s only when asked
+for: a large tree holds millions of them and a run asks for a few.
 """
 
 from __future__ import annotations
@@ -11,38 +14,77 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import EntraformError, Location
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _MAX_EXPANSION = 100  # expanded values per written one; reusing a few anchors stays far below
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# First characters of a plain scalar that YAML may read as something other than a string.
+_NOT_ONLY_STRINGS = frozenset(_BaseLoader.yaml_implicit_resolvers)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        # Called for every node: skip PyYAML's regular expressions for the common plain word
+        # (`ada@contoso.example`, `Engineering`). The safe resolvers have no wildcard (None) entry.
+        if kind is ScalarNode and (not implicit[0] or value[:1] not in _NOT_ONLY_STRINGS):
+            return _STR
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
+
+
+def _location(file: str, mark: Mark) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
 
 
 class MarkedMap(dict[str, Any]):
     """A YAML mapping that also knows where it, each key and each value were written."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, file: str, mark: Mark) -> None:
         super().__init__()
-        self.location = location
-        self.key_locations: dict[str, Location] = {}
-        self.value_locations: dict[str, Location] = {}
+        self.file = file
+        self.mark = mark
+        self.key_marks: dict[str, Mark] = {}
+        self.value_marks: dict[str, Mark] = {}
         # The source text of unquoted values YAML did not read as strings (`NO`, `On`, `0123`), so that
         # "expected a string" can suggest quoting exactly what was written.
         self.plain_text: dict[str, str] = {}
 
+    @property
+    def location(self) -> Location:
+        return _location(self.file, self.mark)
+
+    def key_location(self, key: str) -> Location:
+        return _location(self.file, self.key_marks[key])
+
+    def value_location(self, key: str) -> Location:
+        return _location(self.file, self.value_marks[key])
+
+    @property
+    def key_locations(self) -> dict[str, Location]:
+        return {key: _location(self.file, mark) for key, mark in self.key_marks.items()}
+
+    @property
+    def value_locations(self) -> dict[str, Location]:
+        return {key: _location(self.file, mark) for key, mark in self.value_marks.items()}
+
+    def put(self, key: str, value: Any, key_mark: Mark, value_mark: Mark) -> None:
+        self[key] = value
+        self.key_marks[key] = key_mark
+        self.value_marks[key] = value_mark
+
     def without(self, keys: set[Any]) -> MarkedMap:
         """A shallow copy without `keys`."""
-        copy = MarkedMap(self.location)
+        copy = MarkedMap(self.file, self.mark)
         for key, value in self.items():
             if key not in keys:
-                copy[key] = value
-                copy.key_locations[key] = self.key_locations[key]
-                copy.value_locations[key] = self.value_locations[key]
+                copy.put(key, value, self.key_marks[key], self.value_marks[key])
         copy.plain_text = {key: text for key, text in self.plain_text.items() if key not in keys}
         return copy
 
@@ -50,16 +92,23 @@ class MarkedMap(dict[str, Any]):
 class MarkedList(list[Any]):
     """A YAML sequence that also knows where it and each item were written."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, file: str, mark: Mark) -> None:
         super().__init__()
-        self.location = location
-        self.item_locations: list[Location] = []
+        self.file = file
+        self.mark = mark
+        self.item_marks: list[Mark] = []
         self.plain_text: dict[int, str] = {}
 
+    @property
+    def location(self) -> Location:
+        return _location(self.file, self.mark)
 
-def _location(file: str, node: Node) -> Location:
-    mark = node.start_mark
-    return Location(file, mark.line + 1, mark.column + 1)
+    def item_location(self, index: int) -> Location:
+        return _location(self.file, self.item_marks[index])
+
+    @property
+    def item_locations(self) -> list[Location]:
+        return [_location(self.file, mark) for mark in self.item_marks]
 
 
 class _Converter:
@@ -75,7 +124,7 @@ class _Converter:
         self._constructor = yaml.constructor.SafeConstructor()
 
     def problem(self, node: Node, message: str) -> None:
-        self.problems.append(EntraformError(message, _location(self.file, node)))
+        self.problems.append(EntraformError(message, _location(self.file, node.start_mark)))
 
     def expanded(self, node: Node) -> int:
         return self._expanded.get(id(node), 1)
@@ -83,7 +132,7 @@ class _Converter:
     def convert(self, node: Node) -> Any:
         if isinstance(node, ScalarNode):
             self.distinct += 1
-            return self._scalar(node)
+            return node.value if node.tag == _STR else self._scalar(node)
         key = id(node)
         if key in self._done:
             return self._done[key]
@@ -94,18 +143,19 @@ class _Converter:
         self._active.add(key)
         if isinstance(node, MappingNode):
             value: Any = self._mapping(node)
+            children = [child for _, child in node.value]
         else:
             assert isinstance(node, SequenceNode)
             value = self._sequence(node)
+            children = node.value
         self._active.discard(key)
         self._done[key] = value
-        children = node.value if isinstance(node, SequenceNode) else [v for _, v in node.value]
-        self._expanded[key] = 1 + sum(self.expanded(child) for child in children)
+        # Each scalar child stands for itself; only collections can stand for more.
+        nested = [self.expanded(child) - 1 for child in children if not isinstance(child, ScalarNode)]
+        self._expanded[key] = 1 + len(children) + sum(nested)
         return value
 
     def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag == _STR:
-            return node.value
         try:
             return self._constructor.construct_object(node, deep=True)
         except (yaml.constructor.ConstructorError, ValueError) as exc:
@@ -113,18 +163,18 @@ class _Converter:
             return node.value
 
     def _sequence(self, node: SequenceNode) -> MarkedList:
-        result = MarkedList(_location(self.file, node))
+        result = MarkedList(self.file, node.start_mark)
         if node.tag != _SEQ:
             self.problem(node, f"YAML tag {node.tag} is not supported here; write a plain list")
         for item in node.value:
             if _is_plain_non_string(item):
                 result.plain_text[len(result)] = item.value
             result.append(self.convert(item))
-            result.item_locations.append(_location(self.file, item))
+            result.item_marks.append(item.start_mark)
         return result
 
     def _mapping(self, node: MappingNode) -> MarkedMap:
-        result = MarkedMap(_location(self.file, node))
+        result = MarkedMap(self.file, node.start_mark)
         if node.tag != _MAP:
             self.problem(node, f"YAML tag {node.tag} is not supported here; write a plain mapping")
         merges: list[MarkedMap] = []
@@ -137,20 +187,16 @@ class _Converter:
                 continue
             key = key_node.value
             if key in result:
-                first = result.key_locations[key]
+                first = result.key_location(key)
                 self.problem(key_node, f"duplicate key {key!r} (first at line {first.line}); keep only one")
                 continue
-            result.key_locations[key] = _location(self.file, key_node)
-            result.value_locations[key] = _location(self.file, value_node)
             if _is_plain_non_string(value_node):
                 result.plain_text[key] = value_node.value
-            result[key] = self.convert(value_node)
+            result.put(key, self.convert(value_node), key_node.start_mark, value_node.start_mark)
         for source in merges:  # `<<: *defaults`: written keys win over merged ones, earlier merges win
             for key, value in source.items():
                 if key not in result:
-                    result[key] = value
-                    result.key_locations[key] = source.key_locations[key]
-                    result.value_locations[key] = source.value_locations[key]
+                    result.put(key, value, source.key_marks[key], source.value_marks[key])
                     if key in source.plain_text:
                         result.plain_text[key] = source.plain_text[key]
         return result

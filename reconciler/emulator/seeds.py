@@ -17,6 +17,8 @@ Json = dict[str, Any]
 
 TENANT_ID = "8f3c1e2a-6b4d-4c1e-9a7f-2d5b8e0c4f61"
 DOMAINS = ("contoso.example", "fabrikam.example")
+# Every tenant also has the domain it was created with; it cannot be removed and is never the default.
+INITIAL_DOMAIN = "contoso.onmicrosoft.com"
 SEED_META = "emulator.seed"
 CREATED = "2024-01-15T09:00:00Z"
 _SYNTHETIC = re.compile(r"^synthetic:(\d+):(\d+):(\d+)$")
@@ -58,11 +60,11 @@ def organization(tenant_id: str = TENANT_ID) -> Json:
             {
                 "capabilities": "Email, OfficeCommunicationsOnline",
                 "isDefault": name == DOMAINS[0],
-                "isInitial": False,
+                "isInitial": name == INITIAL_DOMAIN,
                 "name": name,
                 "type": "Managed",
             }
-            for name in DOMAINS
+            for name in (*DOMAINS, INITIAL_DOMAIN)
         ],
     }
 

@@ -22,7 +22,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, props TEXT NOT NULL, version INTEGER NOT NULL,
-  visible_at REAL NOT NULL DEFAULT 0);
+  visible_at REAL NOT NULL DEFAULT 0, changes TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS edges (kind TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
   PRIMARY KEY (kind, src, dst)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS licenses (user_id TEXT NOT NULL, sku_id TEXT NOT NULL,
@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS tombstones (id TEXT PRIMARY KEY, kind TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS member_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
   member_id TEXT NOT NULL, removed INTEGER NOT NULL);
 """
+
+
+# The user properties that license assignments change.
+LICENSE_PROPERTIES = ("assignedLicenses", "licenseAssignmentStates", "assignedPlans")
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Store:
         self.deleted: dict[str, Json] = {}  # id -> {"kind", "props", "deletedDateTime", "memberOf"}
         self.version = 0
         self.version_of: dict[str, int] = {}
+        # id -> property -> version of its last change ("*": the object was created or restored then)
+        self.changed_at: dict[str, dict[str, int]] = {}
         self.visible_at: dict[str, float] = {}
         self.tombstones: dict[str, tuple[str, int, str]] = {}  # id -> (kind, version, "changed"|"deleted")
         self.member_log: list[tuple[int, str, str, bool]] = []  # (version, group, member, removed)
@@ -96,6 +102,9 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(objects)")}
+        if "changes" not in columns:  # a tenant saved before per-property delta tracking
+            db.execute("ALTER TABLE objects ADD COLUMN changes TEXT NOT NULL DEFAULT '{}'")
         store = cls(db)
         store._load()
         return store
@@ -124,11 +133,13 @@ class Store:
         self.organization = json.loads(self.get_meta("organization") or "{}")
         self.skus = json.loads(self.get_meta("skus") or "{}")
         self.version = int(self.get_meta("version") or "0")
-        for oid, kind, props, version, visible_at in self.db.execute(
-            "SELECT id, kind, props, version, visible_at FROM objects ORDER BY rowid"
+        for oid, kind, props, version, visible_at, changes in self.db.execute(
+            "SELECT id, kind, props, version, visible_at, changes FROM objects ORDER BY rowid"
         ):
             self._put(kind, json.loads(props))
             self.version_of[oid] = version
+            if changes != "{}":
+                self.changed_at[oid] = json.loads(changes)
             if visible_at:
                 self.visible_at[oid] = visible_at
         for kind, src, dst in self.db.execute("SELECT kind, src, dst FROM edges"):
@@ -260,27 +271,35 @@ class Store:
 
     # ---- writes: objects -----------------------------------------------------------------------
 
-    def save(self, kind: str, props: Json, visible_at: float = 0.0) -> None:
-        """Create or replace an object and mark it changed for delta."""
-        self._put(kind, props)
+    def save(self, kind: str, props: Json, visible_at: float = 0.0, changed: tuple[str, ...] = ()) -> None:
+        """Create or replace an object and record, for delta, which of its properties changed."""
         oid = props["id"]
+        old = self.users.get(oid) if kind == "user" else self.groups.get(oid)
+        self._put(kind, props)
         version = self._bump()
         self.version_of[oid] = version
+        if old is None:
+            changes = {"*"}
+        else:
+            changes = {k for k in props.keys() | old.keys() if props.get(k) != old.get(k)} | set(changed)
+        marks = self.changed_at.setdefault(oid, {})
+        marks.update(dict.fromkeys(changes, version))
         self.tombstones.pop(oid, None)
         if visible_at:
             self.visible_at[oid] = visible_at
         self.db.execute("DELETE FROM tombstones WHERE id = ?", (oid,))
         self.db.execute(
-            "INSERT INTO objects (id, kind, props, version, visible_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET props = excluded.props, version = excluded.version",
-            (oid, kind, json.dumps(props), version, visible_at),
+            "INSERT INTO objects (id, kind, props, version, visible_at, changes) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET props = excluded.props, version = excluded.version, "
+            "changes = excluded.changes",
+            (oid, kind, json.dumps(props), version, visible_at, json.dumps(marks)),
         )
 
-    def touch(self, oid: str) -> None:
-        """Mark an object changed for delta without changing its properties (e.g. licenses, manager)."""
+    def touch(self, oid: str, changed: tuple[str, ...]) -> None:
+        """Record a change of computed or related properties (licenses, manager) for delta."""
         kind = self.kind_of(oid)
         if kind is not None:
-            self.save(kind, self.users[oid] if kind == "user" else self.groups[oid])
+            self.save(kind, self.users[oid] if kind == "user" else self.groups[oid], changed=changed)
 
     def set_on_premises_sync(self, user_id: str, enabled: bool) -> None:
         """What Entra Connect does (admin API only): Graph then refuses changes to synced attributes."""
@@ -313,6 +332,7 @@ class Store:
                 self.remove_edge("members", oid, member)
             self.owners.pop(oid, None)
         self.version_of.pop(oid, None)
+        self.changed_at.pop(oid, None)
         self.visible_at.pop(oid, None)
         version = self._bump()
         reason = "changed" if soft else "deleted"
@@ -393,9 +413,12 @@ class Store:
                 (version, src, dst, int(removed)),
             )
             if dst in self.users:
+                before = self.effective.get(dst)
                 self.refresh_licenses(dst)
+                if self.effective.get(dst) != before:
+                    self.touch(dst, LICENSE_PROPERTIES)
         elif kind == "manager" and src in self.users:
-            self.touch(src)
+            self.touch(src, ("manager",))
 
     # ---- licenses ------------------------------------------------------------------------------
 
@@ -411,7 +434,7 @@ class Store:
                 (user_id, sku_id, json.dumps(disabled_plans)),
             )
         self.refresh_licenses(user_id)
-        self.touch(user_id)
+        self.touch(user_id, LICENSE_PROPERTIES)
 
     def refresh_all_licenses(self) -> None:
         self.effective = {}

@@ -35,6 +35,8 @@ def test_the_demo_plan_applies_and_the_next_plan_is_empty(work: Workdir) -> None
     assert "Apply complete" in result.stdout
     again = work.cli("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
+    twice = work.cli("apply", "plan.json")
+    assert twice.exit_code == 1 and "applied already" in twice.stderr
 
     created = [c["key"] for c in changes if c["action"] == "create" and c["kind"] == "user"]
     rows = list(csv.reader((work.path / "secrets" / "pw.csv").open()))
@@ -45,6 +47,20 @@ def test_the_demo_plan_applies_and_the_next_plan_is_empty(work: Workdir) -> None
     assert {e["outcome"] for e in journal} <= {"applied", "already"}
     text = (work.path / ".entraform" / "journal.jsonl").read_text() + result.output
     assert not any(password in text for _, password in rows[1:])
+
+
+@pytest.mark.parametrize(("answer", "code", "writes"), [("n\n", 1, False), ("y\n", 0, True)])
+def test_apply_shows_the_plan_and_asks(
+    work: Workdir, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, writes: bool
+) -> None:
+    import click.testing
+
+    monkeypatch.setattr(click.testing._NamedTextIOWrapper, "isatty", lambda self: True, raising=False)
+    result = work.cli("apply", input=answer)
+    assert result.exit_code == code, result.output
+    assert "Plan:" in result.stdout  # the plan is shown before the question
+    assert "change(s) to tenant" in result.stderr and "[y/N]" in result.stderr
+    assert (work.stats()["writes"] > 0) is writes
 
 
 def test_apply_asks_and_refuses_without_a_terminal(work: Workdir) -> None:
@@ -131,26 +147,38 @@ def test_transient_faults_and_replication_lag_are_retried(
     assert_converged(work)
 
 
-def test_a_create_whose_answer_was_lost_is_settled_by_reading(
-    work: Workdir, monkeypatch: pytest.MonkeyPatch
+def test_creates_whose_answers_were_lost_are_settled_by_reading(
+    work: Workdir, monkeypatch: pytest.MonkeyPatch, graph_http: Any
 ) -> None:
+    # A new security group too: Graph lets two share a mailNickname, so a blind retry would make two.
+    team = {"mailNickname": "grp-newteam", "displayName": "New Team", "owners": ["grace@contoso.example"]}
+    team["members"] = ["margaret@contoso.example", "ada@contoso.example"]
+    (work.path / "state" / "newteam.yaml").write_text(yaml.safe_dump({"groups": [team]}))
     real_batch = GraphClient.batch
     lost: list[str] = []
 
     async def losing_batch(self: GraphClient, steps: list[BatchStep]) -> dict[str, RawResponse]:
         answers = await real_batch(self, steps)
-        if not lost and any(s.method == "POST" and s.url == "/users" for s in steps):
-            lost.extend(s.id for s in steps)
+        creates = [s.url for s in steps if s.method == "POST" and s.url in ("/users", "/groups")]
+        if creates and not set(creates) <= set(lost):
+            lost.extend(creates)
             raise GraphError("POST /$batch failed: ReadTimeout")  # Graph did the work; the answer is lost
         return answers
 
     monkeypatch.setattr(GraphClient, "batch", losing_batch)
     result = work.cli("apply", "--auto-approve", "--initial-passwords", "pw.csv")
     assert result.exit_code == 0, result.output
-    assert lost
-    creates = [e for e in work.journal() if e["action"] == "create" and e["kind"] == "user"]
-    assert creates and {e["outcome"] for e in creates} == {"already"}
-    assert len(list(csv.reader((work.path / "pw.csv").open()))) == 1 + len(creates)
+    assert {"/users", "/groups"} <= set(lost)
+    creates = [e for e in work.journal() if e["action"] == "create"]
+    assert {e["kind"] for e in creates} == {"user", "group"}
+    assert {e["outcome"] for e in creates} == {"already"}
+    assert len(list(csv.reader((work.path / "pw.csv").open()))) == 1 + sum(
+        e["kind"] == "user" for e in creates
+    )
+    teams = (
+        graph_http("writer").get("groups?$filter=mailNickname eq 'grp-newteam'&$select=id").json()["value"]
+    )
+    assert len(teams) == 1
     assert_converged(work)
 
 

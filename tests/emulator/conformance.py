@@ -12,6 +12,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import httpx
+import pytest
+
+from reconciler.emulator.context import RuntimeConfig
 
 Http = Callable[[str], httpx.Client]
 Factory = Callable[[str], Any]
@@ -39,8 +42,22 @@ USER_DEFAULT_PROPERTIES = {
 }
 
 EVENTUAL = {"ConsistencyLevel": "eventual"}
-NOT_FOUND_TEXT = "Resource '{}' does not exist or one of its queried reference-property objects are not present."
+NOT_FOUND_TEXT = (
+    "Resource '{}' does not exist or one of its queried reference-property objects are not present."
+)
 MISSING_ID = "00000000-0000-4000-8000-00000000dead"
+
+
+@pytest.fixture
+def seeded(request: pytest.FixtureRequest, admin: httpx.Client) -> None:
+    """The tenant as seeded, for tests that only read: reset only when a write or a config change
+    happened since the last reset. Tests that write ask for `reset_emulator`, which always resets."""
+    if "reset_emulator" in request.fixturenames:
+        return
+    if admin.get("stats").json()["writes"] or admin.get("config").json() != RuntimeConfig().to_json():
+        admin.post("reset").raise_for_status()
+        admin.put("config", json=RuntimeConfig().to_json()).raise_for_status()
+        admin.post("stats/reset").raise_for_status()
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

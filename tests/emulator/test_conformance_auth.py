@@ -12,7 +12,21 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from conformance import MISSING_ID, Factory, Http, error_of, group_id, new_group, new_user, run, user_id
+from conformance import (
+    MISSING_ID,
+    Factory,
+    Http,
+    error_of,
+    group_id,
+    new_group,
+    new_user,
+    run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
+    user_id,
+)
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 DENIED = (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
@@ -31,11 +45,15 @@ def token_reply(info: dict[str, Any], ca: ssl.SSLContext, **fields: str) -> http
     return httpx.post(f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token", data=form, verify=ca)
 
 
-def anonymous(info: dict[str, Any], ca: ssl.SSLContext, headers: dict[str, str] | None = None) -> httpx.Client:
+def anonymous(
+    info: dict[str, Any], ca: ssl.SSLContext, headers: dict[str, str] | None = None
+) -> httpx.Client:
     return httpx.Client(base_url=info["graph_url"] + "/", verify=ca, headers=headers or {})
 
 
-def test_openid_configuration_names_the_endpoints(emulator_info: dict[str, Any], ca_context: ssl.SSLContext) -> None:
+def test_openid_configuration_names_the_endpoints(
+    emulator_info: dict[str, Any], ca_context: ssl.SSLContext
+) -> None:
     base = f"{emulator_info['authority']}/{emulator_info['tenant_id']}"
     reply = httpx.get(f"{base}/v2.0/.well-known/openid-configuration", verify=ca_context)
     assert reply.status_code == 200
@@ -43,12 +61,18 @@ def test_openid_configuration_names_the_endpoints(emulator_info: dict[str, Any],
     assert reply.json()["authorization_endpoint"].startswith(base + "/")
 
 
-def test_client_credentials_token_and_its_claims(emulator_info: dict[str, Any], ca_context: ssl.SSLContext) -> None:
+def test_client_credentials_token_and_its_claims(
+    emulator_info: dict[str, Any], ca_context: ssl.SSLContext
+) -> None:
     for app, creds in emulator_info["apps"].items():
-        reply = token_reply(emulator_info, ca_context, client_id=creds["client_id"], client_secret=creds["client_secret"])
+        reply = token_reply(
+            emulator_info, ca_context, client_id=creds["client_id"], client_secret=creds["client_secret"]
+        )
         assert reply.status_code == 200, app
         body = reply.json()
-        assert body["token_type"] == "Bearer" and isinstance(body["expires_in"], int) and body["expires_in"] > 0
+        assert (
+            body["token_type"] == "Bearer" and isinstance(body["expires_in"], int) and body["expires_in"] > 0
+        )
         claims = jwt.decode(body["access_token"], options={"verify_signature": False})
         assert sorted(claims["roles"]) == sorted(creds["roles"]) and "scp" not in claims
         assert claims["tid"] == emulator_info["tenant_id"]
@@ -107,14 +131,18 @@ def test_sdk_with_a_wrong_secret_raises_client_authentication_error(
         run(go())
 
 
-def test_no_token_is_401_access_token_is_empty(emulator_info: dict[str, Any], ca_context: ssl.SSLContext) -> None:
+def test_no_token_is_401_access_token_is_empty(
+    emulator_info: dict[str, Any], ca_context: ssl.SSLContext
+) -> None:
     with anonymous(emulator_info, ca_context) as http:
         reply = http.get("users")
         assert error_of(reply) == (401, "InvalidAuthenticationToken", "Access token is empty.")
         assert "innerError" in reply.json()["error"]
 
 
-@pytest.mark.parametrize("token", ["not-a-jwt", "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlcyI6WyJEaXJlY3RvcnkuUmVhZC5BbGwiXX0.x"])
+@pytest.mark.parametrize(
+    "token", ["not-a-jwt", "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlcyI6WyJEaXJlY3RvcnkuUmVhZC5BbGwiXX0.x"]
+)
 def test_invalid_token_is_401(emulator_info: dict[str, Any], ca_context: ssl.SSLContext, token: str) -> None:
     with anonymous(emulator_info, ca_context, {"Authorization": f"Bearer {token}"}) as http:
         assert error_of(http.get("users"))[:2] == (401, "InvalidAuthenticationToken")
@@ -191,7 +219,12 @@ def test_writer_lacks_nothing_it_needs(reset_emulator: dict[str, Any], graph_htt
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("PUT", "users/ada@contoso.example"), ("DELETE", "subscribedSkus"), ("PATCH", "users"), ("POST", "organization")],
+    [
+        ("PUT", "users/ada@contoso.example"),
+        ("DELETE", "subscribedSkus"),
+        ("PATCH", "users"),
+        ("POST", "organization"),
+    ],
 )
 def test_method_not_allowed_is_405(graph_http: Http, method: str, url: str) -> None:
     assert error_of(graph_http("writer").request(method, url, json={})) == NOT_ALLOWED
@@ -199,7 +232,9 @@ def test_method_not_allowed_is_405(graph_http: Http, method: str, url: str) -> N
 
 def test_error_bodies_carry_inner_error_and_request_ids(graph_http: Http) -> None:
     http = graph_http("reader")
-    reply = http.get(f"users/{MISSING_ID}", headers={"client-request-id": "0b7c5a5e-1111-4222-8333-944445555666"})
+    reply = http.get(
+        f"users/{MISSING_ID}", headers={"client-request-id": "0b7c5a5e-1111-4222-8333-944445555666"}
+    )
     inner = reply.json()["error"]["innerError"]
     assert inner["client-request-id"] == "0b7c5a5e-1111-4222-8333-944445555666"
     assert inner["request-id"] == reply.headers["request-id"]
@@ -208,13 +243,14 @@ def test_error_bodies_carry_inner_error_and_request_ids(graph_http: Http) -> Non
 
 
 def test_sdk_maps_403_to_an_odata_error(graph_client: Factory) -> None:
+    from conformance import no_retry
     from msgraph.generated.models.group import Group
     from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-    from conformance import no_retry
-
     async def go() -> ODataError:
-        group = Group(display_name="Denied", mail_enabled=False, mail_nickname="denied", security_enabled=True)
+        group = Group(
+            display_name="Denied", mail_enabled=False, mail_nickname="denied", security_enabled=True
+        )
         with pytest.raises(ODataError) as raised:
             await graph_client("reader").groups.post(group, request_configuration=no_retry())
         return raised.value

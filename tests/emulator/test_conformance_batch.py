@@ -7,7 +7,18 @@ from typing import Any
 
 import httpx
 import pytest
-from conformance import MISSING_ID, Factory, Http, group_id, new_user, run, user_id
+from conformance import (
+    MISSING_ID,
+    Factory,
+    Http,
+    group_id,
+    new_user,
+    run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
+    user_id,
+)
+
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def batch(http: httpx.Client, *steps: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -18,14 +29,18 @@ def batch(http: httpx.Client, *steps: dict[str, Any]) -> dict[str, dict[str, Any
 
 
 def header(step: dict[str, Any], name: str) -> str | None:
-    return next((value for key, value in step.get("headers", {}).items() if key.lower() == name.lower()), None)
+    return next(
+        (value for key, value in step.get("headers", {}).items() if key.lower() == name.lower()), None
+    )
 
 
 def get(step_id: str, url: str, **extra: Any) -> dict[str, Any]:
     return {"id": step_id, "method": "GET", "url": url, **extra}
 
 
-def test_steps_answer_by_id_with_status_headers_and_body(emulator_info: dict[str, Any], graph_http: Http) -> None:
+def test_steps_answer_by_id_with_status_headers_and_body(
+    emulator_info: dict[str, Any], graph_http: Http
+) -> None:
     http = graph_http("reader")
     answers = batch(
         http,
@@ -40,7 +55,9 @@ def test_steps_answer_by_id_with_status_headers_and_body(emulator_info: dict[str
     assert answers["2"]["status"] == 404
     assert answers["2"]["body"]["error"]["code"] == "Request_ResourceNotFound"
     page = answers["3"]["body"]
-    assert len(page["value"]) == 2 and page["@odata.nextLink"].startswith(emulator_info["graph_url"] + "/users?")
+    assert len(page["value"]) == 2 and page["@odata.nextLink"].startswith(
+        emulator_info["graph_url"] + "/users?"
+    )
 
 
 def test_absolute_urls_are_accepted(emulator_info: dict[str, Any], graph_http: Http) -> None:
@@ -113,7 +130,9 @@ def test_failed_dependency_is_424(reset_emulator: dict[str, Any], graph_http: Ht
 
 def test_snake_case_depends_on_of_msgraph_core_is_honoured(graph_http: Http) -> None:
     answers = batch(
-        graph_http("reader"), get("1", f"/users/{MISSING_ID}"), get("2", "/users/ada@contoso.example", depends_on=["1"])
+        graph_http("reader"),
+        get("1", f"/users/{MISSING_ID}"),
+        get("2", "/users/ada@contoso.example", depends_on=["1"]),
     )
     assert answers["2"]["status"] == 424
 
@@ -152,6 +171,7 @@ def test_more_than_20_steps_is_400(graph_http: Http) -> None:
         [get("1", "/users", dependsOn=["9"])],  # a dependency on no step of the batch
         [{"id": "1", "url": "/users"}],  # no method
         [{"method": "GET", "url": "/users"}],  # no id
+        [{"id": "1", "method": "PATCH", "url": "/users/ada@contoso.example", "body": {}}],  # no Content-Type
     ],
 )
 def test_malformed_batches_are_400(graph_http: Http, steps: list[dict[str, Any]]) -> None:
@@ -160,7 +180,10 @@ def test_malformed_batches_are_400(graph_http: Http, steps: list[dict[str, Any]]
 
 def test_unparseable_batch_is_400(graph_http: Http) -> None:
     http = graph_http("reader")
-    assert http.post("$batch", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        http.post("$batch", content=b"{not json", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
     assert http.post("$batch", json={"nothing": []}).status_code == 400
 
 
@@ -185,6 +208,7 @@ def test_step_permissions_and_method_checks(graph_http: Http) -> None:
 def test_throttled_steps_are_429_with_retry_after_in_the_step_headers(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
+
     http = graph_http("reader")
     admin.put("config", json={"throttle": {"enabled": True, "ru_per_10s": 10}}).raise_for_status()
     reply = http.post("$batch", json={"requests": [get(str(n), "/users") for n in range(20)]})
@@ -207,8 +231,13 @@ def test_batch_through_the_sdk(reset_emulator: dict[str, Any], graph_client: Fac
         await client.users.by_user_id("ada@contoso.example").get()  # the items' URLs become absolute
         users = client.users
         items = {
-            "a": BatchRequestItem(request_information=users.by_user_id("ada@contoso.example").to_get_request_information(), id="a"),
-            "b": BatchRequestItem(request_information=users.by_user_id(MISSING_ID).to_get_request_information(), id="b"),
+            "a": BatchRequestItem(
+                request_information=users.by_user_id("ada@contoso.example").to_get_request_information(),
+                id="a",
+            ),
+            "b": BatchRequestItem(
+                request_information=users.by_user_id(MISSING_ID).to_get_request_information(), id="b"
+            ),
             "c": BatchRequestItem(
                 request_information=users.by_user_id("lee@contoso.example").to_get_request_information(),
                 id="c",

@@ -7,12 +7,26 @@ from typing import Any
 
 import httpx
 import pytest
-from conformance import Factory, Http, group_id, new_group, new_user, run, user_id
+from conformance import (
+    Factory,
+    Http,
+    group_id,
+    new_group,
+    new_user,
+    run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
+    user_id,
+)
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 SEVEN_DAYS = 7 * 24 * 3600
 
 
-def sync(http: httpx.Client, url: str, headers: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str]:
+def sync(
+    http: httpx.Client, url: str, headers: dict[str, str] | None = None
+) -> tuple[list[dict[str, Any]], str]:
     """One delta round: every item of every page, and the final deltaLink."""
     page = http.get(url, headers=headers)
     assert page.status_code == 200, page.text
@@ -42,7 +56,9 @@ def test_initial_users_round_returns_every_user_then_a_delta_link(
     items, delta_link = sync(http, path)
     everyone = http.get("users", params={"$top": "999", "$select": "id"}).json()["value"]
     assert set(by_id(items)) == {user["id"] for user in everyone}
-    assert delta_link.startswith(f"{emulator_info['graph_url']}/users/delta?") and "$deltatoken=" in delta_link
+    assert (
+        delta_link.startswith(f"{emulator_info['graph_url']}/users/delta?") and "$deltatoken=" in delta_link
+    )
     ada = next(item for item in items if item["userPrincipalName"] == "ada@contoso.example")
     assert ada["displayName"] == "Ada Lovelace"
 
@@ -66,7 +82,9 @@ def test_delta_link_without_changes_returns_no_items_and_a_new_link(graph_http: 
     assert "@odata.nextLink" not in body
 
 
-def test_delta_reports_created_updated_and_removed_users(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+def test_delta_reports_created_updated_and_removed_users(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
     http = graph_http("writer")
     _, delta_link = sync(http, "users/delta?$select=displayName,jobTitle,userPrincipalName")
     ada, kat = user_id(http, "ada@contoso.example"), user_id(http, "kat@contoso.example")
@@ -96,6 +114,7 @@ def test_delta_select_returns_only_selected_properties_and_ignores_other_changes
     assert http.patch("users/ada@contoso.example", json={"jobTitle": "Fellow"}).status_code == 204
     changed, _ = sync(http, delta_link)
     assert [(item["jobTitle"], item.get("@removed")) for item in changed] == [("Fellow", None)]
+    assert set(changed[0]) <= {"id", "displayName", "jobTitle"}  # the token keeps the $select
 
 
 def test_prefer_return_minimal_returns_only_changed_properties(
@@ -166,6 +185,7 @@ def test_groups_delta_reports_new_groups_in_full(reset_emulator: dict[str, Any],
 def test_expired_delta_token_is_410_with_the_initial_url(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
+
     http = graph_http("reader")
     _, delta_link = sync(http, "users/delta")
     admin.put("config", json={"clock_offset_s": SEVEN_DAYS - 3600}).raise_for_status()
@@ -177,7 +197,9 @@ def test_expired_delta_token_is_410_with_the_initial_url(
     assert "error" in gone.json()
 
 
-def test_delta_round_through_the_sdk(reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http) -> None:
+def test_delta_round_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
+) -> None:
     async def go() -> tuple[int, str, list[str]]:
         client = graph_client("writer")
         page = await client.groups.delta.get()
@@ -193,8 +215,32 @@ def test_delta_round_through_the_sdk(reset_emulator: dict[str, Any], graph_clien
     def group_model() -> Any:
         from msgraph.generated.models.group import Group
 
-        return Group(display_name="Via SDK", mail_enabled=False, mail_nickname="viasdk", security_enabled=True)
+        return Group(
+            display_name="Via SDK", mail_enabled=False, mail_nickname="viasdk", security_enabled=True
+        )
 
     count, delta_link, changed = run(go())
     assert count == len(graph_http("reader").get("groups", params={"$top": "999"}).json()["value"]) - 1
     assert "$deltatoken=" in delta_link and changed == ["Via SDK"]
+
+
+def test_users_delta_tracks_the_manager(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("writer")
+    items, delta_link = sync(http, "users/delta?$select=displayName,manager")
+    ada, grace = user_id(http, "ada@contoso.example"), user_id(http, "grace@contoso.example")
+    assert {"@odata.type": "#microsoft.graph.user", "id": grace} in by_id(items)[ada]["manager@delta"]
+    breakglass, lee = user_id(http, "breakglass@contoso.example"), user_id(http, "lee@contoso.example")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{lee}"}
+    assert http.put(f"users/{breakglass}/manager/$ref", json=ref).status_code == 204
+    changes = by_id(sync(http, delta_link)[0])
+    assert {"@odata.type": "#microsoft.graph.user", "id": lee} in changes[breakglass]["manager@delta"]
+
+
+def test_restored_user_comes_back_in_delta(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("writer")
+    kat = user_id(http, "kat@contoso.example")
+    assert http.delete(f"users/{kat}").status_code == 204
+    _, delta_link = sync(http, "users/delta?$select=displayName")
+    assert http.post(f"directory/deletedItems/{kat}/restore").status_code == 200
+    changes = by_id(sync(http, delta_link)[0])
+    assert changes[kat]["displayName"] == "Kat Larson" and "@removed" not in changes[kat]

@@ -9,9 +9,26 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conformance import EVENTUAL, MISSING_ID, NOT_FOUND_TEXT, Http, error_of, group_id, ids_of, user_id
+import pytest
+from conformance import (
+    EVENTUAL,
+    MISSING_ID,
+    NOT_FOUND_TEXT,
+    Http,
+    error_of,
+    group_id,
+    ids_of,
+    no_retry,
+    run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
+    user_id,
+)
+
 from reconciler.emulator.auth import AppRegistration
 from reconciler.emulator.inprocess import LocalTenant
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 THIRTY_ONE_DAYS = 31 * 24 * 3600
 
@@ -36,7 +53,10 @@ def test_organization_lists_the_tenant_and_its_verified_domains(
 
 
 def test_unknown_organization_is_404(graph_http: Http) -> None:
-    assert error_of(graph_http("reader").get(f"organization/{MISSING_ID}"))[:2] == (404, "Request_ResourceNotFound")
+    assert error_of(graph_http("reader").get(f"organization/{MISSING_ID}"))[:2] == (
+        404,
+        "Request_ResourceNotFound",
+    )
 
 
 def test_deleted_user_is_listed_got_and_restored(reset_emulator: dict[str, Any], graph_http: Http) -> None:
@@ -48,7 +68,10 @@ def test_deleted_user_is_listed_got_and_restored(reset_emulator: dict[str, Any],
     assert listed["value"][0]["deletedDateTime"] and listed["value"][0]["userPrincipalName"]
     one = http.get(f"directory/deletedItems/{kat}")
     assert one.status_code == 200
-    assert one.json()["@odata.context"].endswith("/$metadata#directoryObjects/$entity") and one.json()["id"] == kat
+    assert (
+        one.json()["@odata.context"].endswith("/$metadata#directoryObjects/$entity")
+        and one.json()["id"] == kat
+    )
     restored = http.post(f"directory/deletedItems/{kat}/restore")
     assert restored.status_code == 200
     assert restored.json()["@odata.type"] == "#microsoft.graph.user" and restored.json()["id"] == kat
@@ -71,7 +94,11 @@ def test_deleted_items_count_and_order_by_deleted_date_time(
     assert http.delete(f"users/{kat}").status_code == 204
     reply = http.get(
         "directory/deletedItems/microsoft.graph.user",
-        params={"$count": "true", "$orderby": "deletedDateTime desc", "$select": "id,displayName,deletedDateTime"},
+        params={
+            "$count": "true",
+            "$orderby": "deletedDateTime desc",
+            "$select": "id,displayName,deletedDateTime",
+        },
         headers=EVENTUAL,
     ).json()
     assert reply["@odata.count"] == 2 and [item["id"] for item in reply["value"]] == [kat, sara]
@@ -83,30 +110,42 @@ def test_permanent_delete_from_deleted_items(reset_emulator: dict[str, Any], gra
     assert http.delete(f"groups/{sales}").status_code == 204
     reply = http.delete(f"directory/deletedItems/{sales}")
     assert reply.status_code == 204 and reply.content == b""
-    assert error_of(http.post(f"directory/deletedItems/{sales}/restore"))[:2] == (404, "Request_ResourceNotFound")
+    assert error_of(http.post(f"directory/deletedItems/{sales}/restore"))[:2] == (
+        404,
+        "Request_ResourceNotFound",
+    )
     assert sales not in ids_of(http.get("directory/deletedItems/microsoft.graph.group").json())
 
 
 def test_deleted_items_are_kept_30_days(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
+
     kat = user_id(graph_http("writer"), "kat@contoso.example")
     assert graph_http("writer").delete(f"users/{kat}").status_code == 204
     admin.put("config", json={"clock_offset_s": THIRTY_ONE_DAYS}).raise_for_status()
     http = graph_http("writer")  # a token from the emulator's new "now"
     assert http.get("directory/deletedItems/microsoft.graph.user").json()["value"] == []
-    assert error_of(http.post(f"directory/deletedItems/{kat}/restore"))[:2] == (404, "Request_ResourceNotFound")
+    assert error_of(http.post(f"directory/deletedItems/{kat}/restore"))[:2] == (
+        404,
+        "Request_ResourceNotFound",
+    )
 
 
 def test_restore_of_a_live_object_is_404(graph_http: Http, reset_emulator: dict[str, Any]) -> None:
     http = graph_http("writer")
     ada = user_id(http, "ada@contoso.example")
-    assert error_of(http.post(f"directory/deletedItems/{ada}/restore"))[:2] == (404, "Request_ResourceNotFound")
+    assert error_of(http.post(f"directory/deletedItems/{ada}/restore"))[:2] == (
+        404,
+        "Request_ResourceNotFound",
+    )
 
 
 def call(tenant: LocalTenant, app: str, method: str, url: str, body: Any = None) -> httpx.Response:
     async def send() -> httpx.Response:
-        async with httpx.AsyncClient(transport=tenant.transport, base_url=tenant.info["graph_url"] + "/") as client:
+        async with httpx.AsyncClient(
+            transport=tenant.transport, base_url=tenant.info["graph_url"] + "/"
+        ) as client:
             headers = {"Authorization": f"Bearer {tenant.token(app)}"}
             return await client.request(method, url, json=body, headers=headers)
 
@@ -116,16 +155,80 @@ def call(tenant: LocalTenant, app: str, method: str, url: str, body: Any = None)
 def test_get_by_ids_returns_typed_objects(local_tenant: Callable[[str], LocalTenant]) -> None:
     """Needs Directory.Read.All, which no built-in app holds: register one in an in-process tenant."""
     tenant = local_tenant("demo")
-    tenant.emulator.auth.apps["directory"] = AppRegistration("directory", "dir-client", "secret", ("Directory.Read.All",))
+    tenant.emulator.auth.apps["directory"] = AppRegistration(
+        "directory", "dir-client", "secret", ("Directory.Read.All",)
+    )
     ada = call(tenant, "reader", "GET", "users/ada@contoso.example").json()["id"]
-    sales = call(tenant, "reader", "GET", "groups?$filter=mailNickname eq 'grp-sales'").json()["value"][0]["id"]
+    sales = call(tenant, "reader", "GET", "groups?$filter=mailNickname eq 'grp-sales'").json()["value"][0][
+        "id"
+    ]
     reply = call(tenant, "directory", "POST", "directoryObjects/getByIds", {"ids": [ada, sales, MISSING_ID]})
     assert reply.status_code == 200
     body = reply.json()
     assert body["@odata.context"].endswith("/$metadata#directoryObjects")
     types = {item["id"]: item["@odata.type"] for item in body["value"]}
     assert types == {ada: "#microsoft.graph.user", sales: "#microsoft.graph.group"}
-    users_only = call(tenant, "directory", "POST", "directoryObjects/getByIds", {"ids": [ada, sales], "types": ["User"]})
+    users_only = call(
+        tenant, "directory", "POST", "directoryObjects/getByIds", {"ids": [ada, sales], "types": ["User"]}
+    )
     assert [item["id"] for item in users_only.json()["value"]] == [ada]
     full = next(item for item in body["value"] if item["id"] == ada)
     assert full["accountEnabled"] is True and full["displayName"] == "Ada Lovelace"
+
+
+def test_directory_reads_through_the_sdk(
+    emulator_info: dict[str, Any], graph_client: Callable[[str], Any], graph_http: Http
+) -> None:
+    from msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body import (
+        GetByIdsPostRequestBody,
+    )
+    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+    ada = user_id(graph_http("reader"), "ada@contoso.example")
+
+    async def go() -> tuple[Any, Any, ODataError]:
+        client = graph_client("reader")
+        orgs = await client.organization.get()
+        skus = await client.subscribed_skus.get()
+        with pytest.raises(ODataError) as raised:
+            await client.directory_objects.get_by_ids.post(
+                GetByIdsPostRequestBody(ids=[ada]), request_configuration=no_retry()
+            )
+        return orgs, skus, raised.value
+
+    orgs, skus, denied = run(go())
+    (org,) = orgs.value
+    assert org.id == emulator_info["tenant_id"]
+    assert {"contoso.example", "fabrikam.example"} <= {d.name for d in org.verified_domains}
+    assert {sku.sku_part_number: sku.prepaid_units.enabled for sku in skus.value} == {
+        "ENTERPRISEPACK": 25,
+        "SPE_E5": 25,
+        "EMSPREMIUM": 25,
+    }
+    assert denied.response_status_code == 403 and denied.error.code == "Authorization_RequestDenied"
+
+
+def test_deleted_items_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Callable[[str], Any]
+) -> None:
+    async def go() -> tuple[list[str], list[str], list[str]]:
+        client = graph_client("writer")
+        sales = (
+            await client.groups.get(request_configuration=filter_config("mailNickname eq 'grp-sales'"))
+        ).value[0]
+        await client.groups.by_group_id(sales.id).delete()
+        deleted = await client.directory.deleted_items.graph_group.get()
+        await client.directory.deleted_items.by_directory_object_id(sales.id).delete()
+        after = await client.directory.deleted_items.graph_group.get()
+        return [sales.id], [g.id for g in deleted.value], [g.id for g in after.value]
+
+    sales, deleted, after = run(go())
+    assert sales == deleted and after == []
+
+
+def filter_config(clause: str) -> Any:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
+
+    query = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters(filter=clause)
+    return RequestConfiguration(query_parameters=query)

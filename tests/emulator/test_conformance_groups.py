@@ -20,12 +20,20 @@ from conformance import (
     new_user,
     no_retry,
     run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
     user_id,
 )
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-ALREADY_MEMBER = "One or more added object references already exist for the following modified properties: 'members'."
-NOT_A_MEMBER = "One or more removed object references do not exist for the following modified properties: 'members'."
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+ALREADY_MEMBER = (
+    "One or more added object references already exist for the following modified properties: 'members'."
+)
+NOT_A_MEMBER = (
+    "One or more removed object references do not exist for the following modified properties: 'members'."
+)
 LAST_OWNER = "The group must have at least one owner, hence this owner cannot be removed."
 
 
@@ -97,10 +105,15 @@ def test_create_group_with_more_than_20_binds_is_400_and_creates_nothing(
     reset_emulator: dict[str, Any], graph_http: Http
 ) -> None:
     http = graph_http("writer")
-    people = [user["id"] for user in http.get("users", params={"$select": "id", "$top": "21"}).json()["value"]]
+    people = [
+        user["id"] for user in http.get("users", params={"$select": "id", "$top": "21"}).json()["value"]
+    ]
     body = new_group(
         "toomany",
-        **{"owners@odata.bind": [user_url(people[0])], "members@odata.bind": [user_url(p) for p in people[1:]]},
+        **{
+            "owners@odata.bind": [user_url(people[0])],
+            "members@odata.bind": [user_url(p) for p in people[1:]],
+        },
     )
     assert error_of(http.post("groups", json=body))[:2] == (400, "Request_BadRequest")
     assert http.get("groups", params={"$filter": "mailNickname eq 'toomany'"}).json()["value"] == []
@@ -196,7 +209,9 @@ def test_add_missing_member_is_404(reset_emulator: dict[str, Any], graph_http: H
 
 def test_add_member_to_missing_group_is_404(reset_emulator: dict[str, Any], graph_http: Http) -> None:
     http = graph_http("writer")
-    reply = http.post(f"groups/{MISSING_ID}/members/$ref", json=object_ref(user_id(http, "ada@contoso.example")))
+    reply = http.post(
+        f"groups/{MISSING_ID}/members/$ref", json=object_ref(user_id(http, "ada@contoso.example"))
+    )
     assert error_of(reply) == (404, "Request_ResourceNotFound", NOT_FOUND_TEXT.format(MISSING_ID))
 
 
@@ -238,11 +253,18 @@ def test_bulk_add_of_more_than_20_is_400_and_adds_nothing(
 ) -> None:
     http = graph_http("writer")
     group = http.post("groups", json=new_group("bulk")).json()["id"]
-    people = [user["id"] for user in http.get("users", params={"$select": "id", "$top": "21"}).json()["value"]]
+    people = [
+        user["id"] for user in http.get("users", params={"$select": "id", "$top": "21"}).json()["value"]
+    ]
     reply = http.patch(f"groups/{group}", json={"members@odata.bind": [user_url(p) for p in people]})
     assert error_of(reply)[:2] == (400, "Request_BadRequest")
     assert http.get(f"groups/{group}/members").json()["value"] == []
-    assert http.patch(f"groups/{group}", json={"members@odata.bind": [user_url(p) for p in people[:20]]}).status_code == 204
+    assert (
+        http.patch(
+            f"groups/{group}", json={"members@odata.bind": [user_url(p) for p in people[:20]]}
+        ).status_code
+        == 204
+    )
     assert len(http.get(f"groups/{group}/members").json()["value"]) == 20
 
 
@@ -270,7 +292,10 @@ def test_delete_security_group_is_permanent(reset_emulator: dict[str, Any], grap
     assert reply.status_code == 204 and reply.content == b""
     assert error_of(http.get(f"groups/{finance}"))[:2] == (404, "Request_ResourceNotFound")
     assert finance not in ids_of(http.get("directory/deletedItems/microsoft.graph.group").json())
-    assert error_of(http.post(f"directory/deletedItems/{finance}/restore"))[:2] == (404, "Request_ResourceNotFound")
+    assert error_of(http.post(f"directory/deletedItems/{finance}/restore"))[:2] == (
+        404,
+        "Request_ResourceNotFound",
+    )
 
 
 def test_delete_microsoft_365_group_goes_to_deleted_items_and_restores(
@@ -295,6 +320,7 @@ def test_delete_microsoft_365_group_goes_to_deleted_items_and_restores(
 def test_members_and_owners_through_the_sdk(
     reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
 ) -> None:
+
     from msgraph.generated.models.reference_create import ReferenceCreate
 
     http = graph_http("reader")
@@ -322,3 +348,145 @@ def test_new_user_can_be_added_to_a_new_group(reset_emulator: dict[str, Any], gr
     group = http.post("groups", json=new_group("newgroup")).json()["id"]
     assert http.post(f"groups/{group}/members/$ref", json=object_ref(user)).status_code == 204
     assert group in ids_of(http.get(f"users/{user}/memberOf").json())
+
+
+def test_expand_members_embeds_the_members(graph_http: Http) -> None:
+    http = graph_http("reader")
+    platform = group_id(http, "grp-platform")
+    expanded = http.get(f"groups/{platform}", params={"$expand": "members"}).json()
+    assert {m["id"] for m in expanded["members"]} == ids_of(http.get(f"groups/{platform}/members").json())
+    assert all(m["@odata.type"] == "#microsoft.graph.user" for m in expanded["members"])
+
+
+def test_adding_an_existing_owner_is_400(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("writer")
+    finance, rob = group_id(http, "grp-finance"), user_id(http, "rob@contoso.example")
+    assert error_of(http.post(f"groups/{finance}/owners/$ref", json=object_ref(rob))) == (
+        400,
+        "Request_BadRequest",
+        "One or more added object references already exist for the following modified properties: 'owners'.",
+    )
+
+
+def test_create_group_binding_a_missing_user_creates_nothing(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    http = graph_http("writer")
+    body = new_group("halfbound", **{"members@odata.bind": [user_url(MISSING_ID)]})
+    assert http.post("groups", json=body).status_code in {400, 404}
+    assert http.get("groups", params={"$filter": "mailNickname eq 'halfbound'"}).json()["value"] == []
+
+
+def test_display_name_longer_than_256_is_400(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    body = new_group("longname", displayName="x" * 257)
+    assert error_of(graph_http("writer").post("groups", json=body))[:2] == (400, "Request_BadRequest")
+
+
+def test_deleting_a_user_removes_it_from_its_groups(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("writer")
+    people, jordan = group_id(http, "grp-people"), user_id(http, "jordan@contoso.example")
+    assert http.delete(f"users/{jordan}").status_code == 204
+    assert jordan not in ids_of(http.get(f"groups/{people}/members").json())
+
+
+def test_members_filter_and_search_with_advanced_parameters(graph_http: Http) -> None:
+    http = graph_http("reader")
+    sales = group_id(http, "grp-sales")
+    headers = {"ConsistencyLevel": "eventual"}
+    starts = http.get(
+        f"groups/{sales}/members",
+        params={"$count": "true", "$filter": "startswith(displayName,'M')"},
+        headers=headers,
+    ).json()
+    assert starts["@odata.count"] == len(starts["value"]) == 2
+    searched = http.get(
+        f"groups/{sales}/members/microsoft.graph.user",
+        params={
+            "$count": "true",
+            "$orderby": "displayName",
+            "$search": '"displayName:Li"',
+            "$select": "displayName,id",
+        },
+        headers=headers,
+    ).json()
+    assert searched["@odata.context"].endswith("/$metadata#users(displayName,id)")
+    assert [u["displayName"] for u in searched["value"]] == ["Lidia Holloway"]
+
+
+def test_bulk_bind_and_owners_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
+) -> None:
+    from msgraph.generated.models.group import Group
+    from msgraph.generated.models.reference_create import ReferenceCreate
+
+    http = graph_http("reader")
+    people = group_id(http, "grp-people")
+    ada, lee, kat = (user_id(http, f"{name}@contoso.example") for name in ("ada", "lee", "kat"))
+
+    async def go() -> tuple[set[str], set[str], ODataError]:
+        client = graph_client("writer")
+        group = client.groups.by_group_id(people)
+        await group.patch(Group(additional_data={"members@odata.bind": [user_url(ada), user_url(lee)]}))
+        members = {m.id for m in (await group.members.get()).value}
+        await group.owners.ref.post(ReferenceCreate(odata_id=object_ref(kat)["@odata.id"]))
+        owners = {o.id for o in (await group.owners.get()).value}
+        with pytest.raises(ODataError) as raised:
+            await group.members.ref.post(
+                ReferenceCreate(odata_id=object_ref(ada)["@odata.id"]), request_configuration=no_retry()
+            )
+        return members, owners, raised.value
+
+    members, owners, duplicate = run(go())
+    assert {ada, lee} <= members and kat in owners
+    assert duplicate.response_status_code == 400 and duplicate.error.message == ALREADY_MEMBER
+
+
+def test_role_assignable_group_needs_role_management_permission(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """DC group-post-groups example 3: setting isAssignableToRole needs RoleManagement.ReadWrite.Directory,
+    which the writer app does not hold."""
+    body = new_group("roleassignable", isAssignableToRole=True)
+    assert error_of(graph_http("writer").post("groups", json=body)) == (
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+    )
+
+
+@pytest.mark.parametrize("form", ["users", "directoryObjects", "emulator"])
+def test_references_accept_the_documented_url_forms(
+    reset_emulator: dict[str, Any], graph_http: Http, form: str
+) -> None:
+    http = graph_http("writer")
+    people, ada = group_id(http, "grp-people"), user_id(http, "ada@contoso.example")
+    base = reset_emulator["graph_url"] if form == "emulator" else "https://graph.microsoft.com/v1.0"
+    segment = "users" if form == "users" else "directoryObjects"
+    reply = http.post(f"groups/{people}/members/$ref", json={"@odata.id": f"{base}/{segment}/{ada}"})
+    assert reply.status_code == 204
+    assert ada in ids_of(http.get(f"groups/{people}/members").json())
+
+
+@pytest.mark.parametrize("odata_id", ["not a url", "https://graph.microsoft.com/v1.0/users/", ""])
+def test_malformed_references_are_400(reset_emulator: dict[str, Any], graph_http: Http, odata_id: str) -> None:
+    http = graph_http("writer")
+    reply = http.post(f"groups/{group_id(http, 'grp-people')}/members/$ref", json={"@odata.id": odata_id})
+    assert error_of(reply)[:2] == (400, "Request_BadRequest")
+
+
+def test_relationship_collections_are_directory_objects(emulator_info: dict[str, Any], graph_http: Http) -> None:
+    http = graph_http("reader")
+    context = f"{emulator_info['graph_url']}/$metadata#directoryObjects"
+    finance = group_id(http, "grp-finance")
+    for url in (
+        f"groups/{finance}/owners",
+        f"groups/{finance}/transitiveMembers",
+        "users/lee@contoso.example/memberOf",
+        "users/lee@contoso.example/transitiveMemberOf",
+        "users/grace@contoso.example/directReports",
+    ):
+        body = http.get(url).json()
+        assert body["@odata.context"] == context, url
+        assert body["value"] and all("@odata.type" in item for item in body["value"]), url
+    manager = http.get("users/ada@contoso.example/manager").json()
+    assert manager["@odata.context"] == f"{context}/$entity"

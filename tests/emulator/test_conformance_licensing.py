@@ -22,9 +22,13 @@ from conformance import (
     new_user,
     no_retry,
     run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
     user_id,
 )
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 INVALID_USAGE_LOCATION = "License assignment cannot be done for user with invalid usage location."
 
@@ -98,7 +102,9 @@ def test_assign_license_returns_200_with_the_user(reset_emulator: dict[str, Any]
     assert skus_by_id(http)[EMSPREMIUM]["consumedUnits"] == before
 
 
-def test_assign_license_without_usage_location_is_400(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+def test_assign_license_without_usage_location_is_400(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
     http = graph_http("writer")
     nomad = http.post("users", json=new_user("nomad")).json()["id"]
     reply = http.post(f"users/{nomad}/assignLicense", json=assign([{"skuId": SPE_E5, "disabledPlans": []}]))
@@ -135,7 +141,9 @@ def test_assign_beyond_the_seats_is_400_and_consumed_stays_at_25(
         assert reply.status_code == 200
     assert skus_by_id(http)[ENTERPRISEPACK]["consumedUnits"] == 25
     last = http.post("users", json=new_user("oneseattoomany", usageLocation="US")).json()["id"]
-    reply = http.post(f"users/{last}/assignLicense", json=assign([{"skuId": ENTERPRISEPACK, "disabledPlans": []}]))
+    reply = http.post(
+        f"users/{last}/assignLicense", json=assign([{"skuId": ENTERPRISEPACK, "disabledPlans": []}])
+    )
     assert error_of(reply)[:2] == (400, "Request_BadRequest")
     assert licenses_of(http, last) == {}
     assert skus_by_id(http)[ENTERPRISEPACK]["consumedUnits"] == 25
@@ -156,14 +164,19 @@ def test_license_details_list_the_assigned_skus(reset_emulator: dict[str, Any], 
         )
 
 
-def test_group_assign_license_is_202_and_members_inherit(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+def test_group_assign_license_is_202_and_members_inherit(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
     http = graph_http("writer")
     group = http.post("groups", json=new_group("lic-e5")).json()["id"]
     breakglass = user_id(http, "breakglass@contoso.example")
-    assert http.post(
-        f"groups/{group}/members/$ref",
-        json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{breakglass}"},
-    ).status_code == 204
+    assert (
+        http.post(
+            f"groups/{group}/members/$ref",
+            json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{breakglass}"},
+        ).status_code
+        == 204
+    )
     reply = http.post(f"groups/{group}/assignLicense", json=assign([{"skuId": SPE_E5, "disabledPlans": []}]))
     assert reply.status_code == 202
     assert reply.json()["id"] == group and "location" in reply.headers
@@ -195,7 +208,8 @@ def test_assign_license_through_the_sdk(reset_emulator: dict[str, Any], graph_cl
     async def go() -> tuple[Any, ODataError]:
         client = graph_client("writer")
         body = AssignLicensePostRequestBody(
-            add_licenses=[AssignedLicense(sku_id=uuid.UUID(EMSPREMIUM), disabled_plans=[])], remove_licenses=[]
+            add_licenses=[AssignedLicense(sku_id=uuid.UUID(EMSPREMIUM), disabled_plans=[])],
+            remove_licenses=[],
         )
         user = await client.users.by_user_id("breakglass@contoso.example").assign_license.post(body)
         details = await client.users.by_user_id("breakglass@contoso.example").license_details.get()
@@ -211,7 +225,9 @@ def test_assign_license_through_the_sdk(reset_emulator: dict[str, Any], graph_cl
     assert error.response_status_code == 404
 
 
-def test_group_license_through_the_sdk(reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http) -> None:
+def test_group_license_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
+) -> None:
     from msgraph.generated.groups.item.assign_license.assign_license_post_request_body import (
         AssignLicensePostRequestBody,
     )
@@ -232,10 +248,13 @@ def test_group_license_through_the_sdk(reset_emulator: dict[str, Any], graph_cli
 def test_group_license_beyond_the_seats_leaves_members_in_count_violation(
     reset_emulator: dict[str, Any], graph_http: Http
 ) -> None:
+
     http = graph_http("writer")
     group = http.post("groups", json=new_group("lic-overflow")).json()["id"]
     users = http.get("users", params={"$select": "id,assignedLicenses,usageLocation", "$top": "999"}).json()
-    without = [u["id"] for u in users["value"] if all(lic["skuId"] != SPE_E5 for lic in u["assignedLicenses"])]
+    without = [
+        u["id"] for u in users["value"] if all(lic["skuId"] != SPE_E5 for lic in u["assignedLicenses"])
+    ]
     free = 25 - skus_by_id(http)[SPE_E5]["consumedUnits"]
     assert len(without) > free
     for start in range(0, len(without), 20):
@@ -255,3 +274,74 @@ def test_group_license_beyond_the_seats_leaves_members_in_count_violation(
     assert len(states) == len(without)
     errors = [s for s in states if s["state"] == "Error"]
     assert len(errors) == len(without) - free and {s["error"] for s in errors} == {"CountViolation"}
+    flagged = http.get("groups", params={"$filter": "hasMembersWithLicenseErrors eq true", "$select": "id"})
+    assert [g["id"] for g in flagged.json()["value"]] == [group]
+
+
+def test_inherited_license_cannot_be_removed_directly(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    http = graph_http("writer")
+    group = http.post("groups", json=new_group("lic-inherit")).json()["id"]
+    breakglass = user_id(http, "breakglass@contoso.example")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{breakglass}"}
+    assert http.post(f"groups/{group}/members/$ref", json=ref).status_code == 204
+    assign_e5 = assign([{"skuId": SPE_E5, "disabledPlans": []}])
+    assert http.post(f"groups/{group}/assignLicense", json=assign_e5).status_code == 202
+    reply = http.post(f"users/{breakglass}/assignLicense", json=assign([], [SPE_E5]))
+    assert error_of(reply) == (
+        400,
+        "Request_BadRequest",
+        "User license is inherited from a group membership and it cannot be removed directly from the user.",
+    )
+    assert SPE_E5 in licenses_of(http, breakglass)
+
+
+def test_leaving_a_licensed_group_releases_the_inherited_seat(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    http = graph_http("writer")
+    group = http.post("groups", json=new_group("lic-leave")).json()["id"]
+    breakglass = user_id(http, "breakglass@contoso.example")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{breakglass}"}
+    assert http.post(f"groups/{group}/members/$ref", json=ref).status_code == 204
+    before = skus_by_id(http)[EMSPREMIUM]["consumedUnits"]
+    assign_ems = assign([{"skuId": EMSPREMIUM, "disabledPlans": []}])
+    assert http.post(f"groups/{group}/assignLicense", json=assign_ems).status_code == 202
+    assert skus_by_id(http)[EMSPREMIUM]["consumedUnits"] == before + 1
+    assert http.delete(f"groups/{group}/members/{breakglass}/$ref").status_code == 204
+    assert EMSPREMIUM not in licenses_of(http, breakglass)
+    assert skus_by_id(http)[EMSPREMIUM]["consumedUnits"] == before
+
+
+def test_license_details_of_an_unlicensed_user_are_empty(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    http = graph_http("writer")
+    created = http.post("users", json=new_user("unlicensed")).json()["id"]
+    assert http.get(f"users/{created}/licenseDetails").json()["value"] == []
+    assert (
+        http.get(f"users/{created}", params={"$select": "assignedLicenses"}).json()["assignedLicenses"] == []
+    )
+
+
+def test_group_license_processing_state(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    """DC resources/group.md: licenseProcessingState is QueuedForProcessing, ProcessingInProgress or
+    ProcessingComplete; hasMembersWithLicenseErrors is never returned on GET (only usable in $filter)."""
+    http = graph_http("writer")
+    group = http.post("groups", json=new_group("lic-state")).json()["id"]
+    assert (
+        http.post(
+            f"groups/{group}/assignLicense", json=assign([{"skuId": SPE_E5, "disabledPlans": []}])
+        ).status_code
+        == 202
+    )
+    body = http.get(
+        f"groups/{group}", params={"$select": "id,licenseProcessingState,hasMembersWithLicenseErrors"}
+    ).json()
+    assert body["licenseProcessingState"]["state"] in {
+        "QueuedForProcessing",
+        "ProcessingInProgress",
+        "ProcessingComplete",
+    }
+    assert "hasMembersWithLicenseErrors" not in body

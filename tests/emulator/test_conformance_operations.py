@@ -9,7 +9,21 @@ from typing import Any
 
 import httpx
 import pytest
-from conformance import Factory, Http, error_of, group_id, new_group, new_user, no_retry, run, user_id
+from conformance import (
+    Factory,
+    Http,
+    error_of,
+    group_id,
+    new_group,
+    new_user,
+    no_retry,
+    run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
+    user_id,
+)
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 SOURCE_MISSING = "The source resource object or one of the objects being referenced don't exist."
 
@@ -37,6 +51,7 @@ def test_every_response_carries_its_resource_units(graph_http: Http) -> None:
         "subscribedSkus": 3,
         "groups": 1,
         "groups?$select=id": 1,  # never below 1
+        f"users/{ada}?$expand=manager": 2,
     }
     for url, cost in costs.items():
         assert resource_units(http.get(url)) == cost, url
@@ -70,6 +85,16 @@ def test_resource_unit_limit_gives_429_with_the_documented_shape(
     assert admin.get("stats").json()["throttled"] >= 1
 
 
+def test_limits_are_per_app_and_priority_does_not_change_them(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    reader, writer = graph_http("reader"), graph_http("writer")
+    admin.put("config", json={"throttle": {"enabled": True, "ru_per_10s": 4}}).raise_for_status()
+    high = {"x-ms-throttle-priority": "High"}
+    assert [reader.get("users", headers=high).status_code for _ in range(3)] == [200, 200, 429]
+    assert writer.get("users").status_code == 200
+
+
 def test_limit_percentage_header_above_80_percent(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
@@ -100,11 +125,17 @@ def test_write_limit_gives_429_write_limit_exceeded(
 ) -> None:
     http = graph_http("writer")
     admin.put("config", json={"throttle": {"enabled": True, "writes_per_150s": 2}}).raise_for_status()
-    statuses = [http.patch("users/ada@contoso.example", json={"jobTitle": f"t{n}"}).status_code for n in range(3)]
+    statuses = [
+        http.patch("users/ada@contoso.example", json={"jobTitle": f"t{n}"}).status_code for n in range(3)
+    ]
     assert statuses == [204, 204, 429]
     throttled = http.patch("users/ada@contoso.example", json={"jobTitle": "again"})
     assert throttled.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
-    assert "/Write/" in throttled.headers["x-ms-throttle-scope"] or "/ReadWrite/" in throttled.headers["x-ms-throttle-scope"]
+    assert int(throttled.headers["retry-after"]) > 0
+    assert (
+        "/Write/" in throttled.headers["x-ms-throttle-scope"]
+        or "/ReadWrite/" in throttled.headers["x-ms-throttle-scope"]
+    )
     assert http.get("users/ada@contoso.example").status_code == 200  # reads are not writes
 
 
@@ -127,7 +158,9 @@ def test_sdk_surfaces_429_when_retries_are_off(
     assert int(error.response_headers["retry-after"]) > 0
 
 
-def test_fault_injection_by_route(reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client) -> None:
+def test_fault_injection_by_route(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
     http = graph_http("reader")
     fault = {"route": r"^GET /users$", "status": 503, "rate": 1.0, "retry_after": 1}
     admin.put("config", json={"faults": [fault]}).raise_for_status()
@@ -149,19 +182,35 @@ def test_replication_lag_hides_new_objects_until_it_has_passed(
     assert created.status_code == 201  # trust the write response
     new_id = created.json()["id"]
     assert error_of(http.get(f"users/{new_id}"))[:2] == (404, "Request_ResourceNotFound")
-    assert error_of(http.patch(f"users/{new_id}", json={"jobTitle": "x"}))[:2] == (404, "Request_ResourceNotFound")
+    assert error_of(http.patch(f"users/{new_id}", json={"jobTitle": "x"}))[:2] == (
+        404,
+        "Request_ResourceNotFound",
+    )
     listed = http.get("users", params={"$top": "999", "$select": "id"}).json()["value"]
     assert new_id not in {user["id"] for user in listed}
     group = http.post("groups", json=new_group("laggroup")).json()["id"]
     ada = user_id(http, "ada@contoso.example")
     ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{ada}"}
-    assert error_of(http.post(f"groups/{group}/members/$ref", json=ref)) == (400, "Request_BadRequest", SOURCE_MISSING)
+    assert error_of(http.post(f"groups/{group}/members/$ref", json=ref)) == (
+        400,
+        "Request_BadRequest",
+        SOURCE_MISSING,
+    )
+    round_during_lag = http.get("users/delta", params={"$select": "displayName"}).json()
+    while "@odata.nextLink" in round_during_lag:
+        assert new_id not in {item["id"] for item in round_during_lag["value"]}
+        round_during_lag = http.get(round_during_lag["@odata.nextLink"]).json()
+    assert new_id not in {item["id"] for item in round_during_lag["value"]}
     admin.put("config", json={"clock_offset_s": 61}).raise_for_status()
     assert http.get(f"users/{new_id}").status_code == 200
+    later = http.get(round_during_lag["@odata.deltaLink"]).json()
+    assert new_id in {item["id"] for item in later["value"]}
     assert http.post(f"groups/{group}/members/$ref", json=ref).status_code == 204
 
 
-def test_latency_delays_responses(reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client) -> None:
+def test_latency_delays_responses(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
     http = graph_http("reader")
     admin.put("config", json={"latency_ms": 150}).raise_for_status()
     started = time.monotonic()
@@ -187,11 +236,18 @@ def test_admin_stats_count_requests_routes_units_and_writes(
     assert stats["token_requests"] >= 1
     admin.post("stats/reset").raise_for_status()
     zeroed = admin.get("stats").json()
-    assert (zeroed["requests"], zeroed["resource_units"], zeroed["writes"], zeroed["throttled"]) == (0, 0, 0, 0)
+    assert (zeroed["requests"], zeroed["resource_units"], zeroed["writes"], zeroed["throttled"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
     assert zeroed["by_route"] == {} and zeroed["token_requests"] == 0
 
 
-def test_admin_config_shape_and_partial_updates_merge(reset_emulator: dict[str, Any], admin: httpx.Client) -> None:
+def test_admin_config_shape_and_partial_updates_merge(
+    reset_emulator: dict[str, Any], admin: httpx.Client
+) -> None:
     config = admin.get("config").json()
     assert set(config) == {"throttle", "lag_ms", "latency_ms", "faults", "clock_offset_s", "rng_seed"}
     assert set(config["throttle"]) == {"enabled", "ru_per_10s", "writes_per_150s"}
@@ -207,7 +263,9 @@ def test_admin_rejects_bad_config_and_seed(reset_emulator: dict[str, Any], admin
     assert admin.post("seed", json={"seed": "galaxy"}).status_code == 400
 
 
-def test_admin_reset_restores_the_seed(reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client) -> None:
+def test_admin_reset_restores_the_seed(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
     http = graph_http("writer")
     assert http.post("users", json=new_user("ephemeral")).status_code == 201
     assert http.delete("users/ada@contoso.example").status_code == 204
@@ -216,7 +274,9 @@ def test_admin_reset_restores_the_seed(reset_emulator: dict[str, Any], graph_htt
     assert http.get("users/ada@contoso.example").status_code == 200
 
 
-def test_admin_seeds_empty_and_synthetic(reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client) -> None:
+def test_admin_seeds_empty_and_synthetic(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
     http = graph_http("reader")
     try:
         admin.post("seed", json={"seed": "empty"}).raise_for_status()
@@ -233,7 +293,11 @@ def test_admin_seeds_empty_and_synthetic(reset_emulator: dict[str, Any], graph_h
         first = http.get("users", params={"$top": "999", "$select": "id,userPrincipalName"}).json()["value"]
         groups = http.get("groups", params={"$top": "999", "$select": "id"}).json()["value"]
         members = sum(
-            len(http.get(f"groups/{g['id']}/members/microsoft.graph.user", params={"$top": "999"}).json()["value"])
+            len(
+                http.get(f"groups/{g['id']}/members/microsoft.graph.user", params={"$top": "999"}).json()[
+                    "value"
+                ]
+            )
             for g in groups
         )
         assert (len(first), len(groups), members) == (30, 5, 40)
@@ -250,10 +314,15 @@ def test_admin_marks_a_user_as_synced_from_on_premises(
     http = graph_http("writer")
     ada = user_id(http, "ada@contoso.example")
     admin.patch(f"users/{ada}", json={"onPremisesSyncEnabled": True}).raise_for_status()
-    assert http.get(f"users/{ada}", params={"$select": "onPremisesSyncEnabled"}).json()["onPremisesSyncEnabled"] is True
+    assert (
+        http.get(f"users/{ada}", params={"$select": "onPremisesSyncEnabled"}).json()["onPremisesSyncEnabled"]
+        is True
+    )
 
 
-def test_clients_cannot_set_on_premises_sync_enabled(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+def test_clients_cannot_set_on_premises_sync_enabled(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
     reply = graph_http("writer").patch("users/ada@contoso.example", json={"onPremisesSyncEnabled": True})
     status, code, message = error_of(reply)
     assert (status, code) == (400, "Request_BadRequest") and "'onPremisesSyncEnabled' is read-only" in message
@@ -262,13 +331,29 @@ def test_clients_cannot_set_on_premises_sync_enabled(reset_emulator: dict[str, A
 def test_on_premises_mastered_properties_of_synced_users_cannot_be_updated(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
+
     http = graph_http("writer")
     ada = user_id(http, "ada@contoso.example")
     admin.patch(f"users/{ada}", json={"onPremisesSyncEnabled": True}).raise_for_status()
     assert error_of(http.patch(f"users/{ada}", json={"displayName": "Ada L."})) == (
         400,
         "Request_BadRequest",
-        "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects "
-        "currently undergoing migration.",
+        "Unable to update the specified properties for on-premises mastered Directory Sync objects "
+        "or objects currently undergoing migration.",
     )
-    assert http.patch(f"users/{ada}", json={"usageLocation": "FR"}).status_code == 204  # a cloud-only property
+    assert (
+        http.patch(f"users/{ada}", json={"usageLocation": "FR"}).status_code == 204
+    )  # a cloud-only property
+
+
+def test_429_inner_error_follows_the_sample(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    http = graph_http("reader")
+    admin.put("config", json={"throttle": {"enabled": True, "ru_per_10s": 2}}).raise_for_status()
+    http.get("users")
+    throttled = http.get("users")
+    inner = throttled.json()["error"]["innerError"]
+    assert (inner["code"], inner["status"], inner["message"]) == ("429", "429", "Please retry after")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", inner["date"])
+    assert inner["request-id"] == throttled.headers["request-id"]

@@ -18,7 +18,11 @@ from conformance import (
     group_id,
     ids_of,
     run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
 )
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
 
 COUNT_UNSUPPORTED = (400, "Request_BadRequest", "$count is not currently supported.")
 SEARCH_NEEDS_HEADER = (
@@ -128,15 +132,15 @@ def test_odata_count_needs_consistency_level_and_is_only_on_the_first_page(
 
 def test_odata_count_counts_the_filtered_set(graph_http: Http) -> None:
     reply = graph_http("reader").get(
-        "users", params={"$count": "true", "$filter": "department eq 'Finance'", "$top": "2"}, headers=EVENTUAL
+        "users",
+        params={"$count": "true", "$filter": "department eq 'Finance'", "$top": "2"},
+        headers=EVENTUAL,
     )
     assert reply.json()["@odata.count"] == 6 and len(reply.json()["value"]) == 2
 
 
 @pytest.mark.parametrize("collection", ["users", "groups"])
-def test_count_segment_is_text_plain_and_needs_the_header(
-    graph_http: Http, collection: str
-) -> None:
+def test_count_segment_is_text_plain_and_needs_the_header(graph_http: Http, collection: str) -> None:
     http = graph_http("reader")
     total = len(http.get(collection, params={"$top": "999"}).json()["value"])
     reply = http.get(f"{collection}/$count", headers=EVENTUAL)
@@ -184,7 +188,9 @@ def test_ends_with_needs_advanced_parameters(graph_http: Http, everyone: list[di
     found = users(http, EVENTUAL, **query, **{"$count": "true"})
     expected = sorted(u["displayName"] for u in everyone if (u["mail"] or "").endswith("a@contoso.example"))
     assert expected and sorted(names(found)) == expected
-    upn = users(http, EVENTUAL, **{"$filter": "endsWith(userPrincipalName,'@contoso.example')", "$count": "true"})
+    upn = users(
+        http, EVENTUAL, **{"$filter": "endsWith(userPrincipalName,'@contoso.example')", "$count": "true"}
+    )
     assert len(names(upn)) == len(everyone)
 
 
@@ -196,7 +202,9 @@ def test_ne_and_not_need_advanced_parameters(graph_http: Http, everyone: list[di
     ne = users(http, EVENTUAL, **{"$filter": "displayName ne 'Ada Lovelace'", "$count": "true"})
     assert len(names(ne)) == len(everyone) - 1
     negated = users(http, EVENTUAL, **{"$filter": "not(startswith(displayName,'A'))", "$count": "true"})
-    assert sorted(names(negated)) == sorted(u["displayName"] for u in everyone if not u["displayName"].startswith("A"))
+    assert sorted(names(negated)) == sorted(
+        u["displayName"] for u in everyone if not u["displayName"].startswith("A")
+    )
 
 
 def test_filter_on_a_property_that_is_not_indexed(graph_http: Http) -> None:
@@ -204,7 +212,8 @@ def test_filter_on_a_property_that_is_not_indexed(graph_http: Http) -> None:
     assert error_of(reply) == (
         400,
         "Request_UnsupportedQuery",
-        "Unsupported or invalid query filter clause specified for property 'createdDateTime' of resource 'Group'.",
+        "Unsupported or invalid query filter clause specified for property 'createdDateTime' "
+        "of resource 'Group'.",
     )
 
 
@@ -223,11 +232,15 @@ def test_default_filter_operators_on_users(graph_http: Http, everyone: list[dict
     assert names(users(http, **{"$filter": "userPrincipalName eq 'ada@contoso.example'"})) == ["Ada Lovelace"]
     both = users(http, **{"$filter": "userPrincipalName in ('ada@contoso.example','lee@contoso.example')"})
     assert sorted(names(both)) == ["Ada Lovelace", "Lee Gu"]
-    assert names(users(http, **{"$filter": "userPrincipalName in ('ada@contoso.example')"})) == ["Ada Lovelace"]
+    assert names(users(http, **{"$filter": "userPrincipalName in ('ada@contoso.example')"})) == [
+        "Ada Lovelace"
+    ]
     starts = users(http, **{"$filter": "startswith(displayName,'Gr')"})
     assert sorted(names(starts)) == ["Grace Hopper", "Grady Archie"]
     ranged = users(http, **{"$filter": "displayName ge 'Y' and displayName le 'Z'"})
-    assert sorted(names(ranged)) == sorted(u["displayName"] for u in everyone if "Y" <= u["displayName"] <= "Z")
+    assert sorted(names(ranged)) == sorted(
+        u["displayName"] for u in everyone if "Y" <= u["displayName"] <= "Z"
+    )
     assert len(names(users(http, **{"$filter": "accountEnabled eq true"}))) == len(everyone)
     assert len(names(users(http, **{"$filter": "userType eq 'Member'"}))) == len(everyone)
     finance = users(http, **{"$filter": "department eq 'Finance' and jobTitle eq 'Financial Analyst'"})
@@ -299,6 +312,7 @@ def test_orderby_other_properties_and_filter_with_orderby_need_advanced(
 def test_page_iterator_of_the_sdk_follows_next_links(
     graph_client: Factory, everyone: list[dict[str, Any]]
 ) -> None:
+
     from kiota_abstractions.base_request_configuration import RequestConfiguration
     from msgraph.generated.users.users_request_builder import UsersRequestBuilder
     from msgraph_core.tasks.page_iterator import PageIterator
@@ -336,3 +350,71 @@ def test_count_through_the_sdk(graph_client: Factory, everyone: list[dict[str, A
         return int(await graph_client("reader").users.count.get(request_configuration=config))
 
     assert run(go()) == len(everyone)
+
+
+def test_string_comparisons_are_case_insensitive(graph_http: Http) -> None:
+    """DC user-list-memberof and group-list-members: `startswith(displayName, 'a')` finds "AAD Contoso
+    Users"; user-list: `$search="displayName:wa"` finds "Oscar Ward"."""
+    http = graph_http("reader")
+    assert sorted(names(users(http, **{"$filter": "startswith(displayName,'gr')"}))) == [
+        "Grace Hopper",
+        "Grady Archie",
+    ]
+    assert names(users(http, EVENTUAL, **{"$search": '"displayName:love"'})) == ["Ada Lovelace"]
+
+
+def test_member_of_cast_with_advanced_filter_and_order(graph_http: Http) -> None:
+    http = graph_http("reader")
+    reply = http.get(
+        "users/lee@contoso.example/memberOf/microsoft.graph.group",
+        params={"$count": "true", "$orderby": "displayName", "$filter": "startswith(displayName, 'e')"},
+        headers=EVENTUAL,
+    ).json()
+    assert reply["@odata.context"].endswith("/$metadata#groups")
+    assert [g["displayName"] for g in reply["value"]] == ["Entra ID Administrators"]
+    assert reply["@odata.count"] == 1
+    count = http.get("users/lee@contoso.example/memberOf/microsoft.graph.group/$count", headers=EVENTUAL)
+    direct = http.get("users/lee@contoso.example/memberOf").json()["value"]
+    assert count.text == str(len(direct))
+
+
+def test_top_bounds_hold_for_members_too(graph_http: Http) -> None:
+    http = graph_http("reader")
+    reply = http.get(f"groups/{group_id(http, 'grp-sales')}/members", params={"$top": "1000"})
+    assert error_of(reply) == (
+        400,
+        "Request_BadRequest",
+        "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.",
+    )
+
+
+def test_a_tampered_skiptoken_is_400(graph_http: Http) -> None:
+    http = graph_http("reader")
+    link = http.get("users", params={"$top": "5"}).json()["@odata.nextLink"]
+    assert http.get(link.replace("$skiptoken=", "$skiptoken=garbage")).status_code == 400
+
+
+def test_operators_a_property_does_not_support_are_rejected(graph_http: Http) -> None:
+    http = graph_http("reader")
+    advanced = {"$count": "true"}
+    for clause in ("endswith(displayName,'Gu')", "accountEnabled ge true", "endswith(jobTitle,'Engineer')"):
+        status, code, _ = error_of(users(http, EVENTUAL, **{"$filter": clause}, **advanced))
+        assert (status, code) == (400, "Request_UnsupportedQuery"), clause
+
+
+def test_not_on_group_types_with_advanced_parameters(graph_http: Http) -> None:
+    http = graph_http("reader")
+    everything = names(http.get("groups", params={"$top": "999"}))
+    reply = http.get(
+        "groups", params={"$filter": "not(groupTypes/any(c:c eq 'Unified'))", "$count": "true"}, headers=EVENTUAL
+    )
+    assert sorted(names(reply)) == sorted(name for name in everything if name != "Sales")
+
+
+def test_consistency_level_is_not_carried_into_next_links(graph_http: Http) -> None:
+    http = graph_http("reader")
+    first = http.get("users", params={"$search": '"displayName:a"', "$top": "2"}, headers=EVENTUAL).json()
+    link = first["@odata.nextLink"]
+    assert "$search=" in link
+    assert error_of(http.get(link)) == SEARCH_NEEDS_HEADER
+    assert http.get(link, headers=EVENTUAL).status_code == 200

@@ -18,9 +18,12 @@ from conformance import (
     new_user,
     no_retry,
     run,
+    seeded,  # noqa: F401 (fixture used by pytestmark)
     user_id,
 )
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def test_get_user_by_id_and_by_upn_returns_the_default_property_set(
@@ -107,7 +110,9 @@ def test_create_user_through_the_sdk(reset_emulator: dict[str, Any], graph_clien
             mail_nickname="adelev",
             user_principal_name="adelev@contoso.example",
             usage_location="US",
-            password_profile=PasswordProfile(force_change_password_next_sign_in=True, password="xWwvJ]6NMw+b"),
+            password_profile=PasswordProfile(
+                force_change_password_next_sign_in=True, password="xWwvJ]6NMw+b"
+            ),
         )
         created = await client.users.post(user)
         fetched = await client.users.by_user_id("adelev@contoso.example").get()
@@ -157,7 +162,9 @@ def test_duplicate_upn_through_the_sdk_is_an_odata_error(
             display_name="Ada again",
             mail_nickname="ada2",
             user_principal_name="ADA@contoso.example",
-            password_profile=PasswordProfile(force_change_password_next_sign_in=True, password="xWwvJ]6NMw+b"),
+            password_profile=PasswordProfile(
+                force_change_password_next_sign_in=True, password="xWwvJ]6NMw+b"
+            ),
         )
         with pytest.raises(ODataError) as raised:
             await graph_client("writer").users.post(user, request_configuration=no_retry())
@@ -165,19 +172,26 @@ def test_duplicate_upn_through_the_sdk_is_an_odata_error(
 
     error = run(go())
     assert error.response_status_code == 400 and error.error.code == "Request_BadRequest"
-    assert error.error.message == "Another object with the same value for property userPrincipalName already exists."
+    assert (
+        error.error.message
+        == "Another object with the same value for property userPrincipalName already exists."
+    )
 
 
 def test_update_user_is_204_and_visible_on_read(reset_emulator: dict[str, Any], graph_http: Http) -> None:
     http = graph_http("writer")
-    reply = http.patch("users/ada@contoso.example", json={"jobTitle": "Principal Engineer", "usageLocation": "FR"})
+    reply = http.patch(
+        "users/ada@contoso.example", json={"jobTitle": "Principal Engineer", "usageLocation": "FR"}
+    )
     assert reply.status_code == 204 and reply.content == b""
     fetched = http.get("users/ada@contoso.example", params={"$select": "jobTitle,usageLocation"}).json()
     assert (fetched["jobTitle"], fetched["usageLocation"]) == ("Principal Engineer", "FR")
 
 
 def test_display_name_cannot_be_cleared(reset_emulator: dict[str, Any], graph_http: Http) -> None:
-    status, code, _ = error_of(graph_http("writer").patch("users/ada@contoso.example", json={"displayName": None}))
+    status, code, _ = error_of(
+        graph_http("writer").patch("users/ada@contoso.example", json={"displayName": None})
+    )
     assert (status, code) == (400, "Request_BadRequest")
 
 
@@ -192,6 +206,7 @@ def test_update_unknown_user_is_404(reset_emulator: dict[str, Any], graph_http: 
 def test_delete_user_is_204_then_404_and_listed_in_deleted_items(
     reset_emulator: dict[str, Any], graph_http: Http
 ) -> None:
+
     http = graph_http("writer")
     kat = user_id(http, "kat@contoso.example")
     reply = http.delete(f"users/{kat}")
@@ -224,7 +239,9 @@ def test_manager_to_an_unknown_user_is_404(reset_emulator: dict[str, Any], graph
     assert error_of(reply)[:2] == (404, "Request_ResourceNotFound")
 
 
-def test_manager_through_the_sdk(reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http) -> None:
+def test_manager_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory, graph_http: Http
+) -> None:
     from msgraph.generated.models.reference_update import ReferenceUpdate
 
     lee = user_id(graph_http("reader"), "lee@contoso.example")
@@ -267,7 +284,9 @@ def test_revoke_sign_in_sessions_returns_true(reset_emulator: dict[str, Any], gr
     assert body["@odata.context"].endswith("/$metadata#Edm.Boolean")
 
 
-def test_revoke_sign_in_sessions_through_the_sdk(reset_emulator: dict[str, Any], graph_client: Factory) -> None:
+def test_revoke_sign_in_sessions_through_the_sdk(
+    reset_emulator: dict[str, Any], graph_client: Factory
+) -> None:
     async def go() -> Any:
         client = graph_client("writer")
         return await client.users.by_user_id("ada@contoso.example").revoke_sign_in_sessions.post()
@@ -313,8 +332,12 @@ def test_invalid_usage_location_is_400(reset_emulator: dict[str, Any], graph_htt
     assert error_of(reply)[:2] == (400, "Request_BadRequest")
 
 
-def test_renaming_to_a_taken_upn_is_an_object_conflict(reset_emulator: dict[str, Any], graph_http: Http) -> None:
-    reply = graph_http("writer").patch("users/ada@contoso.example", json={"userPrincipalName": "LEE@contoso.example"})
+def test_renaming_to_a_taken_upn_is_an_object_conflict(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    reply = graph_http("writer").patch(
+        "users/ada@contoso.example", json={"userPrincipalName": "LEE@contoso.example"}
+    )
     assert error_of(reply) == (
         400,
         "Request_BadRequest",
@@ -324,7 +347,9 @@ def test_renaming_to_a_taken_upn_is_an_object_conflict(reset_emulator: dict[str,
 
 
 @pytest.mark.parametrize("upn", ["adèle@contoso.example", "two words@contoso.example", "no-domain"])
-def test_create_user_with_an_invalid_upn_is_400(reset_emulator: dict[str, Any], graph_http: Http, upn: str) -> None:
+def test_create_user_with_an_invalid_upn_is_400(
+    reset_emulator: dict[str, Any], graph_http: Http, upn: str
+) -> None:
     body = new_user("badupn", userPrincipalName=upn)
     assert error_of(graph_http("writer").post("users", json=body))[:2] == (400, "Request_BadRequest")
 
@@ -340,3 +365,17 @@ def test_me_needs_a_delegated_token(graph_http: Http) -> None:
         "BadRequest",
         "/me request is only valid with delegated authentication flow.",
     )
+
+
+def test_memberships_through_the_sdk(graph_client: Factory, graph_http: Http) -> None:
+    http = graph_http("reader")
+    platform, engineering = group_id(http, "grp-platform"), group_id(http, "grp-engineering")
+
+    async def go() -> tuple[set[str], set[str]]:
+        user = graph_client("reader").users.by_user_id("lee@contoso.example")
+        direct = await user.member_of.get()
+        transitive = await user.transitive_member_of.get()
+        return {g.id for g in direct.value}, {g.id for g in transitive.value}
+
+    direct, transitive = run(go())
+    assert platform in direct and engineering not in direct and {platform, engineering} <= transitive

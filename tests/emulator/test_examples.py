@@ -98,9 +98,15 @@ def prepare(tenant: Tenant, ids: Ids, page: str) -> None:
         assert tenant.call("DELETE", f"groups/{ids.deleted}").status_code == 204
     if page == "group-delete-owners":
         tenant.store.add_edge("owners", ids.group, tenant.user_id("hedy@contoso.example"))
-    if page == "directoryobject-getbyids":  # getByIds needs Directory.Read.All, which no built-in app holds
-        reader = AppRegistration("directory", "directory-reader", "secret", ("Directory.Read.All",))
-        tenant.local.emulator.auth.apps["writer"] = reader
+    # Permissions no built-in app holds: getByIds needs Directory.Read.All, a role-assignable group
+    # RoleManagement.ReadWrite.Directory.
+    extra_roles = {
+        "directoryobject-getbyids": ("Directory.Read.All",),
+        "group-post-groups": ("Group.ReadWrite.All", "RoleManagement.ReadWrite.Directory"),
+    }
+    if page in extra_roles:
+        app = AppRegistration("writer", "replay-app", "secret", extra_roles[page])
+        tenant.local.emulator.auth.apps["writer"] = app
 
 
 def real_state_token(tenant: Tenant, url: str) -> str:

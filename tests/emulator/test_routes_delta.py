@@ -186,3 +186,23 @@ def test_replication_lag_keeps_new_objects_out_of_delta(tenant: Tenant) -> None:
     tenant.config.clock_offset_s = 3
     items, _ = full_round(tenant, link)
     assert [i["id"] for i in items] == [created["id"]]
+
+
+def test_changes_outside_the_selection_do_not_surface_and_minimal_returns_changes(tenant: Tenant) -> None:
+    _, link = full_round(tenant, "users/delta?$select=displayName,jobTitle")
+    tenant.call("PATCH", "users/ada@contoso.example", json={"officeLocation": "Paris"})
+    items, link = full_round(tenant, link)
+    assert items == []
+    tenant.call("PATCH", "users/ada@contoso.example", json={"jobTitle": "Fellow"})
+    response = tenant.get(link, headers={"Prefer": "return=minimal"}).json()
+    assert response["value"] == [{"jobTitle": "Fellow", "id": tenant.user_id("ada@contoso.example")}]
+
+
+def test_license_changes_surface_in_user_delta(tenant: Tenant) -> None:
+    _, link = full_round(tenant, "users/delta?$select=assignedLicenses")
+    ems = tenant.group_id("grp-lic-ems")
+    lynne = tenant.user_id("lynne@contoso.example")
+    ref = {"@odata.id": f"{GRAPH}/directoryObjects/{lynne}"}
+    assert tenant.call("POST", f"groups/{ems}/members/$ref", json=ref).status_code == 204
+    items, _ = full_round(tenant, link)
+    assert [(i["id"], len(i["assignedLicenses"])) for i in items] == [(lynne, 1)]

@@ -222,3 +222,16 @@ def test_member_of_casts_counts_and_direct_reports(tenant: Tenant) -> None:
     assert "ada@contoso.example" in {r["userPrincipalName"] for r in reports}
     ada = tenant.user_id("ada@contoso.example")
     assert tenant.get(f"users/grace@contoso.example/directReports/{ada}").json()["id"] == ada
+
+
+def test_me_needs_a_signed_in_user(tenant: Tenant) -> None:
+    assert error_of(tenant.get("me/memberOf")) == (
+        400,
+        "BadRequest",
+        "/me request is only valid with delegated authentication flow.",
+    )
+
+
+def test_skip_is_not_supported(tenant: Tenant) -> None:
+    status, code, message = error_of(tenant.get("users?$skip=5"))
+    assert (status, code, message) == (400, "Request_BadRequest", "'$skip' is not supported by the service.")

@@ -14,10 +14,9 @@ from reconciler.emulator.store import Store
 def test_empty_seed_is_a_new_tenant() -> None:
     seed = build_seed("empty")
     assert seed.users == [] and seed.groups == []
-    assert {d["name"] for d in seed.organization["verifiedDomains"]} == {
-        "contoso.example",
-        "fabrikam.example",
-    }
+    domains = {d["name"]: d for d in seed.organization["verifiedDomains"]}
+    assert set(domains) == {"contoso.example", "fabrikam.example", "contoso.onmicrosoft.com"}
+    assert domains["contoso.example"]["isDefault"] and domains["contoso.onmicrosoft.com"]["isInitial"]
     parts = {s["skuPartNumber"]: s for s in seed.skus.values()}
     assert {p: s["prepaidUnits"]["enabled"] for p, s in parts.items()} == {
         "ENTERPRISEPACK": 25,

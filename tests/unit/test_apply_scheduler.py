@@ -91,7 +91,7 @@ def run(
                 journal=journal,
                 passwords=file,
                 parallelism=parallelism,
-                timing=Timing(base_s=0.001, lag_budget_s=5, rng=random.Random(1)),
+                timing=Timing(base_s=0.001, lag_budget_s=5, uncertain_s=0.02, rng=random.Random(1)),
             )
             result = await scheduler.run(stop)
             if file:
@@ -181,28 +181,18 @@ def test_replication_lag_is_retried_only_for_objects_created_in_this_apply(tmp_p
     assert result.outcome == {"c1": "applied", "c2": "applied", "c3": "failed"}
 
 
-def test_a_create_whose_answer_was_lost_is_settled_by_reading_it(tmp_path: Path) -> None:
-    class LosingGraph(FakeGraph):
-        async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
-            answers = await super().batch(steps)
-            if len(self.envelopes) == 1:
-                raise GraphError("POST /$batch failed: ReadTimeout")
-            return answers
+class LosingGraph(FakeGraph):
+    """Does the work of the first envelope, then loses its answer (a timeout)."""
 
+    async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+        answers = await super().batch(steps)
+        if len(self.envelopes) == 1:
+            raise GraphError("POST /$batch failed: ReadTimeout")
+        return answers
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_reading_it(tmp_path: Path) -> None:
     def script(step: BatchStep, seen: int) -> RawResponse | None:
-        if step.url == "/users" and seen == 2:
-            message = "Another object with the same value for property userPrincipalName already exists."
-            return RawResponse(
-                400,
-                {},
-                {
-                    "error": {
-                        "code": "Request_BadRequest",
-                        "message": message,
-                        "details": [{"code": "ObjectConflict"}],
-                    }
-                },
-            )
         if step.method == "GET":
             return RawResponse(200, {}, {"id": "id-a@c.example", "displayName": "a@c.example"})
         return None
@@ -212,13 +202,57 @@ def test_a_create_whose_answer_was_lost_is_settled_by_reading_it(tmp_path: Path)
         [user("c1", "a@c.example"), member("c2", "a@c.example", "c1")], graph, tmp_path, passwords=True
     )
     assert result.outcome == {"c1": "already", "c2": "applied"}
-    assert [s.method for s in graph.steps] == ["POST", "POST", "GET", "POST"]
+    assert [s.method for s in graph.steps] == ["POST", "GET", "POST"]
+    assert graph.steps[1].url == "/users/a@c.example?$select=id,displayName"
     rows = list(csv.reader((tmp_path / "pw.csv").open()))
     sent = graph.steps[0].body["passwordProfile"]["password"]
     assert rows == [["userPrincipalName", "password"], ["a@c.example", sent]]
-    assert graph.steps[1].body["passwordProfile"]["password"] == sent  # the retry reuses the password
     assert (tmp_path / "pw.csv").stat().st_mode & 0o777 == 0o600
     assert sent not in (tmp_path / "journal.jsonl").read_text()
+
+
+def test_a_lost_create_that_did_not_happen_is_sent_again_with_the_same_password(tmp_path: Path) -> None:
+    class DroppingGraph(FakeGraph):
+        async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
+            if not self.envelopes:
+                self.envelopes.append(steps)
+                raise GraphError("POST /$batch failed: ConnectError")
+            return await super().batch(steps)
+
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.method == "GET":
+            return RawResponse(
+                404, {}, {"error": {"code": "Request_ResourceNotFound", "message": "no such user"}}
+            )
+        return None
+
+    graph = DroppingGraph(script)
+    result = run([user("c1", "a@c.example")], graph, tmp_path)
+    assert result.outcome == {"c1": "applied"}
+    methods = [s.method for s in graph.steps]
+    assert methods[0] == "POST" and methods[-1] == "POST" and set(methods[1:-1]) == {"GET"}
+    assert graph.steps[0].body["passwordProfile"] == graph.steps[-1].body["passwordProfile"]
+
+
+def test_a_create_in_conflict_with_its_own_earlier_attempt_is_settled_by_reading(tmp_path: Path) -> None:
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.url == "/users":
+            message = "Another object with the same value for property userPrincipalName already exists."
+            body = {
+                "error": {
+                    "code": "Request_BadRequest",
+                    "message": message,
+                    "details": [{"code": "ObjectConflict"}],
+                }
+            }
+            return RawResponse(400, {}, body)
+        if step.method == "GET":
+            return RawResponse(200, {}, {"id": "id-a@c.example", "displayName": "a@c.example"})
+        return None
+
+    graph = FakeGraph(script)
+    assert run([user("c1", "a@c.example")], graph, tmp_path).outcome == {"c1": "already"}
+    assert [s.method for s in graph.steps] == ["POST", "GET"]
 
 
 def test_a_conflict_with_a_different_object_fails(tmp_path: Path) -> None:
@@ -319,3 +353,27 @@ def test_a_refused_envelope_fails_its_steps_at_once(tmp_path: Path) -> None:
     assert result.outcome == {"c1": "failed", "c2": "skipped"}
     assert len(graph.envelopes) == 1
     assert "refused the credentials" in result.errors["c1"]
+
+
+def test_an_owner_is_removed_only_after_the_new_owner_is_added(tmp_path: Path) -> None:
+    remove = Change(
+        id="c1",
+        action="remove_owner",
+        kind="owner",
+        group="grp-a",
+        owner="old@c.example",
+        object_id="g1",
+        target_id="old",
+    )
+    add = Change(
+        id="c2",
+        action="add_owner",
+        kind="owner",
+        group="grp-a",
+        owner="new@c.example",
+        object_id="g1",
+        target_id="new",
+    )
+    graph = FakeGraph()
+    assert run([remove, add], graph, tmp_path).outcome == {"c1": "applied", "c2": "applied"}
+    assert [[s.method for s in e] for e in graph.envelopes] == [["POST"], ["DELETE"]]

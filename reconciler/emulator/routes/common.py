@@ -365,6 +365,8 @@ def page(
     The skiptoken carries the position and the id of the last item returned, so a page stays correct when
     items before it were added or removed meanwhile.
     """
+    if "$skip" in req.query:
+        raise bad_request("'$skip' is not supported by the service.")
     size = odata.page_size(req)
     start = 0
     token = req.query.get("$skiptoken")
@@ -473,5 +475,5 @@ def related_page(
             return predicate is None or predicate(obj)
 
     items = ordered(ctx, req, kind or "user", items)
-    context = f"{kind}s" if kind else "directoryObjects"
+    context = selected_fragment(req, f"{kind}s") if kind else "directoryObjects"
     return page(ctx, req, items, lambda o: render_any(store, o["id"], names), context, matches)

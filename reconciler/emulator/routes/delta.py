@@ -73,12 +73,21 @@ def _decode(ctx: EmulatorContext, req: GraphRequest, kind: str, token: str) -> J
 
 
 def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
-    """Ids changed in (since, upto], objects before tombstones, plus groups with member changes."""
+    """Ids to report: objects with a change since the last round to a property the round tracks, then
+    tombstones, plus groups whose members changed. Objects changed after `upto` come too (and again in
+    the next round: Graph's delta may replay a change)."""
     store = ctx.store
     kind, since, upto = state["k"], state["since"], state["upto"]
     objects = store.users if kind == "user" else store.groups
-    ids = [oid for oid in objects if since < store.version_of.get(oid, 0) <= upto]
-    if since:
+    if not since:
+        ids = [oid for oid in objects if store.version_of.get(oid, 0) <= upto]
+    else:
+        tracked = _tracked(state)
+        ids = [
+            oid
+            for oid in objects
+            if store.version_of.get(oid, 0) > since and _changed_props(ctx, oid, since, tracked) != set()
+        ]
         seen = set(ids)
         if kind == "group" and _tracks_members(state):
             for group_id in _member_changes(ctx, state):
@@ -90,6 +99,21 @@ def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
     if wanted:
         ids = [oid for oid in ids if oid in wanted]
     return ids
+
+
+def _tracked(state: Json) -> frozenset[str]:
+    """The properties whose changes a round reports: the `$select`ed ones, or the default set."""
+    if state.get("s") is not None:
+        return frozenset(state["s"])
+    return frozenset(common.USER_DEFAULT if state["k"] == "user" else common.GROUP_DEFAULT)
+
+
+def _changed_props(ctx: EmulatorContext, oid: str, since: int, tracked: frozenset[str]) -> set[str] | None:
+    """The tracked properties of `oid` changed after `since`; None when the object itself is new since."""
+    marks = ctx.store.changed_at.get(oid)
+    if marks is None or marks.get("*", 0) > since:
+        return None
+    return {name for name, version in marks.items() if version > since and name in tracked}
 
 
 def _tracks_members(state: Json) -> bool:
@@ -128,14 +152,20 @@ def _member_delta(
     return out
 
 
-def _render(ctx: EmulatorContext, state: Json, oid: str) -> Json | None:
+def _render(ctx: EmulatorContext, state: Json, oid: str, minimal: bool) -> Json | None:
     store = ctx.store
     if oid in store.tombstones and store.kind_of(oid) is None:
         return {"id": oid, "@removed": {"reason": store.tombstones[oid][2]}}
     obj = store.get(oid)
     if obj is None or not store.is_visible(oid, ctx.now()):
         return None
-    out = common.render(store, state["k"], obj, state.get("s"))
+    names = state.get("s")
+    if minimal and state["since"]:
+        # `Prefer: return=minimal`: an updated object carries only what changed (a new one comes whole).
+        changed = _changed_props(ctx, oid, state["since"], _tracked(state))
+        if changed is not None:
+            names = [n for n in (names or _tracked(state)) if n in changed]
+    out = common.render(store, state["k"], obj, names)
     out.setdefault("id", oid)  # delta always identifies the object, selected or not
     if state["k"] == "user" and state.get("s") and "manager" in state["s"] and oid in store.manager:
         out["manager@delta"] = [{"@odata.type": "#microsoft.graph.user", "id": store.manager[oid]}]
@@ -153,11 +183,12 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
     ):
         position = next((n + 1 for n, oid in enumerate(ids) if oid == last), position)
     size = _max_page_size(req)
+    minimal = "return=minimal" in req.headers.get("prefer", "")
     changes = _member_changes(ctx, state) if state["since"] and _tracks_members(state) else {}
     value: list[Json] = []
     while position < len(ids) and len(value) < size:
         oid = ids[position]
-        item = _render(ctx, state, oid)
+        item = _render(ctx, state, oid, minimal)
         if item is None:
             position += 1
             continue

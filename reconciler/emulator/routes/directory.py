@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphRequest, GraphResponse, Handler, Route
@@ -50,7 +52,20 @@ def _select(req: GraphRequest) -> list[str] | None:
     return [canonical.get(n.lower(), n) for n in names] + ([] if "id" in names else ["id"])
 
 
+RETENTION_S = 30 * 24 * 3600
+
+
+def _expire(ctx: EmulatorContext) -> None:
+    """Deleted items are kept 30 days, then deleted permanently."""
+    now = ctx.now()
+    for oid, record in list(ctx.store.deleted.items()):
+        deleted_at = datetime.strptime(record["deletedDateTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if now - deleted_at.timestamp() > RETENTION_S:
+            ctx.store.purge(oid)
+
+
 def _deleted_of(ctx: EmulatorContext, kind: str | None) -> list[Json]:
+    _expire(ctx)
     return [r | {"id": oid} for oid, r in ctx.store.deleted.items() if kind is None or r["kind"] == kind]
 
 
@@ -79,6 +94,7 @@ def _count_deleted(kind: str) -> Handler:
 
 
 def _deleted_record(ctx: EmulatorContext, oid: str) -> Json:
+    _expire(ctx)
     record = ctx.store.deleted.get(oid)
     if record is None:
         raise not_found(oid)

@@ -20,6 +20,7 @@ CREATE = ("Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All")
 WRITE = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
 MEMBER_WRITE = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")
 
+ROLE_MANAGEMENT = "RoleManagement.ReadWrite.Directory"
 MAX_BINDS = 20
 _NICKNAME_FORBIDDEN = re.compile(r"[@()\\\[\]\";:.<>, ]|[^\x00-\x7f]")
 _WRITABLE = frozenset(
@@ -171,6 +172,11 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
 
     body = common.body_of(req)
     check_values(body, creating=True)
+    if body.get("isAssignableToRole") and (req.app is None or ROLE_MANAGEMENT not in req.app.roles):
+        # Groups that can hold Entra roles need this permission besides Group.Create (group-post-groups).
+        raise GraphApiError(
+            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )
     pairs = bind_targets(ctx, body, None)
     unified = "Unified" in (body.get("groupTypes") or [])
     group = make_group(

@@ -10,6 +10,7 @@ from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
 from reconciler.emulator.routes import common
 from reconciler.emulator.routes.common import Json, bad_request, find_group, find_user
+from reconciler.emulator.store import LICENSE_PROPERTIES
 
 SKU_READ = (
     "Organization.Read.All",
@@ -88,8 +89,14 @@ def assign_user_license(ctx: EmulatorContext, req: GraphRequest, params: dict[st
     store = ctx.store
     direct = store.direct_licenses.get(user["id"], {})
     for sku_id in removes:
-        if sku_id not in direct:
-            raise bad_request("User does not have a corresponding license.")
+        if sku_id in direct:
+            continue
+        if sku_id in store.effective.get(user["id"], {}):
+            raise bad_request(
+                "User license is inherited from a group membership and it cannot be removed directly from "
+                "the user."
+            )
+        raise bad_request("User does not have a corresponding license.")
     for sku_id, _ in adds:
         holds_seat = user["id"] in store.seat_holders.get(sku_id, set())
         prepaid = store.skus[sku_id]["prepaidUnits"]["enabled"]
@@ -126,7 +133,7 @@ def assign_group_license(ctx: EmulatorContext, req: GraphRequest, params: dict[s
     for member in ctx.store.members[group["id"]]:
         if member in ctx.store.users:
             ctx.store.refresh_licenses(member)
-            ctx.store.touch(member)
+            ctx.store.touch(member, LICENSE_PROPERTIES)
     body: Json = {"@odata.context": common.context_url(req, "groups/$entity")}
     body.update(common.render(ctx.store, "group", updated, None))
     body["assignedLicenses"] = updated["assignedLicenses"]

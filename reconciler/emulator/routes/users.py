@@ -244,7 +244,17 @@ def revoke_sessions(ctx: EmulatorContext, req: GraphRequest, params: dict[str, s
     return GraphResponse(200, {"@odata.context": common.context_url(req, "Edm.Boolean"), "value": True})
 
 
+def delegated_only(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+    raise GraphApiError(400, "BadRequest", "/me request is only valid with delegated authentication flow.")
+
+
 ROUTES = [
+    # The emulator issues app-only tokens: there is no signed-in user for /me.
+    *[
+        Route(method, template, delegated_only, ())
+        for template in ("/me", "/me/{relation}", "/me/{relation}/{more}")
+        for method in ("GET", "POST", "PATCH", "PUT", "DELETE")
+    ],
     Route("GET", "/users", list_users, READ, cost=2),
     Route("GET", "/users/$count", count_users, READ),
     Route("POST", "/users", create_user, WRITE, write=True),
