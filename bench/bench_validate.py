@@ -61,7 +61,11 @@ def user_yaml(n: int, rng: random.Random) -> str:
     if n:
         lines.append(f"    manager: {upn(n // 10)}")
     if n % 2:
-        lines += ["    licenses:", "      - sku: ENTERPRISEPACK", "        disabledPlans: [YAMMER_ENTERPRISE]"]
+        lines += [
+            "    licenses:",
+            "      - sku: ENTERPRISEPACK",
+            "        disabledPlans: [YAMMER_ENTERPRISE]",
+        ]
     else:
         lines += ["    licenses:", "      - sku: SPE_E5"]
     return "\n".join(lines) + "\n\n"

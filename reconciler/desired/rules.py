@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
 from reconciler.desired.typecheck import did_you_mean, join_path

@@ -233,7 +233,8 @@ class _Licensing:
         self.direct: dict[str, set[str]] = {}  # user id -> skuIds assigned directly
         self.members: dict[str, set[str]] = {}  # group id -> user ids of direct members
         self.group_skus: dict[str, set[str]] = {}  # group id -> skuIds assigned to the group
-        self.deleted: set[str] = set()  # user and group ids
+        self.deleted_users: set[str] = set()
+        self.deleted_groups: set[str] = set()
 
     def user(self, object_id: str | None, key: str | None) -> str:
         return object_id or self.user_ids[(key or "").lower()]
@@ -265,16 +266,17 @@ class _Licensing:
             self._create(change)
         elif action in ("update", "disable") and kind == "user" and UPN in (change.diff or {}):
             self._rename(self.user(change.object_id, change.key), change, UPN, self.user_keys, self.user_ids)
-        elif action in ("update", "disable") and _NICKNAME in (change.diff or {}):
+        elif action in ("update", "disable") and kind != "user" and _NICKNAME in (change.diff or {}):
             group_id = self.group(change.object_id, change.key)
             self._rename(group_id, change, _NICKNAME, self.group_keys, self.group_ids)
+        elif action == "delete" and kind == "user":
+            user_id = self.user(change.object_id, change.key)
+            self.deleted_users.add(user_id)
+            self.user_ids.pop(self.user_keys.pop(user_id, ""), None)
         elif action == "delete":
-            keys, ids = (self.user_keys, self.user_ids) if kind == "user" else (self.group_keys, self.group_ids)
-            object_id = self.user(change.object_id, change.key) if kind == "user" else self.group(
-                change.object_id, change.key
-            )
-            self.deleted.add(object_id)
-            ids.pop(keys.pop(object_id, ""), None)
+            group_id = self.group(change.object_id, change.key)
+            self.deleted_groups.add(group_id)
+            self.group_ids.pop(self.group_keys.pop(group_id, ""), None)
         elif kind == "membership" and not (change.member or "").startswith("group:"):
             member = change.target_id or self.user(None, change.member)
             members = self.members_of(self.group(change.object_id, change.group))
@@ -304,48 +306,43 @@ class _Licensing:
         keys[object_id], ids[new_key] = new_key, object_id
 
     def extra_units(self) -> Counter[str]:
-        """Units of each SKU held after the plan minus before it."""
-        touched_groups = self.members.keys() | self.group_skus.keys() | (self.deleted & self.group_keys.keys())
-        affected = set(self.direct) | (self.deleted & self.user_keys.keys())
+        """Units of each SKU held after the plan minus before it, counted over the users whose
+        licenses may change: touched users and the members, before and after, of touched groups."""
+        touched_groups = self.members.keys() | self.group_skus.keys() | self.deleted_groups
+        affected = self.direct.keys() | self.deleted_users
         for group_id in touched_groups:
             group = self.live.groups.get(group_id)
-            affected |= group.member_user_ids if group else set()
-            affected |= self.members.get(group_id, set())
-        before = self._held(affected, after=False)
-        after = self._held(affected, after=True)
+            affected |= (group.member_user_ids if group else set()) | self.members.get(group_id, set())
+        users = self.live.users
+        before = _held(
+            {user_id: set(users[user_id].direct_licenses) for user_id in affected if user_id in users},
+            [(set(group.licenses), group.member_user_ids) for group in self.live.groups.values()],
+        )
+        after = _held(
+            {user_id: self.direct_of(user_id) for user_id in affected if user_id in self.user_keys},
+            [(self.skus_of(group_id), self._members_after(group_id)) for group_id in self.group_keys],
+        )
         extra: Counter[str] = Counter()
         for user_id in affected:
             extra.update(after.get(user_id, set()) - before.get(user_id, set()))
             extra.subtract(before.get(user_id, set()) - after.get(user_id, set()))
         return extra
 
-    def _held(self, user_ids: set[str], *, after: bool) -> dict[str, set[str]]:
-        """SKUs held by each of `user_ids` that exists before (or after) the plan."""
-        group_ids = set(self.live.groups) | (set(self.group_skus) if after else set())
-        held: dict[str, set[str]] = {}
-        for user_id in user_ids:
-            user = self.live.users.get(user_id)
-            if not after and user is not None:
-                held[user_id] = set(user.direct_licenses)
-            elif after and user_id in self.user_keys and user_id not in self.deleted:
-                held[user_id] = set(self.direct_of(user_id)) if user_id in self.direct else set(
-                    user.direct_licenses if user else ()
-                )
-        for group_id in group_ids:
-            if after and group_id in self.deleted:
-                continue
-            group = self.live.groups.get(group_id)
-            skus = self.group_skus.get(group_id) if after else None
-            if skus is None:
-                skus = set(group.licenses) if group else set()
-            if not skus:
-                continue
-            members = self.members.get(group_id) if after else None
-            if members is None:
-                members = group.member_user_ids if group else set()
+    def _members_after(self, group_id: str) -> set[str]:
+        """Without copying the (large) member sets of groups the plan leaves alone."""
+        members = self.members.get(group_id)
+        return members if members is not None else self.live.groups[group_id].member_user_ids
+
+
+def _held(direct: dict[str, set[str]], groups: list[tuple[set[str], set[str]]]) -> dict[str, set[str]]:
+    """SKUs each user of `direct` holds: those assigned directly, and those of each group (skuIds,
+    member ids) it is a direct member of."""
+    held = {user_id: set(skus) for user_id, skus in direct.items()}
+    for skus, members in groups:
+        if skus:
             for user_id in members & held.keys():
                 held[user_id] |= skus
-        return held
+    return held
 
 
 def _toggle(items: set[str], item: str, add: bool) -> None:

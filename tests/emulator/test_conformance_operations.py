@@ -357,3 +357,21 @@ def test_429_inner_error_follows_the_sample(
     assert (inner["code"], inner["status"], inner["message"]) == ("429", "429", "Please retry after")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", inner["date"])
     assert inner["request-id"] == throttled.headers["request-id"]
+
+
+def test_faults_match_the_raw_path_and_follow_the_rng_seed(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    http = graph_http("writer")
+    patch_fault = {"route": r"^PATCH /users/", "status": 500, "rate": 1.0, "retry_after": 0}
+    admin.put("config", json={"faults": [patch_fault]}).raise_for_status()
+    assert http.patch("users/ada@contoso.example", json={"jobTitle": "x"}).status_code == 500
+    assert http.get("users/ada@contoso.example").status_code == 200
+
+    def sample() -> list[int]:
+        flaky = {"route": r"^GET /groups$", "status": 503, "rate": 0.5, "retry_after": 1}
+        admin.put("config", json={"faults": [flaky], "rng_seed": 11}).raise_for_status()
+        return [http.get("groups").status_code for _ in range(16)]
+
+    first = sample()
+    assert {200, 503} == set(first) and sample() == first
