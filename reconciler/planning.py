@@ -77,6 +77,7 @@ def narrow(plan: Plan, targets: list[Target]) -> Plan:
         changes=[c for c in plan.changes if c.id in keep],
         unsafe=unsafe,
         created_at=plan.created_at,
+        targets=[f"{t.kind}:{t.key}" for t in targets],
     )
 
 

@@ -26,7 +26,7 @@ from reconciler.errors import EntraformError, PlanError
 from reconciler.live import LiveState
 from reconciler.plan.describe import describe
 from reconciler.plan.model import Kind, Plan
-from reconciler.planning import Planned, make_plan
+from reconciler.planning import Planned, Target, make_plan
 from reconciler.progress import ProgressDisplay
 
 KINDS: tuple[Kind, ...] = ("user", "group", "membership", "owner", "manager", "license")
@@ -44,7 +44,9 @@ def checked_plan(config: Config, plan_file: str | None, progress: ProgressDispla
     from reconciler.plan import planfile
 
     saved = planfile.load(plan_file) if plan_file else None
-    planned = make_plan(config, [], progress)
+    # A plan saved with --target is compared with a fresh plan narrowed the same way.
+    targets = [Target.parse(t) for t in saved.targets] if saved else []
+    planned = make_plan(config, targets, progress)
     if saved is not None:
         if saved.tenant != planned.plan.tenant:
             raise PlanError(

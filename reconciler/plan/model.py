@@ -94,6 +94,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     unsafe: list[UnsafeItem] = field(default_factory=list)
     created_at: str = ""  # ISO-8601, stamped by the caller (diff itself has no clock)
+    # `--target KIND:KEY`s the plan was narrowed to: `apply FILE` re-plans with the same ones.
+    targets: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:

@@ -67,6 +67,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             {k: v for k, v in vars(item).items() if v is not None and v != []} for item in plan.unsafe
         ],
         "changes": [change_to_dict(c) for c in plan.changes],
+        **({"targets": plan.targets} if plan.targets else {}),
     }
 
 
@@ -110,7 +111,7 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
             f"entraform {__version__} reads; make a new plan"
         )
     missing = [key for key in _TOP_KEYS if key not in data]
-    extra = sorted(set(data) - set(_TOP_KEYS))
+    extra = sorted(set(data) - set(_TOP_KEYS) - {"targets"})
     if missing or extra:
         raise PlanError(
             f"{source}: corrupt plan file: missing {missing or 'nothing'}, unexpected {extra or 'nothing'}"
@@ -127,6 +128,7 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
             changes=changes,
             unsafe=unsafe,
             created_at=str(data["created_at"]),
+            targets=[str(t) for t in data.get("targets", [])],
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"{source}: corrupt plan file: {exc}") from None

@@ -15,7 +15,12 @@ NO_CHANGES = "No changes. The tenant matches the desired state."
 
 
 def summary_line(plan: Plan) -> str:
-    """`Plan: 2 to create, 3 to update, 0 to delete, 5 membership changes.` (zero extras left out)."""
+    """`Plan: 2 to create, 3 to update, 0 to delete, 5 membership changes.` (zero extras left out);
+    a plan narrowed by `--target` says so."""
+    return _summary(plan) + (f" Targeted: only {', '.join(plan.targets)}." if plan.targets else "")
+
+
+def _summary(plan: Plan) -> str:
     if not plan.changes:
         if plan.unsafe:
             return f"No changes to apply, but {len(plan.unsafe)} unsafe item(s): the plan is unsafe."

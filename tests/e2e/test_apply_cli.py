@@ -82,6 +82,23 @@ def test_a_stale_plan_is_refused_saying_what_moved(work: Workdir, graph_http: An
     assert work.stats()["writes"] == 0
 
 
+def test_a_targeted_plan_applies_only_its_target(work: Workdir) -> None:
+    plan = work.cli("plan", "--target", "user:zrinka@contoso.example", "--out", "plan.json")
+    assert plan.exit_code == 0, plan.output
+    assert "Targeted: only user:zrinka@contoso.example." in plan.stdout
+    saved = json.loads((work.path / "plan.json").read_text())
+    assert saved["targets"] == ["user:zrinka@contoso.example"]
+    assert {c.get("key") or c.get("member") or c.get("user") for c in saved["changes"]} == {
+        "zrinka@contoso.example"
+    }
+    result = work.cli("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    rest = work.cli("plan", "--format", "json")
+    keys = {c.get("key") or c.get("member") or c.get("user") for c in json.loads(rest.stdout)["changes"]}
+    assert "zrinka@contoso.example" not in keys
+    assert "margaret@contoso.example" in keys
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [("tenant", "00000000-0000-0000-0000-000000000000", "tenant"), ("format_version", 2, "format_version")],

@@ -138,3 +138,11 @@ def test_compare_ignores_renumbering_but_not_values() -> None:
         'no longer needed: update user bob@contoso.example: jobTitle: "A" → "B"',
         'now also needed: update user bob@contoso.example: jobTitle: "C" → "B"',
     ]
+
+
+def test_targets_round_trip_and_are_left_out_when_none(tmp_path: Path) -> None:
+    plan = diff(*sample())
+    assert "targets" not in planfile.plan_to_dict(plan)
+    plan.targets = ["user:ada@contoso.example"]
+    planfile.save(plan, tmp_path / "p.json")
+    assert planfile.load(tmp_path / "p.json").targets == ["user:ada@contoso.example"]
