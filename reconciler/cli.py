@@ -52,8 +52,9 @@ def handles_errors(func: F) -> F:
             _fail(exc.lines())
             sys.exit(1)
         except KeyboardInterrupt:
-            _fail(["interrupted"])
-            sys.exit(130)
+            # SPEC §1 knows exit statuses 0, 1 and 2 only: an interrupted run is a partial one.
+            _fail(["interrupted; run the command again to finish (plan/apply converge)"])
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
