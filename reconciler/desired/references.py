@@ -6,8 +6,7 @@ tenant, so it becomes a `Reference` that `plan` checks against the live state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from reconciler.desired.model import DesiredGroup, Reference
 from reconciler.errors import EntraformError, Location
@@ -15,9 +14,9 @@ from reconciler.errors import EntraformError, Location
 Kind = Literal["user", "group"]
 
 
-@dataclass(frozen=True)
-class PendingRef:
-    """A reference as written, resolved once every file is read."""
+class PendingRef(NamedTuple):
+    """A reference as written, resolved once every file is read (a tuple: there is one per manager,
+    owner and member, a million in a large tenant)."""
 
     kind: Kind
     key: str  # lower-cased

@@ -7,7 +7,6 @@ restricted ASCII, displayName ≤ 256, usageLocation two letters, GUID-shaped id
 
 from __future__ import annotations
 
-import functools
 import re
 
 from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
@@ -49,24 +48,34 @@ class _Problems:
 def strip_passwords(item: MarkedMap, path: str) -> list[EntraformError]:
     """Remove every password key (anywhere in the item) and report it: passwords never go to git."""
     problems: list[EntraformError] = []
-    for key in [key for key in item if _is_password(key)]:
-        message = (
-            f"{join_path(path, key)}: passwords do not belong in the desired state; remove {key!r} "
-            "(new users get a random one: `entraform apply --initial-passwords FILE`)"
-        )
-        problems.append(EntraformError(message, item.key_location(key)))
-        del item[key]
+    if not item.keys() <= _NOT_PASSWORDS:
+        for key in [key for key in item if _is_password(key)]:
+            message = (
+                f"{join_path(path, key)}: passwords do not belong in the desired state; remove {key!r} "
+                "(new users get a random one: `entraform apply --initial-passwords FILE`)"
+            )
+            problems.append(EntraformError(message, item.key_location(key)))
+            del item[key]
     for key, value in item.items():
         if isinstance(value, MarkedMap | MarkedList):
             problems.extend(_strip_nested(value, join_path(path, key)))
     return problems
 
 
-@functools.lru_cache(maxsize=1024)  # called for every key of every item; a tree has few distinct keys
 def _is_password(key: str) -> bool:
     # passwordProfile, password, initialPassword…, but not Graph's harmless passwordPolicies.
     folded = key.lower()
     return folded == "passwordprofile" or folded.endswith(("password", "passwd"))
+
+
+# The keys of the schema that are not passwords: an item written with these only (most items) needs
+# no check key by key.
+_NOT_PASSWORDS = frozenset(
+    key
+    for model in (UserSpec, GroupSpec, LicenseModel, GroupRefModel)
+    for key in model.model_fields
+    if not _is_password(key)
+)
 
 
 def _strip_nested(value: MarkedMap | MarkedList, path: str) -> list[EntraformError]:
@@ -85,8 +94,8 @@ def upn_problem(upn: str) -> str | None:
     local, at, domain = upn.rpartition("@")
     if not at or not local or "@" in local:
         return f"{upn!r} is not a user principal name (name@domain)"
-    bad = [] if _UPN_LOCAL.fullmatch(local) else sorted({ch for ch in local if not _UPN_LOCAL.fullmatch(ch)})
-    if bad:
+    if not _UPN_LOCAL.fullmatch(local):
+        bad = sorted({ch for ch in local if not _UPN_LOCAL.fullmatch(ch)})
         shown = " ".join(repr(ch) for ch in bad)
         return f"{upn!r} contains {shown}; Graph allows only {UPN_LOCAL_CHARS} before the @"
     if local.startswith(".") or local.endswith("."):

@@ -10,6 +10,9 @@ The people and groups below are copied from `state/` (hand-kept here: the emulat
    (desired: YAMMER_ENTERPRISE and SWAY).
 5. A group member added by hand: joni@ is a member of grp-finance.
 6. A break-glass admin nobody declared: breakglass@contoso.example.
+
+grp-all-employees is a dynamic group: its members are not listed here but computed from its rule, as Entra
+does, when the seed is loaded (and kept up to date after every write).
 """
 
 from __future__ import annotations

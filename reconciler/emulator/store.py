@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from reconciler.emulator.dynamic import Rule, RuleError, compile_rule
 
 Json = dict[str, Any]
 
@@ -92,6 +93,7 @@ class Store:
         self.tombstones: dict[str, tuple[str, int, str]] = {}  # id -> (kind, version, "changed"|"deleted")
         self.member_log: list[tuple[int, str, str, bool]] = []  # (version, group, member, removed)
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
+        self._rules: dict[str, Rule | None] = {}  # group id -> its compiled membership rule, if dynamic
 
     # ---- opening, meta -------------------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class Store:
         rows += [(g["id"], "group", json.dumps(g), 1) for g in seed.groups]
         db.executemany("INSERT INTO objects (id, kind, props, version) VALUES (?, ?, ?, ?)", rows)
         edges = [("members", g, m) for g, m in seed.members]
+        for group_id, rule in self.dynamic_rules().items():
+            edges += [("members", group_id, u["id"]) for u in seed.users if rule(u)]
         edges += [("owners", g, o) for g, o in seed.owners]
         edges += [("manager", u, m) for u, m in seed.managers]
         for kind, src, dst in edges:
@@ -294,6 +298,33 @@ class Store:
             "changes = excluded.changes",
             (oid, kind, json.dumps(props), version, visible_at, json.dumps(marks)),
         )
+        if old is None or any(k in changes for k in ("groupTypes", "membershipRule", "*")) or kind == "user":
+            self._apply_rules(kind, oid)
+
+    def dynamic_rules(self) -> dict[str, Rule]:
+        """The membership rules of the dynamic groups whose processing is on."""
+        rules = {}
+        for group_id, group in self.groups.items():
+            if group_id not in self._rules:
+                self._rules[group_id] = _group_rule(group)
+            rule = self._rules[group_id]
+            if rule is not None:
+                rules[group_id] = rule
+        return rules
+
+    def _apply_rules(self, kind: str, oid: str) -> None:
+        """Keep dynamic groups' members in step with their rules after a write to `oid`."""
+        if kind == "group":
+            self._rules.pop(oid, None)
+        rules = self.dynamic_rules()
+        if kind == "group":
+            pairs = [(oid, user) for user in self.users] if oid in rules else []
+        else:
+            pairs = [(group_id, oid) for group_id in rules]
+        for group_id, user_id in pairs:
+            wanted = rules[group_id](self.users[user_id])
+            if wanted != (user_id in self.members.get(group_id, {})):
+                (self.add_edge if wanted else self.remove_edge)("members", group_id, user_id)
 
     def touch(self, oid: str, changed: tuple[str, ...]) -> None:
         """Record a change of computed or related properties (licenses, manager) for delta."""
@@ -316,6 +347,8 @@ class Store:
         if kind == "user":
             self.upn_index.pop(props["userPrincipalName"].lower(), None)
         groups = sorted(self.member_of.get(oid, ()))
+        owns = sorted(g for g, owners in self.owners.items() if oid in owners)
+        manager = self.manager.get(oid)
         own_members = list(self.members.get(oid, {})) if kind == "group" else []
         own_owners = list(self.owners.get(oid, {})) if kind == "group" else []
         for group_id in groups:
@@ -350,6 +383,8 @@ class Store:
                 "memberOf": groups,
                 "members": own_members,
                 "owners": own_owners,
+                "owns": owns,
+                "manager": manager,
             }
             if kind == "user":
                 record["licenses"] = self.direct_licenses.get(oid, {})
@@ -362,14 +397,16 @@ class Store:
             self.db.execute("DELETE FROM licenses WHERE user_id = ?", (oid,))
             self.refresh_licenses(oid)
         self.effective.pop(oid, None)
+        self._rules.pop(oid, None)
 
     def restore(self, oid: str) -> Json:
         record = self.deleted.pop(oid)
         self.db.execute("DELETE FROM deleted WHERE id = ?", (oid,))
         self.save(record["kind"], record["props"])
         if record["kind"] == "user":
+            # "Licenses assigned at the time of deletion are restored even if there are no seats."
             for sku_id, plans in record.get("licenses", {}).items():
-                self.set_direct_license(oid, sku_id, plans)
+                self.set_direct_license(oid, sku_id, plans, beyond_seats=True)
         for group_id in record["memberOf"]:
             if group_id in self.groups:
                 self.add_edge("members", group_id, oid)
@@ -377,6 +414,11 @@ class Store:
             for other in record.get(relation, []):
                 if self.kind_of(other) is not None:
                     self.add_edge(relation, oid, other)
+        for group_id in record.get("owns", []):
+            if group_id in self.groups:
+                self.add_edge("owners", group_id, oid)
+        if record.get("manager") in self.users:
+            self.add_edge("manager", oid, record["manager"])
         return dict(record["props"])
 
     def purge(self, oid: str) -> None:
@@ -422,7 +464,9 @@ class Store:
 
     # ---- licenses ------------------------------------------------------------------------------
 
-    def set_direct_license(self, user_id: str, sku_id: str, disabled_plans: list[str] | None) -> None:
+    def set_direct_license(
+        self, user_id: str, sku_id: str, disabled_plans: list[str] | None, beyond_seats: bool = False
+    ) -> None:
         """Assign (plans given) or remove (None) a direct license; the caller has checked the seats."""
         if disabled_plans is None:
             self.direct_licenses.get(user_id, {}).pop(sku_id, None)
@@ -433,7 +477,7 @@ class Store:
                 "INSERT OR REPLACE INTO licenses (user_id, sku_id, disabled_plans) VALUES (?, ?, ?)",
                 (user_id, sku_id, json.dumps(disabled_plans)),
             )
-        self.refresh_licenses(user_id)
+        self.refresh_licenses(user_id, beyond_seats)
         self.touch(user_id, LICENSE_PROPERTIES)
 
     def refresh_all_licenses(self) -> None:
@@ -447,8 +491,9 @@ class Store:
             if user_id in licensed:
                 self.refresh_licenses(user_id)
 
-    def refresh_licenses(self, user_id: str) -> None:
-        """Recompute a user's license states (direct + from its groups) and the seats they hold."""
+    def refresh_licenses(self, user_id: str, beyond_seats: bool = False) -> None:
+        """Recompute a user's license states (direct + from its groups) and the seats they hold; a license
+        without a free seat is in error (CountViolation) unless `beyond_seats` (a restore)."""
         states: dict[str, list[LicenseState]] = {}
         if user_id in self.users:
             for sku_id, plans in self.direct_licenses.get(user_id, {}).items():
@@ -466,7 +511,7 @@ class Store:
             if user_id in holders:
                 continue
             prepaid = self.skus.get(sku_id, {}).get("prepaidUnits", {}).get("enabled", 0)
-            if len(holders) < prepaid:
+            if len(holders) < prepaid or beyond_seats:
                 holders.add(user_id)
             else:
                 states[sku_id] = [
@@ -478,8 +523,13 @@ class Store:
         else:
             self.effective.pop(user_id, None)
 
-    def groups_with_member(self, oids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
-        for oid in oids:
-            found.update(self.member_of.get(oid, ()))
-        return found
+
+def _group_rule(group: Json) -> Rule | None:
+    if "DynamicMembership" not in (group.get("groupTypes") or []):
+        return None
+    if group.get("membershipRuleProcessingState") != "On" or not group.get("membershipRule"):
+        return None
+    try:
+        return compile_rule(group["membershipRule"])
+    except RuleError:
+        return None

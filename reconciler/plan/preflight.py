@@ -7,7 +7,7 @@ says where; the caller raises `PlanError` naming them all. Lines are sorted (so 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from reconciler.desired.model import DesiredState, LicenseSpec
 from reconciler.errors import Location
@@ -65,25 +65,32 @@ def _licenses_written(desired: DesiredState, live: LiveState) -> Iterable[str]:
 def _references(desired: DesiredState, live: LiveState) -> Iterable[str]:
     """References to users/groups declared nowhere and missing from the tenant: the loader's
     `external_refs`, and (should it miss one) any manager, owner or member the diff could not resolve."""
-    known = {("user", u.key) for u in live.users.values()} | {("group", g.key) for g in live.groups.values()}
-    known |= {("user", key) for key in desired.users} | {("group", key) for key in desired.groups}
-    listed = set()
+    known = {
+        "user": {u.key for u in live.users.values()} | desired.users.keys(),
+        "group": {g.key for g in live.groups.values()} | desired.groups.keys(),
+    }
     for ref in desired.external_refs:
-        listed.add((ref.kind, ref.key))
-        if (ref.kind, ref.key) not in known:
+        if ref.key not in known[ref.kind]:
             yield _at(
                 ref.location, f"{ref.role} {ref.kind} {ref.key} is declared nowhere and not in the tenant"
             )
-    written: list[tuple[str, str, str, Location]] = []
+    # Those already reported above are not reported again.
+    for ref in desired.external_refs:
+        known[ref.kind].add(ref.key)
+    users, groups = known["user"], known["group"]
     for user in desired.users.values():
-        if user.manager is not None:
-            written.append(("manager", "user", user.manager, user.location))
+        if user.manager is not None and user.manager not in users:
+            yield _at(user.location, f"manager user {user.manager} is declared nowhere and not in the tenant")
     for group in desired.groups.values():
-        written += [("owner", "user", owner, group.location) for owner in group.owners or ()]
-        written += [("member", m.kind, m.key, m.location or group.location) for m in group.members or ()]
-    for role, kind, key, where in written:
-        if (kind, key) not in known and (kind, key) not in listed:
-            yield _at(where, f"{role} {kind} {key} is declared nowhere and not in the tenant")
+        for owner in group.owners or ():
+            if owner not in users:
+                yield _at(group.location, f"owner user {owner} is declared nowhere and not in the tenant")
+        for member in group.members or ():
+            if member.key not in (users if member.kind == "user" else groups):
+                yield _at(
+                    member.location or group.location,
+                    f"member {member.kind} {member.key} is declared nowhere and not in the tenant",
+                )
 
 
 def _creates(plan: Plan, desired: DesiredState) -> Iterable[str]:
@@ -315,18 +322,24 @@ class _Licensing:
             affected |= (group.member_user_ids if group else set()) | self.members.get(group_id, set())
         users = self.live.users
         before = _held(
-            {user_id: set(users[user_id].direct_licenses) for user_id in affected if user_id in users},
+            {user_id: users[user_id].direct_licenses for user_id in affected if user_id in users},
             [(set(group.licenses), group.member_user_ids) for group in self.live.groups.values()],
         )
         after = _held(
-            {user_id: self.direct_of(user_id) for user_id in affected if user_id in self.user_keys},
+            {user_id: self._direct_after(user_id) for user_id in affected if user_id in self.user_keys},
             [(self.skus_of(group_id), self._members_after(group_id)) for group_id in self.group_keys],
         )
         extra: Counter[str] = Counter()
         for user_id in affected:
-            extra.update(after.get(user_id, set()) - before.get(user_id, set()))
-            extra.subtract(before.get(user_id, set()) - after.get(user_id, set()))
+            held_before, held_after = before.get(user_id, set()), after.get(user_id, set())
+            if held_before != held_after:
+                extra.update(held_after - held_before)
+                extra.subtract(held_before - held_after)
         return extra
+
+    def _direct_after(self, user_id: str) -> Collection[str]:
+        direct = self.direct.get(user_id)
+        return direct if direct is not None else self.live.users[user_id].direct_licenses
 
     def _members_after(self, group_id: str) -> set[str]:
         """Without copying the (large) member sets of groups the plan leaves alone."""
@@ -334,7 +347,7 @@ class _Licensing:
         return members if members is not None else self.live.groups[group_id].member_user_ids
 
 
-def _held(direct: dict[str, set[str]], groups: list[tuple[set[str], set[str]]]) -> dict[str, set[str]]:
+def _held(direct: dict[str, Collection[str]], groups: list[tuple[set[str], set[str]]]) -> dict[str, set[str]]:
     """SKUs each user of `direct` holds: those assigned directly, and those of each group (skuIds,
     member ids) it is a direct member of."""
     held = {user_id: set(skus) for user_id, skus in direct.items()}

@@ -8,7 +8,7 @@ every expectation about behaviour is written against Microsoft's documented beha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -48,6 +48,20 @@ NOT_FOUND_TEXT = (
 MISSING_ID = "00000000-0000-4000-8000-00000000dead"
 
 
+def reset_to_seed(admin: httpx.Client) -> None:
+    admin.post("reset").raise_for_status()
+    admin.put("config", json=RuntimeConfig().to_json()).raise_for_status()
+    admin.post("stats/reset").raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def leave_seeded(emulator_info: dict[str, Any], ca_context: Any) -> Iterator[None]:
+    """After a module, the tenant back as seeded: the modules that follow may only read."""
+    yield
+    with httpx.Client(base_url=emulator_info["admin_url"] + "/", verify=ca_context) as admin:
+        reset_to_seed(admin)
+
+
 @pytest.fixture
 def seeded(request: pytest.FixtureRequest, admin: httpx.Client) -> None:
     """The tenant as seeded, for tests that only read: reset only when a write or a config change
@@ -55,9 +69,7 @@ def seeded(request: pytest.FixtureRequest, admin: httpx.Client) -> None:
     if "reset_emulator" in request.fixturenames:
         return
     if admin.get("stats").json()["writes"] or admin.get("config").json() != RuntimeConfig().to_json():
-        admin.post("reset").raise_for_status()
-        admin.put("config", json=RuntimeConfig().to_json()).raise_for_status()
-        admin.post("stats/reset").raise_for_status()
+        reset_to_seed(admin)
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

@@ -18,6 +18,7 @@ from conformance import (
     Http,
     error_of,
     group_id,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     new_group,
     new_user,
     run,
@@ -25,7 +26,7 @@ from conformance import (
     user_id,
 )
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"

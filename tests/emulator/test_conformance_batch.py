@@ -12,13 +12,14 @@ from conformance import (
     Factory,
     Http,
     group_id,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     new_user,
     run,
     seeded,  # noqa: F401 (fixture used by pytestmark)
     user_id,
 )
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 def batch(http: httpx.Client, *steps: dict[str, Any]) -> dict[str, dict[str, Any]]:

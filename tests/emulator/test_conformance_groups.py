@@ -16,6 +16,7 @@ from conformance import (
     error_of,
     group_id,
     ids_of,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     new_group,
     new_user,
     no_retry,
@@ -25,7 +26,7 @@ from conformance import (
 )
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 ALREADY_MEMBER = (
@@ -468,13 +469,17 @@ def test_references_accept_the_documented_url_forms(
 
 
 @pytest.mark.parametrize("odata_id", ["not a url", "https://graph.microsoft.com/v1.0/users/", ""])
-def test_malformed_references_are_400(reset_emulator: dict[str, Any], graph_http: Http, odata_id: str) -> None:
+def test_malformed_references_are_400(
+    reset_emulator: dict[str, Any], graph_http: Http, odata_id: str
+) -> None:
     http = graph_http("writer")
     reply = http.post(f"groups/{group_id(http, 'grp-people')}/members/$ref", json={"@odata.id": odata_id})
     assert error_of(reply)[:2] == (400, "Request_BadRequest")
 
 
-def test_relationship_collections_are_directory_objects(emulator_info: dict[str, Any], graph_http: Http) -> None:
+def test_relationship_collections_are_directory_objects(
+    emulator_info: dict[str, Any], graph_http: Http
+) -> None:
     http = graph_http("reader")
     context = f"{emulator_info['graph_url']}/$metadata#directoryObjects"
     finance = group_id(http, "grp-finance")
@@ -490,3 +495,49 @@ def test_relationship_collections_are_directory_objects(emulator_info: dict[str,
         assert body["value"] and all("@odata.type" in item for item in body["value"]), url
     manager = http.get("users/ada@contoso.example/manager").json()
     assert manager["@odata.context"] == f"{context}/$entity"
+
+
+def test_dynamic_group_members_follow_the_membership_rule(graph_http: Http) -> None:
+    """ED groups-dynamic-membership.md: "If users or devices satisfy a rule on a group, they're added as
+    members of that group." The demo's All Employees rule is
+    (user.employeeType -eq "Employee") and (user.accountEnabled -eq true)."""
+    http = graph_http("reader")
+    dynamic = group_id(http, "grp-all-employees")
+    rule = http.get(
+        f"groups/{dynamic}", params={"$select": "membershipRule,membershipRuleProcessingState"}
+    ).json()
+    assert rule["membershipRuleProcessingState"] == "On"
+    assert rule["membershipRule"] == '(user.employeeType -eq "Employee") and (user.accountEnabled -eq true)'
+    everyone = http.get("users", params={"$top": "999", "$select": "id,employeeType,accountEnabled"}).json()
+    matching = {
+        u["id"] for u in everyone["value"] if u.get("employeeType") == "Employee" and u["accountEnabled"]
+    }
+    assert (
+        matching and ids_of(http.get(f"groups/{dynamic}/members", params={"$top": "999"}).json()) == matching
+    )
+
+
+def test_dynamic_group_members_cannot_be_added_by_hand(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """ED groups-dynamic-membership.md: "You can't manually add or remove a member of a dynamic
+    membership group.\""""
+    http = graph_http("writer")
+    dynamic = group_id(http, "grp-all-employees")
+    before = ids_of(http.get(f"groups/{dynamic}/members", params={"$top": "999"}).json())
+    breakglass = user_id(http, "breakglass@contoso.example")
+    reply = http.post(f"groups/{dynamic}/members/$ref", json=object_ref(breakglass))
+    assert reply.status_code in {400, 403} and "error" in reply.json()
+    assert ids_of(http.get(f"groups/{dynamic}/members", params={"$top": "999"}).json()) == before
+
+
+def test_dynamic_group_membership_follows_changes(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    """ED groups-dynamic-membership.md: "If they no longer satisfy the rule, they're removed.\""""
+    http = graph_http("writer")
+    dynamic = group_id(http, "grp-all-employees")
+    ada, lee = user_id(http, "ada@contoso.example"), user_id(http, "lee@contoso.example")
+    assert http.patch(f"users/{ada}", json={"employeeType": "Contractor"}).status_code == 204
+    assert http.patch(f"users/{lee}", json={"accountEnabled": False}).status_code == 204
+    created = http.post("users", json=new_user("joiner", employeeType="Employee")).json()["id"]
+    members = ids_of(http.get(f"groups/{dynamic}/members", params={"$top": "999"}).json())
+    assert ada not in members and lee not in members and created in members

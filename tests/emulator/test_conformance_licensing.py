@@ -18,6 +18,7 @@ from conformance import (
     Http,
     error_of,
     group_id,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     new_group,
     new_user,
     no_retry,
@@ -27,7 +28,7 @@ from conformance import (
 )
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 INVALID_USAGE_LOCATION = "License assignment cannot be done for user with invalid usage location."
@@ -347,3 +348,26 @@ def test_group_license_processing_state(reset_emulator: dict[str, Any], graph_ht
         "ProcessingComplete",
     }
     assert "hasMembersWithLicenseErrors" not in body
+
+
+def test_deleting_a_user_frees_its_seats_and_restoring_brings_the_licenses_back(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """ED fundamentals/users-restore.md: "licenses that were assigned to the user at the time of deletion
+    are also restored even if there are no seats available for those licenses"."""
+    http = graph_http("writer")
+    kat = user_id(http, "kat@contoso.example")
+    held = licenses_of(http, kat)
+    sku = next(iter(held))
+    before = skus_by_id(http)[sku]["consumedUnits"]
+    assert http.delete(f"users/{kat}").status_code == 204
+    assert skus_by_id(http)[sku]["consumedUnits"] == before - 1
+    for n in range(25 - (before - 1)):  # someone else takes every free seat
+        created = http.post("users", json=new_user(f"filler{n}", usageLocation="US")).json()["id"]
+        filled = http.post(
+            f"users/{created}/assignLicense", json=assign([{"skuId": sku, "disabledPlans": []}])
+        )
+        assert filled.status_code == 200
+    assert http.post(f"directory/deletedItems/{kat}/restore").status_code == 200
+    assert licenses_of(http, kat) == held
+    assert skus_by_id(http)[sku]["consumedUnits"] == 26

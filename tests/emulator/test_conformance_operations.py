@@ -14,6 +14,7 @@ from conformance import (
     Http,
     error_of,
     group_id,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     new_group,
     new_user,
     no_retry,
@@ -22,7 +23,7 @@ from conformance import (
     user_id,
 )
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 SOURCE_MISSING = "The source resource object or one of the objects being referenced don't exist."
@@ -256,6 +257,13 @@ def test_admin_config_shape_and_partial_updates_merge(
     admin.put("config", json={"rng_seed": 7}).raise_for_status()
     merged = admin.get("config").json()
     assert (merged["lag_ms"], merged["rng_seed"], merged["throttle"]) == (25, 7, config["throttle"])
+    admin.put("config", json={"throttle": {"enabled": True}}).raise_for_status()
+    admin.put("config", json={"throttle": {"ru_per_10s": 500}}).raise_for_status()
+    assert admin.get("config").json()["throttle"] == {
+        "enabled": True,
+        "ru_per_10s": 500,
+        "writes_per_150s": None,
+    }
 
 
 def test_admin_rejects_bad_config_and_seed(reset_emulator: dict[str, Any], admin: httpx.Client) -> None:
@@ -375,3 +383,17 @@ def test_faults_match_the_raw_path_and_follow_the_rng_seed(
 
     first = sample()
     assert {200, 503} == set(first) and sample() == first
+
+
+def test_info_file_has_the_documented_shape(emulator_info: dict[str, Any]) -> None:
+    """SPEC §8: the --info-file JSON."""
+    from pathlib import Path
+
+    assert set(emulator_info) >= {"graph_url", "authority", "tenant_id", "ca_bundle", "admin_url", "apps"}
+    assert re.fullmatch(r"https://127\.0\.0\.1:\d+/v1\.0", emulator_info["graph_url"])
+    assert emulator_info["authority"] == emulator_info["graph_url"].removesuffix("/v1.0")
+    assert emulator_info["admin_url"] == f"{emulator_info['authority']}/_emulator"
+    assert Path(emulator_info["ca_bundle"]).is_file()
+    assert set(emulator_info["apps"]) >= {"reader", "writer"}
+    for creds in emulator_info["apps"].values():
+        assert set(creds) == {"client_id", "client_secret", "roles"} and creds["roles"]

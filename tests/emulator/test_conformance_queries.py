@@ -17,11 +17,12 @@ from conformance import (
     error_of,
     group_id,
     ids_of,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     run,
     seeded,  # noqa: F401 (fixture used by pytestmark)
 )
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 COUNT_UNSUPPORTED = (400, "Request_BadRequest", "$count is not currently supported.")
@@ -406,7 +407,9 @@ def test_not_on_group_types_with_advanced_parameters(graph_http: Http) -> None:
     http = graph_http("reader")
     everything = names(http.get("groups", params={"$top": "999"}))
     reply = http.get(
-        "groups", params={"$filter": "not(groupTypes/any(c:c eq 'Unified'))", "$count": "true"}, headers=EVENTUAL
+        "groups",
+        params={"$filter": "not(groupTypes/any(c:c eq 'Unified'))", "$count": "true"},
+        headers=EVENTUAL,
     )
     assert sorted(names(reply)) == sorted(name for name in everything if name != "Sales")
 
@@ -418,3 +421,71 @@ def test_consistency_level_is_not_carried_into_next_links(graph_http: Http) -> N
     assert "$search=" in link
     assert error_of(http.get(link)) == SEARCH_NEEDS_HEADER
     assert http.get(link, headers=EVENTUAL).status_code == 200
+
+
+def test_sdk_query_parameters_reach_the_service(graph_client: Factory) -> None:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder
+    from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+
+    async def go() -> tuple[Any, Any, Any]:
+        client = graph_client("reader")
+        config = RequestConfiguration(
+            query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+                filter="startswith(displayName,'G')",
+                count=True,
+                orderby=["displayName desc"],
+                select=["id", "displayName"],
+                top=1,
+            )
+        )
+        config.headers.add("ConsistencyLevel", "eventual")
+        filtered = await client.users.get(request_configuration=config)
+        search = RequestConfiguration(
+            query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+                search='"displayName:Love"'
+            )
+        )
+        search.headers.add("ConsistencyLevel", "eventual")
+        searched = await client.users.get(request_configuration=search)
+        delta_config = RequestConfiguration(
+            query_parameters=DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(select=["displayName"])
+        )
+        delta = await client.users.delta.get(request_configuration=delta_config)
+        return filtered, searched, delta
+
+    filtered, searched, delta = run(go())
+    assert filtered.odata_count == 2 and [u.display_name for u in filtered.value] == ["Grady Archie"]
+    assert filtered.odata_next_link
+    assert [u.display_name for u in searched.value] == ["Ada Lovelace"]
+    assert delta.value and all(u.display_name and not u.user_principal_name for u in delta.value)
+
+
+def test_order_holds_across_pages(graph_http: Http, everyone: list[dict[str, Any]]) -> None:
+    pages = all_pages(graph_http("reader"), "users?$orderby=displayName&$top=7&$select=displayName")
+    seen = [user["displayName"] for page in pages for user in page["value"]]
+    assert seen == sorted(u["displayName"] for u in everyone)
+
+
+def test_count_of_a_collection_in_a_filter_needs_advanced_parameters(graph_http: Http) -> None:
+    """DC aad-advanced-queries.md: `~/users?$filter=assignedLicenses/$count eq 0&$count=true` (advanced)."""
+    http = graph_http("reader")
+    licensed = users(http, **{"$select": "id,assignedLicenses"}).json()["value"]
+    without = {u["id"] for u in licensed if not u["assignedLicenses"]}
+    clause = {"$filter": "assignedLicenses/$count eq 0", "$select": "id"}
+    assert error_of(users(http, **clause))[:2] == (400, "Request_UnsupportedQuery")
+    assert ids_of(users(http, EVENTUAL, **clause, **{"$count": "true"}).json()) == without
+    some = users(
+        http, EVENTUAL, **{"$filter": "assignedLicenses/$count ne 0", "$select": "id", "$count": "true"}
+    )
+    assert ids_of(some.json()) == {u["id"] for u in licensed} - without
+
+
+def test_accountenabled_ne_true_is_the_documented_advanced_query(graph_http: Http) -> None:
+    http = graph_http("reader")
+    reply = users(http, EVENTUAL, **{"$filter": "accountEnabled ne true", "$count": "true"})
+    assert reply.status_code == 200 and reply.json()["@odata.count"] == len(reply.json()["value"])
+    assert error_of(users(http, **{"$filter": "accountEnabled ne true"}))[:2] == (
+        400,
+        "Request_UnsupportedQuery",
+    )

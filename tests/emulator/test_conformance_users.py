@@ -15,6 +15,7 @@ from conformance import (
     error_of,
     group_id,
     ids_of,
+    leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     new_user,
     no_retry,
     run,
@@ -23,7 +24,7 @@ from conformance import (
 )
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-pytestmark = pytest.mark.usefixtures("seeded")
+pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 def test_get_user_by_id_and_by_upn_returns_the_default_property_set(
@@ -379,3 +380,27 @@ def test_memberships_through_the_sdk(graph_client: Factory, graph_http: Http) ->
 
     direct, transitive = run(go())
     assert platform in direct and engineering not in direct and {platform, engineering} <= transitive
+
+
+def test_get_member_groups_and_check_member_groups(graph_http: Http) -> None:
+    """DC directoryobject-getmembergroups / checkmembergroups (costs in NOTES §1): transitive group ids,
+    as `Collection(Edm.String)`."""
+    http = graph_http("reader")
+    transitive = ids_of(http.get("users/lee@contoso.example/transitiveMemberOf").json())
+    reply = http.post("users/lee@contoso.example/getMemberGroups", json={"securityEnabledOnly": True})
+    assert reply.status_code == 200
+    assert reply.json()["@odata.context"].endswith("/$metadata#Collection(Edm.String)")
+    assert set(reply.json()["value"]) == transitive
+    sales = group_id(http, "grp-sales")
+    probe = [*sorted(transitive), sales]
+    checked = http.post("users/lee@contoso.example/checkMemberGroups", json={"groupIds": probe})
+    assert checked.status_code == 200 and set(checked.json()["value"]) == transitive
+
+
+def test_owned_objects_lists_the_groups_a_user_owns(graph_http: Http) -> None:
+    http = graph_http("reader")
+    owned = http.get("users/grace@contoso.example/ownedObjects")
+    assert owned.status_code == 200
+    expected = {group_id(http, "grp-engineering"), group_id(http, "grp-entra-admins")}
+    assert ids_of(owned.json()) == expected
+    assert {item["@odata.type"] for item in owned.json()["value"]} == {"#microsoft.graph.group"}

@@ -50,7 +50,8 @@ def test_deleted_items_list_select_is_case_insensitive(tenant: Tenant) -> None:
     sales = tenant.group_id("grp-sales")
     tenant.call("DELETE", f"groups/{sales}")
     url = "directory/deletedItems/microsoft.graph.group?$count=true&$orderBy=deletedDateTime asc"
-    value = tenant.get(url + "&$select=id,DisplayName,deletedDateTime").json()["value"]
+    headers = {"ConsistencyLevel": "eventual"}  # ordering by deletedDateTime is an advanced query
+    value = tenant.get(url + "&$select=id,DisplayName,deletedDateTime", headers=headers).json()["value"]
     assert set(value[0]) == {"@odata.type", "id", "displayName", "deletedDateTime"}
 
 
@@ -82,7 +83,7 @@ def test_deleted_items_of_every_type_casts_and_counts(tenant: Tenant) -> None:
     lynne, sales = tenant.user_id("lynne@contoso.example"), tenant.group_id("grp-sales")
     tenant.call("DELETE", f"users/{lynne}")
     tenant.call("DELETE", f"groups/{sales}")
-    assert {d["id"] for d in tenant.get("directory/deletedItems").json()["value"]} == {lynne, sales}
+    assert error_of(tenant.get("directory/deletedItems"))[:2] == (400, "Request_BadRequest")  # cast needed
     assert [d["id"] for d in tenant.get("directory/deletedItems/graph.user").json()["value"]] == [lynne]
     count = tenant.get("directory/deletedItems/graph.group/$count", headers={"ConsistencyLevel": "eventual"})
     assert count.text == "1"

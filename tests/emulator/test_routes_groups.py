@@ -221,3 +221,35 @@ def test_list_member_refs(tenant: Tenant) -> None:
     body = tenant.get(f"groups/{platform}/members/$ref?$top=2").json()
     assert body["value"][0] == f"{GRAPH}/directoryObjects/{next(iter(tenant.store.members[platform]))}"
     assert len(body["value"]) == 2 and "@odata.nextLink" in body
+
+
+def test_dynamic_group_members_follow_the_rule_and_refuse_manual_changes(tenant: Tenant) -> None:
+    dynamic = tenant.group_id("grp-all-employees")
+    members = set(tenant.store.members[dynamic])
+    employees = {
+        u["id"]
+        for u in tenant.store.users.values()
+        if u["employeeType"] == "Employee" and u["accountEnabled"]
+    }
+    assert members == employees
+    ada = tenant.user_id("ada@contoso.example")
+    assert tenant.call("PATCH", f"users/{ada}", json={"accountEnabled": False}).status_code == 204
+    assert ada not in tenant.store.members[dynamic]
+    status, code, _ = error_of(tenant.call("POST", f"groups/{dynamic}/members/$ref", json=ref(ada)))
+    assert (status, code) == (400, "Request_BadRequest")
+    lee = tenant.user_id("lee@contoso.example")
+    assert tenant.call("DELETE", f"groups/{dynamic}/members/{lee}/$ref").status_code == 400
+
+
+def test_owned_objects_and_member_groups(tenant: Tenant) -> None:
+    owned = tenant.get("users/grace@contoso.example/ownedObjects").json()["value"]
+    assert {g["mailNickname"] for g in owned} == {"grp-engineering", "grp-entra-admins"}
+    groups = tenant.call(
+        "POST", "users/alex@contoso.example/getMemberGroups", json={"securityEnabledOnly": True}
+    )
+    names = {tenant.store.groups[g]["mailNickname"] for g in groups.json()["value"]}
+    assert names == {"grp-platform", "grp-engineering", "grp-all-employees"}
+    sales = tenant.group_id("grp-sales")
+    probe = {"groupIds": [sales, tenant.group_id("grp-platform")]}
+    checked = tenant.call("POST", "users/alex@contoso.example/checkMemberGroups", json=probe).json()["value"]
+    assert checked == [tenant.group_id("grp-platform")]

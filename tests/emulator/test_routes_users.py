@@ -152,10 +152,11 @@ def test_delete_user_soft_deletes_into_deleted_items(tenant: Tenant) -> None:
 
 def test_member_of_and_transitive_member_of(tenant: Tenant) -> None:
     direct = tenant.get("users/alex@contoso.example/memberOf").json()["value"]
-    assert [g["displayName"] for g in direct] == ["Platform Engineering"]
+    # All Employees is dynamic: its rule (employeeType Employee, enabled) takes alex in.
+    assert sorted(g["displayName"] for g in direct) == ["All Employees", "Platform Engineering"]
     assert direct[0]["@odata.type"] == "#microsoft.graph.group"
     transitive = tenant.get("users/alex@contoso.example/transitiveMemberOf").json()["value"]
-    assert {g["displayName"] for g in transitive} == {"Platform Engineering", "Engineering"}
+    assert {g["displayName"] for g in transitive} == {"Platform Engineering", "Engineering", "All Employees"}
 
 
 def test_manager_get_put_delete(tenant: Tenant) -> None:
@@ -215,9 +216,9 @@ def test_double_slash_paths_are_collapsed(tenant: Tenant) -> None:
 
 def test_member_of_casts_counts_and_direct_reports(tenant: Tenant) -> None:
     eventual = {"ConsistencyLevel": "eventual"}
-    assert tenant.get("users/alex@contoso.example/memberOf/$count", headers=eventual).text == "1"
+    assert tenant.get("users/alex@contoso.example/memberOf/$count", headers=eventual).text == "2"
     groups = tenant.get("users/alex@contoso.example/transitiveMemberOf/graph.group").json()["value"]
-    assert len(groups) == 2
+    assert len(groups) == 3
     reports = tenant.get("users/grace@contoso.example/directReports/graph.user").json()["value"]
     assert "ada@contoso.example" in {r["userPrincipalName"] for r in reports}
     ada = tenant.user_id("ada@contoso.example")

@@ -310,9 +310,10 @@ def parse_select(req: GraphRequest, kind: str) -> list[str] | None:
 
 _COMPUTED = {
     "user": frozenset({"assignedLicenses", "licenseAssignmentStates", "assignedPlans"}),
-    "group": frozenset({"hasMembersWithLicenseErrors", *GROUP_MAILBOX_PROPS}),
+    "group": frozenset(GROUP_MAILBOX_PROPS),
 }
-_RELATIONS = frozenset({"manager", "members", "owners"})
+# Relations come from $expand; hasMembersWithLicenseErrors serves $filter and is never returned.
+_NOT_RENDERED = frozenset({"manager", "members", "owners", "hasMembersWithLicenseErrors"})
 
 
 def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: bool = False) -> Json:
@@ -324,7 +325,7 @@ def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: 
     for name in names:
         if name in computed:
             out[name] = (user_getter(store) if kind == "user" else group_getter(store))(obj, name)
-        elif name not in _RELATIONS:
+        elif name not in _NOT_RENDERED:
             out[name] = get(name)
     return out
 

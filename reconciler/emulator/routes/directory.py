@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
 from reconciler.emulator.routes import common
 from reconciler.emulator.routes.common import Json, bad_request, not_found
 
@@ -18,6 +18,11 @@ DELETED_READ = (
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 )
+# Listing deleted items needs the read permission of the type listed (directory-deleteditems-list).
+DELETED_LIST_READ = {
+    "user": ("User.Read.All", "User.DeleteRestore.All", "User.ReadWrite.All", "Directory.Read.All"),
+    "group": ("Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All"),
+}
 DELETED_WRITE = (
     "User.DeleteRestore.All",
     "Group.ReadWrite.All",
@@ -71,8 +76,15 @@ def _deleted_of(ctx: EmulatorContext, kind: str | None) -> list[Json]:
 
 def _list_deleted(kind: str | None) -> Handler:
     def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        if kind is None:
+            raise bad_request(
+                "The OData cast type is required: list /directory/deletedItems/microsoft.graph.user or "
+                "/directory/deletedItems/microsoft.graph.group."
+            )
         records = _deleted_of(ctx, kind)
         order = (req.query.get("$orderby") or req.query.get("$orderBy") or "").split()
+        if order and order[0] not in ("displayName", "userPrincipalName") and not odata.is_advanced(req):
+            raise GraphApiError(400, "Request_UnsupportedQuery", "Sorting not supported for current query.")
         if order:
             records.sort(key=lambda r: str(r["props"].get(order[0], r.get(order[0])) or ""))
             if len(order) > 1 and order[1].lower() == "desc":
@@ -178,8 +190,10 @@ ROUTES = [
         for kind in ("user", "group")
         for cast in (f"microsoft.graph.{kind}", f"graph.{kind}")
         for route in (
-            Route("GET", f"/directory/deletedItems/{cast}", _list_deleted(kind), DELETED_READ),
-            Route("GET", f"/directory/deletedItems/{cast}/$count", _count_deleted(kind), DELETED_READ),
+            Route("GET", f"/directory/deletedItems/{cast}", _list_deleted(kind), DELETED_LIST_READ[kind]),
+            Route(
+                "GET", f"/directory/deletedItems/{cast}/$count", _count_deleted(kind), DELETED_LIST_READ[kind]
+            ),
             Route("GET", f"/directory/deletedItems/{{id}}/{cast}", _get_deleted(kind), DELETED_READ),
         )
     ],

@@ -49,6 +49,12 @@ def invalid_value(prop: str) -> GraphApiError:
     return bad_request(f"Invalid value specified for property '{prop}' of resource 'Group'.")
 
 
+def check_assigned_membership(group: Json) -> None:
+    """Entra computes a dynamic group's members from its rule: nobody adds or removes them by hand."""
+    if "DynamicMembership" in (group.get("groupTypes") or []):
+        raise bad_request("Members of a group with dynamic membership cannot be added or removed manually.")
+
+
 def already_exists(relation: str) -> GraphApiError:
     return bad_request(
         "One or more added object references already exist for the following modified properties: "
@@ -91,6 +97,8 @@ def bind_targets(ctx: EmulatorContext, body: Json, group: Json | None) -> list[t
         if not isinstance(urls, list):
             raise bad_request(f"Invalid value for '{key}': an array of URLs is expected.")
         pairs.extend((relation, common.ref_target(url)) for url in urls)
+    if group is not None and any(relation == "members" for relation, _ in pairs):
+        check_assigned_membership(group)
     if len(pairs) > MAX_BINDS:
         raise bad_request(
             f"The request contains {len(pairs)} references; at most {MAX_BINDS} can be added in one request."
@@ -257,6 +265,8 @@ def _add_ref(relation: str) -> Handler:
             raise bad_request(f"Invalid object identifier '{oid}'.")
         if oid == group["id"]:
             raise bad_request("Invalid object identifier: a group cannot be a member of itself.")
+        if relation == "members":
+            check_assigned_membership(group)
         if oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]:
             raise already_exists(relation)
         ctx.store.add_edge(relation, group["id"], oid)
@@ -272,6 +282,8 @@ def _remove_ref(relation: str) -> Handler:
         related = (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]
         if oid not in related:
             raise not_found(oid)
+        if relation == "members":
+            check_assigned_membership(group)
         if relation == "owners" and len(related) == 1:
             raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
         ctx.store.remove_edge(relation, group["id"], oid)

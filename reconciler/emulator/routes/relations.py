@@ -48,6 +48,10 @@ def transitive_members(ctx: EmulatorContext, group_id: str) -> list[str]:
     return list(seen)
 
 
+def owned_groups(ctx: EmulatorContext, user_id: str) -> list[str]:
+    return sorted(group_id for group_id, owners in ctx.store.owners.items() if user_id in owners)
+
+
 @dataclass(frozen=True)
 class Relation:
     parent: str  # "users" or "groups"
@@ -64,6 +68,7 @@ RELATIONS = (
     ),
     Relation("users", "transitiveMemberOf", transitive_groups, ("group",), MEMBERSHIP_READ, 2),
     Relation("users", "directReports", lambda c, i: sorted(c.store.reports.get(i, ())), ("user",), USER_READ),
+    Relation("users", "ownedObjects", lambda c, i: owned_groups(c, i), ("group",), MEMBERSHIP_READ, 2),
     Relation("groups", "members", lambda c, i: list(c.store.members[i]), ("user", "group"), GROUP_READ, 3),
     Relation("groups", "transitiveMembers", transitive_members, ("user", "group"), GROUP_READ, 5),
     Relation("groups", "owners", lambda c, i: list(c.store.owners[i]), ("user", "group"), GROUP_READ),
@@ -131,4 +136,40 @@ def _routes(relation: Relation) -> list[Route]:
     return routes
 
 
-ROUTES = [route for relation in RELATIONS for route in _routes(relation)]
+def _member_groups(parent: str, check: bool) -> Handler:
+    """getMemberGroups / checkMemberGroups: ids of the groups the object belongs to, transitively."""
+
+    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
+        found = (
+            common.find_user(ctx, params["id"]) if parent == "users" else common.find_group(ctx, params["id"])
+        )
+        groups = transitive_groups(ctx, found["id"])
+        body = common.body_of(req)
+        if check:
+            asked = body.get("groupIds")
+            if not isinstance(asked, list):
+                raise common.bad_request("Invalid value specified for property 'groupIds'.")
+            value = [g for g in asked if g in set(groups)]
+        else:
+            if body.get("securityEnabledOnly"):
+                groups = [g for g in groups if ctx.store.groups[g].get("securityEnabled")]
+            value = groups
+        context = common.context_url(req, "Collection(Edm.String)")
+        return GraphResponse(200, {"@odata.context": context, "value": value})
+
+    return handler
+
+
+ROUTES = [
+    *[route for relation in RELATIONS for route in _routes(relation)],
+    *[
+        Route("POST", f"/{parent}/{{id}}/{action}", _member_groups(parent, check), MEMBERSHIP_READ, cost)
+        for parent in ("users", "groups")
+        for action, check, cost in (
+            ("getMemberGroups", False, 2),
+            ("getMemberObjects", False, 2),
+            ("checkMemberGroups", True, 4),
+            ("checkMemberObjects", True, 4),
+        )
+    ],
+]
