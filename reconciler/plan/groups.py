@@ -30,12 +30,19 @@ def group_drafts(index: Index, leaver_ids: set[str]) -> list[Draft]:
                 drafts.append(
                     Draft(Change(id="", action="update", kind="group", key=key, object_id=live.id, diff=diff))
                 )
-        drafts.extend(_members(index, declared, live, me, leaver_ids))
+        if not is_dynamic(declared.attrs) and not (live and is_dynamic(live.attrs)):
+            # Entra ID keeps a dynamic group's members from its rule and refuses edits to them.
+            drafts.extend(_members(index, declared, live, me, leaver_ids))
         drafts.extend(_owners(index, declared, live, me))
         if declared.licenses is not None:
             current = live.licenses if live else {}
             drafts.extend(license_drafts(me, declared.licenses, current, index.live.skus))
     return drafts
+
+
+def is_dynamic(attrs: dict[str, object]) -> bool:
+    group_types = attrs.get("groupTypes")
+    return isinstance(group_types, list | tuple) and "DynamicMembership" in group_types
 
 
 def _create_defaults(declared: DesiredGroup) -> dict[str, object]:

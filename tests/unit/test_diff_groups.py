@@ -164,3 +164,18 @@ def test_group_scope_not_authoritative_deletes_nothing() -> None:
         diff(desired(), state, config(scope={"groups": {"match": {"mail_nickname_prefix": "grp-"}}})).changes
         == []
     )
+
+
+def test_dynamic_group_members_are_never_planned() -> None:
+    ada, lee = luser("u1", "ada@contoso.example"), luser("u2", "lee@contoso.example", accountEnabled=True)
+    dynamic = lgroup("g1", "grp-all", members=("u1", "u2"), groupTypes=["DynamicMembership"])
+    plan = diff(
+        desired(duser("ada@contoso.example"), dgroup("grp-all", members=[])),
+        live(ada, lee, dynamic),
+        config(scope={"users": {"authoritative": True, "match": {"upn_suffix": "@contoso.example"}}}),
+    )
+    # lee is a leaver (disabled), yet stays in the dynamic group: Entra ID owns its members.
+    assert [c.action for c in plan.changes if c.kind == "membership"] == []
+    assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [
+        ("disable", "lee@contoso.example")
+    ]
