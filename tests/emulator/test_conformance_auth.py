@@ -14,6 +14,7 @@ import jwt
 import pytest
 from conformance import (
     MISSING_ID,
+    NOT_FOUND_TEXT,
     Factory,
     Http,
     error_of,
@@ -258,3 +259,29 @@ def test_sdk_maps_403_to_an_odata_error(graph_client: Factory) -> None:
 
     error = run(go())
     assert (error.response_status_code, error.error.code, error.error.message) == DENIED
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("GET", "groups/{missing}/members"),
+        ("GET", "groups/{missing}/owners"),
+        ("GET", "groups/{missing}/transitiveMembers"),
+        ("PATCH", "groups/{missing}"),
+        ("DELETE", "groups/{missing}"),
+        ("GET", "users/{missing}/memberOf"),
+        ("GET", "users/{missing}/licenseDetails"),
+        ("GET", "users/{missing}/manager"),
+        ("GET", "users/{missing}/directReports"),
+        ("DELETE", "users/{missing}"),
+        ("POST", "users/{missing}/revokeSignInSessions"),
+        ("POST", "directory/deletedItems/{missing}/restore"),
+        ("DELETE", "directory/deletedItems/{missing}"),
+    ],
+)
+def test_unknown_ids_are_404_resource_not_found(
+    reset_emulator: dict[str, Any], graph_http: Http, method: str, url: str
+) -> None:
+    body = {"description": "x"} if method == "PATCH" else None
+    reply = graph_http("writer").request(method, url.format(missing=MISSING_ID), json=body)
+    assert error_of(reply) == (404, "Request_ResourceNotFound", NOT_FOUND_TEXT.format(MISSING_ID))

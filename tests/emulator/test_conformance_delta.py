@@ -246,3 +246,17 @@ def test_restored_user_comes_back_in_delta(reset_emulator: dict[str, Any], graph
     assert http.post(f"directory/deletedItems/{kat}/restore").status_code == 200
     changes = by_id(sync(http, delta_link)[0])
     assert changes[kat]["displayName"] == "Kat Larson" and "@removed" not in changes[kat]
+
+
+def test_initial_delta_context_names_the_selected_properties(
+    emulator_info: dict[str, Any], graph_http: Http
+) -> None:
+    """DC concepts/delta-query-users and delta-query-groups initial responses:
+    `$metadata#users(displayName,givenName,surname)`; `$select=displayName,description,members` gives
+    `$metadata#groups(displayName,description)` (the relationship is not named)."""
+    http = graph_http("reader")
+    metadata = f"{emulator_info['graph_url']}/$metadata#"
+    users_page = http.get("users/delta", params={"$select": "displayName,givenName,surname"}).json()
+    assert users_page["@odata.context"] == metadata + "users(displayName,givenName,surname)"
+    groups_page = http.get("groups/delta", params={"$select": "displayName,description,members"}).json()
+    assert groups_page["@odata.context"] == metadata + "groups(displayName,description)"

@@ -541,3 +541,18 @@ def test_dynamic_group_membership_follows_changes(reset_emulator: dict[str, Any]
     created = http.post("users", json=new_user("joiner", employeeType="Employee")).json()["id"]
     members = ids_of(http.get(f"groups/{dynamic}/members", params={"$top": "999"}).json())
     assert ada not in members and lee not in members and created in members
+
+
+def test_a_malformed_object_id_is_an_invalid_object_identifier(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """Observed Graph answer for ids that are not GUIDs (Microsoft's entra-powershell mirrors it):
+    400 Request_BadRequest "Invalid object identifier '{id}'." Users are the exception: a non-GUID key
+    is a userPrincipalName."""
+    http = graph_http("writer")
+    invalid = (400, "Request_BadRequest", "Invalid object identifier 'not-a-guid'.")
+    assert error_of(http.get("groups/not-a-guid")) == invalid
+    assert error_of(http.get("groups/not-a-guid/members")) == invalid
+    people = group_id(http, "grp-people")
+    assert error_of(http.post(f"groups/{people}/members/$ref", json=object_ref("not-a-guid"))) == invalid
+    assert error_of(http.get("users/not-a-guid"))[:2] == (404, "Request_ResourceNotFound")

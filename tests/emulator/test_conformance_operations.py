@@ -397,3 +397,29 @@ def test_info_file_has_the_documented_shape(emulator_info: dict[str, Any]) -> No
     assert set(emulator_info["apps"]) >= {"reader", "writer"}
     for creds in emulator_info["apps"].values():
         assert set(creds) == {"client_id", "client_secret", "roles"} and creds["roles"]
+
+
+def test_retry_after_is_enough_to_wait(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    http = graph_http("reader")
+    admin.put("config", json={"throttle": {"enabled": True, "ru_per_10s": 4}}).raise_for_status()
+    while (reply := http.get("users")).status_code == 200:
+        pass
+    admin.put("config", json={"clock_offset_s": int(reply.headers["retry-after"])}).raise_for_status()
+    assert http.get("users").status_code == 200
+
+
+def test_null_limits_are_the_small_tenant_tier(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    """NOTES §1 / DC throttling-limits: a tenant under 50 users gets 3,500 RU per 10 s per app; the demo
+    has 39 users. transitiveMembers costs 5 RU, so the 701st call within the window is over."""
+    http = graph_http("reader")
+    admin.put("config", json={"throttle": {"enabled": True}}).raise_for_status()
+    url = f"groups/{group_id(http, 'grp-platform')}/transitiveMembers"
+    served = 0
+    while http.get(url).status_code == 200:
+        served += 1
+        assert served < 1000
+    assert 690 <= served <= 900

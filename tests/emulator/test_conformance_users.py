@@ -404,3 +404,25 @@ def test_owned_objects_lists_the_groups_a_user_owns(graph_http: Http) -> None:
     expected = {group_id(http, "grp-engineering"), group_id(http, "grp-entra-admins")}
     assert ids_of(owned.json()) == expected
     assert {item["@odata.type"] for item in owned.json()["value"]} == {"#microsoft.graph.group"}
+
+
+@pytest.mark.parametrize("password", ["abc", "alllowercase", "Short1!", "NoDigitsOrSymbols"])
+def test_weak_passwords_are_rejected(reset_emulator: dict[str, Any], graph_http: Http, password: str) -> None:
+    """ED concept-sspr-policy: 8 to 256 characters and three of lowercase, uppercase, digits, symbols;
+    observed Graph answer: 400 Request_BadRequest with the text below."""
+    body = new_user("weakling", passwordProfile={"forceChangePasswordNextSignIn": True, "password": password})
+    assert error_of(graph_http("writer").post("users", json=body)) == (
+        400,
+        "Request_BadRequest",
+        "The specified password does not comply with password complexity requirements. "
+        "Please provide a different password.",
+    )
+
+
+def test_a_password_with_three_character_classes_is_accepted(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    body = new_user(
+        "strong", passwordProfile={"forceChangePasswordNextSignIn": True, "password": "correct7Horse"}
+    )
+    assert graph_http("writer").post("users", json=body).status_code == 201

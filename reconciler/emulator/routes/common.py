@@ -191,7 +191,16 @@ def find_user(ctx: EmulatorContext, key: str) -> Json:
     return ctx.store.users[user_id]
 
 
+def check_object_id(oid: str) -> None:
+    """Object ids are GUIDs; Graph rejects anything else before looking (users take a UPN instead)."""
+    try:
+        uuid.UUID(oid)
+    except ValueError:
+        raise bad_request(f"Invalid object identifier '{oid}'.") from None
+
+
 def find_group(ctx: EmulatorContext, group_id: str) -> Json:
+    check_object_id(group_id)
     group = ctx.store.groups.get(group_id)
     if group is None or not ctx.store.is_visible(group_id, ctx.now()):
         raise not_found(group_id)
@@ -199,13 +208,14 @@ def find_group(ctx: EmulatorContext, group_id: str) -> Json:
 
 
 def find_object(ctx: EmulatorContext, oid: str) -> tuple[str, Json]:
+    check_object_id(oid)
     kind = ctx.store.kind_of(oid)
     if kind is None or not ctx.store.is_visible(oid, ctx.now()):
         raise not_found(oid)
     return kind, ctx.store.users[oid] if kind == "user" else ctx.store.groups[oid]
 
 
-_REF_ID = re.compile(r"/(?:directoryObjects|users|groups)/([^/?]+)/?$")
+_REF_ID = re.compile(r"/(directoryObjects|users|groups)/([^/?]+)/?$")
 
 
 def ref_target(value: Any) -> str:
@@ -213,7 +223,9 @@ def ref_target(value: Any) -> str:
     match = _REF_ID.search(str(value)) if isinstance(value, str) else None
     if match is None:
         raise bad_request(f"Invalid object identifier '{value}'.")
-    return match.group(1)
+    if match.group(1) != "users":
+        check_object_id(match.group(2))
+    return match.group(2)
 
 
 # ---- rendering -----------------------------------------------------------------------------------

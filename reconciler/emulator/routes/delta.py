@@ -205,7 +205,7 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
         else:
             value.append(item)
         position += 1
-    body: Json = {"@odata.context": common.context_url(req, f"{state['k']}s")}
+    body: Json = {"@odata.context": common.context_url(req, _context_fragment(req, state))}
     if position < len(ids):
         following = state | {"p": position, "m": member_offset, "l": ids[position - 1] if position else None}
         body["@odata.nextLink"] = _link(req, state, "$skiptoken", odata.encode_token(following))
@@ -215,6 +215,14 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
         body["@odata.deltaLink"] = _link(req, state, "$deltatoken", odata.encode_token(done))
     body["value"] = value
     return GraphResponse(200, body)
+
+
+def _context_fragment(req: GraphRequest, state: Json) -> str:
+    """`users(displayName,jobTitle)` on the page that answers a `$select` itself (the tracked relationship
+    is not named), plain `users` on pages reached through a token: as in Graph's delta examples."""
+    names = [n.strip() for n in req.query.get("$select", "").split(",")]
+    named = [n for n in names if n and n not in ("members", "manager")]
+    return f"{state['k']}s({','.join(named)})" if named else f"{state['k']}s"
 
 
 def _max_page_size(req: GraphRequest) -> int:

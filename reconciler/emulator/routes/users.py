@@ -98,6 +98,19 @@ def check_values(body: Json) -> None:
             raise invalid_value(prop)
         if prop == "passwordProfile" and (not isinstance(value, dict) or not value.get("password")):
             raise invalid_value(prop)
+        if prop == "passwordProfile":
+            check_password(str(value["password"]))
+
+
+def check_password(password: str) -> None:
+    """Entra's rule: 8 to 256 characters from at least three of lowercase, uppercase, digits, symbols."""
+    classes = (str.islower, str.isupper, str.isdigit, lambda ch: not ch.isalnum())
+    used = sum(1 for is_class in classes if any(is_class(ch) for ch in password))
+    if not 8 <= len(password) <= 256 or used < 3:
+        raise bad_request(
+            "The specified password does not comply with password complexity requirements. "
+            "Please provide a different password."
+        )
 
 
 def expand(ctx: EmulatorContext, req: GraphRequest, user: Json, out: Json) -> Json:
