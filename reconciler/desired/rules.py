@@ -176,7 +176,7 @@ def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[EntraformEr
     dynamic = spec.membershipRule is not None or "DynamicMembership" in types
     if spec.membershipRule is not None and spec.groupTypes is not None and "DynamicMembership" not in types:
         problems.at("groupTypes", 'a group with a membershipRule needs "DynamicMembership" in groupTypes')
-    if dynamic and spec.members:
+    if dynamic and "members" in written:
         problems.at("members", "a dynamic group gets its members from its membershipRule; remove `members:`")
     if spec.isAssignableToRole and dynamic:
         problems.at("isAssignableToRole", "a role-assignable group cannot be a dynamic group")

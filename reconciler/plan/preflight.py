@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable
 from reconciler.desired.model import DesiredState, LicenseSpec
 from reconciler.errors import Location
 from reconciler.live import LiveState
+from reconciler.plan.groups import is_dynamic
 from reconciler.plan.licenses import find_sku, unknown_plans
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.users import UPN
@@ -37,6 +38,7 @@ def preflight(plan: Plan, desired: DesiredState, live: LiveState) -> list[str]:
         *_usage_locations(plan, desired, live),
         *_synced(plan, desired, live),
         *_last_owners(desired, live),
+        *_dynamic_members(desired, live),
         *_seats(plan, live),
     ]
     return sorted(set(problems))
@@ -202,6 +204,18 @@ def _last_owners(desired: DesiredState, live: LiveState) -> Iterable[str]:
             yield _at(
                 declared.location,
                 f"group {declared.key}: owners: [] would remove its last owner, which Graph refuses",
+            )
+
+
+def _dynamic_members(desired: DesiredState, live: LiveState) -> Iterable[str]:
+    groups = live.group_by_nickname()
+    for declared in desired.groups.values():
+        group = groups.get(declared.key)
+        if declared.members is not None and group is not None and is_dynamic(group.attrs):
+            yield _at(
+                declared.location,
+                f"group {declared.key} is a dynamic group in the tenant: Entra ID sets its members from its "
+                "membershipRule and refuses edits; remove `members:` (or declare its membershipRule)",
             )
 
 

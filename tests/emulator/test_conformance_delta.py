@@ -260,3 +260,25 @@ def test_initial_delta_context_names_the_selected_properties(
     assert users_page["@odata.context"] == metadata + "users(displayName,givenName,surname)"
     groups_page = http.get("groups/delta", params={"$select": "displayName,description,members"}).json()
     assert groups_page["@odata.context"] == metadata + "groups(displayName,description)"
+
+
+def test_groups_delta_tracks_owners_when_selected(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    """DC group-delta.md: "You can additionally track other changes like ownership and more by selecting
+    any group relationship of type directoryObject collection. Only the id property … is returned.\""""
+    http = graph_http("writer")
+    items, delta_link = sync(http, "groups/delta?$select=displayName,owners")
+    finance, rob = group_id(http, "grp-finance"), user_id(http, "rob@contoso.example")
+    assert {"@odata.type": "#microsoft.graph.user", "id": rob} in by_id(items)[finance]["owners@delta"]
+    assert all("members@delta" not in item for item in items)
+    cameron = user_id(http, "cameron@contoso.example")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{cameron}"}
+    assert http.post(f"groups/{finance}/owners/$ref", json=ref).status_code == 204
+    changes = by_id(sync(http, delta_link)[0])
+    assert {"@odata.type": "#microsoft.graph.user", "id": cameron} in changes[finance]["owners@delta"]
+
+
+def test_groups_delta_types_nested_group_members(graph_http: Http) -> None:
+    http = graph_http("reader")
+    items = by_id(sync(http, "groups/delta?$select=displayName,members")[0])
+    engineering, platform = group_id(http, "grp-engineering"), group_id(http, "grp-platform")
+    assert {"@odata.type": "#microsoft.graph.group", "id": platform} in items[engineering]["members@delta"]

@@ -380,6 +380,19 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "membershipRule; remove `members:`"
         ],
     ),
+    "dynamic group with an empty member list": (
+        one("""\
+            groups:
+              - mailNickname: grp-all
+                groupTypes: [DynamicMembership]
+                membershipRule: user.accountEnabled -eq true
+                members: []
+            """),
+        [
+            "state/s.yaml:5:14: groups[0].members: a dynamic group gets its members from its "
+            "membershipRule; remove `members:`"
+        ],
+    ),
     "membershipRule without DynamicMembership": (
         one(
             "groups:\n  - mailNickname: grp-all\n    groupTypes: []\n    membershipRule: "

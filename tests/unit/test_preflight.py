@@ -196,3 +196,12 @@ def test_deleting_a_synced_object_is_a_problem() -> None:
         "user gone@contoso.example is synced from on-premises AD: it cannot be deleted through Graph; "
         "delete it on-premises",
     ]
+
+
+def test_members_declared_for_a_group_that_is_dynamic_in_the_tenant() -> None:
+    want = desired(dgroup("grp-all", members=[], line=4))
+    have = live(lgroup("g1", "grp-all", groupTypes=["DynamicMembership"], membershipRule="x"))
+    assert problems(want, have) == [
+        f"{G}:4:1: group grp-all is a dynamic group in the tenant: Entra ID sets its members from its "
+        "membershipRule and refuses edits; remove `members:` (or declare its membershipRule)"
+    ]
