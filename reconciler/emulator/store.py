@@ -4,7 +4,8 @@ Reads never touch SQLite; each write updates memory and then the matching rows, 
 on the same file) gives back every object, edge, deleted item, delta record and meta value.
 
 Delta bookkeeping: `version` is a tenant-wide counter; every write to an object stamps it with the next
-value (`version_of`), deletes leave a tombstone, and membership changes after seeding go to `member_log`.
+value (`version_of`), deletes leave a tombstone, and membership and ownership changes after seeding go to
+`member_log` and `owner_log`.
 A delta token is just a version: everything stamped later has changed since.
 """
 
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS tombstones (id TEXT PRIMARY KEY, kind TEXT NOT NULL, 
   reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS member_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
   member_id TEXT NOT NULL, removed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS owner_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
+  owner_id TEXT NOT NULL, removed INTEGER NOT NULL);
 """
 
 
@@ -92,6 +95,7 @@ class Store:
         self.visible_at: dict[str, float] = {}
         self.tombstones: dict[str, tuple[str, int, str]] = {}  # id -> (kind, version, "changed"|"deleted")
         self.member_log: list[tuple[int, str, str, bool]] = []  # (version, group, member, removed)
+        self.owner_log: list[tuple[int, str, str, bool]] = []  # (version, group, owner, removed)
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
         self._rules: dict[str, Rule | None] = {}  # group id -> its compiled membership rule, if dynamic
 
@@ -156,6 +160,10 @@ class Store:
             (v, g, m, bool(r))
             for v, g, m, r in self.db.execute("SELECT version, group_id, member_id, removed FROM member_log")
         ]
+        self.owner_log = [
+            (v, g, o, bool(r))
+            for v, g, o, r in self.db.execute("SELECT version, group_id, owner_id, removed FROM owner_log")
+        ]
         self.refresh_all_licenses()
 
     def load_seed(self, seed: SeedData) -> None:
@@ -164,7 +172,16 @@ class Store:
         self._clear()
         db = self.db
         db.execute("BEGIN")
-        for table in ("meta", "objects", "edges", "licenses", "deleted", "tombstones", "member_log"):
+        for table in (
+            "meta",
+            "objects",
+            "edges",
+            "licenses",
+            "deleted",
+            "tombstones",
+            "member_log",
+            "owner_log",
+        ):
             db.execute(f"DELETE FROM {table}")
         db.executemany(
             "INSERT INTO meta (key, value) VALUES (?, ?)",
@@ -459,6 +476,13 @@ class Store:
                 self.refresh_licenses(dst)
                 if self.effective.get(dst) != before:
                     self.touch(dst, LICENSE_PROPERTIES)
+        elif kind == "owners":
+            version = self._bump()
+            self.owner_log.append((version, src, dst, removed))
+            self.db.execute(
+                "INSERT INTO owner_log (version, group_id, owner_id, removed) VALUES (?, ?, ?, ?)",
+                (version, src, dst, int(removed)),
+            )
         elif kind == "manager" and src in self.users:
             self.touch(src, ("manager",))
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from apply_helpers import Workdir, make_workdir
+from workdir import Workdir, make_workdir
 
 from reconciler.errors import GraphError
 from reconciler.graph.client import BatchStep, GraphClient, RawResponse

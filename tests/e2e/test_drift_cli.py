@@ -7,17 +7,17 @@ from typing import Any
 
 import httpx
 import pytest
-from plan_helpers import ReaderDir, reader_dir
+from workdir import Workdir, make_workdir
 
 
 @pytest.fixture
 def work(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
-) -> ReaderDir:
-    return reader_dir(tmp_path, reset_emulator, admin, monkeypatch)
+) -> Workdir:
+    return make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="reader")
 
 
-def test_drift_reports_and_exits_2(work: ReaderDir) -> None:
+def test_drift_reports_and_exits_2(work: Workdir) -> None:
     result = work.cli("drift", "--format", "markdown", "--report", "drift.md")
     assert result.exit_code == 2, result.output
     report = (work.path / "drift.md").read_text()
@@ -25,7 +25,7 @@ def test_drift_reports_and_exits_2(work: ReaderDir) -> None:
     assert "joni@contoso.example" in report
 
 
-def test_no_drift_exits_0(work: ReaderDir) -> None:
+def test_no_drift_exits_0(work: Workdir) -> None:
     for path in (work.path / "state").rglob("*.yaml"):
         path.unlink()
     work.write_state("empty.yaml", "users: []\ngroups: []\n")
@@ -34,7 +34,7 @@ def test_no_drift_exits_0(work: ReaderDir) -> None:
     assert "No changes" in result.stdout
 
 
-def test_drift_error_exits_1(work: ReaderDir) -> None:
+def test_drift_error_exits_1(work: Workdir) -> None:
     work.write_state("broken.yaml", "users:\n  - userPrincipalName: [not, a, string]\n")
     result = work.cli("drift")
     assert result.exit_code == 1

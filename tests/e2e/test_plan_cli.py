@@ -11,17 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
-from plan_helpers import ReaderDir, reader_dir
+from workdir import Workdir, make_workdir
 
 
 @pytest.fixture
 def work(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
-) -> ReaderDir:
-    return reader_dir(tmp_path, reset_emulator, admin, monkeypatch)
+) -> Workdir:
+    return make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="reader")
 
 
-def test_plan_shows_the_demo_changes_with_read_only_permissions(work: ReaderDir) -> None:
+def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -> None:
     result = work.cli("plan", "--detailed-exitcode")
     assert result.exit_code == 2, result.output
     out = result.stdout
@@ -42,11 +42,11 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: ReaderDir)
     assert stats["token_requests"] == 1
 
 
-def test_plan_without_detailed_exitcode_exits_0(work: ReaderDir) -> None:
+def test_plan_without_detailed_exitcode_exits_0(work: Workdir) -> None:
     assert work.cli("plan").exit_code == 0
 
 
-def test_plan_json_and_out_file(work: ReaderDir) -> None:
+def test_plan_json_and_out_file(work: Workdir) -> None:
     result = work.cli("plan", "--format", "json", "--out", "plan.json")
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
@@ -56,13 +56,13 @@ def test_plan_json_and_out_file(work: ReaderDir) -> None:
     assert "Saved the plan to plan.json" in result.stderr
 
 
-def test_plan_markdown(work: ReaderDir) -> None:
+def test_plan_markdown(work: Workdir) -> None:
     result = work.cli("plan", "--format", "markdown")
     assert result.exit_code == 0, result.output
     assert "|" in result.stdout and "margaret@contoso.example" in result.stdout
 
 
-def test_target_limits_the_plan_to_one_user_and_what_it_needs(work: ReaderDir) -> None:
+def test_target_limits_the_plan_to_one_user_and_what_it_needs(work: Workdir) -> None:
     result = work.cli("plan", "--format", "json", "--target", "user:Margaret@contoso.example")
     assert result.exit_code == 0, result.output
     changes = json.loads(result.stdout)["changes"]
@@ -70,19 +70,19 @@ def test_target_limits_the_plan_to_one_user_and_what_it_needs(work: ReaderDir) -
     assert {c["action"] for c in changes} >= {"create", "set_manager", "add_member", "assign_license"}
 
 
-def test_target_group(work: ReaderDir) -> None:
+def test_target_group(work: Workdir) -> None:
     result = work.cli("plan", "--format", "json", "--target", "group:grp-finance")
     changes = json.loads(result.stdout)["changes"]
     assert [(c["action"], c.get("member")) for c in changes] == [("remove_member", "joni@contoso.example")]
 
 
-def test_bad_target_is_one_error(work: ReaderDir) -> None:
+def test_bad_target_is_one_error(work: Workdir) -> None:
     result = work.cli("plan", "--target", "device:x")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: --target 'device:x': write KIND:KEY")
 
 
-def test_preflight_problems_exit_1_one_line_each(work: ReaderDir) -> None:
+def test_preflight_problems_exit_1_one_line_each(work: Workdir) -> None:
     work.write_state(
         "extra.yaml",
         "users:\n"
@@ -103,14 +103,14 @@ def test_preflight_problems_exit_1_one_line_each(work: ReaderDir) -> None:
 def test_wrong_secret_is_one_clear_error(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    work = reader_dir(tmp_path, reset_emulator, admin, monkeypatch, secret="not-the-secret")
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="reader", secret="not-the-secret")
     result = work.cli("plan")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: could not get a Graph token")
     assert "not-the-secret" not in result.output
 
 
-def test_plan_as_a_user_runs_it(work: ReaderDir) -> None:
+def test_plan_as_a_user_runs_it(work: Workdir) -> None:
     """A separate process, stderr not a terminal: the plan on stdout, no progress bar, no colour."""
     entraform = Path(sys.executable).parent / "entraform"
     proc = subprocess.run(
@@ -130,7 +130,7 @@ def test_default_method_reads_the_environment(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`auth.method: default` (DefaultAzureCredential) takes the app from AZURE_* variables."""
-    work = reader_dir(tmp_path, reset_emulator, admin, monkeypatch)
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="reader")
     config = (work.path / "entraform.yaml").read_text()
     config = config.split("auth:")[0] + "auth:\n  method: default\nstate_dir: state\n"
     (work.path / "entraform.yaml").write_text(config)
@@ -143,7 +143,7 @@ def test_default_method_reads_the_environment(
     assert "+ create user margaret@contoso.example" in result.stdout
 
 
-def test_a_refused_read_names_the_permission(work: ReaderDir) -> None:
+def test_a_refused_read_names_the_permission(work: Workdir) -> None:
     work.admin.put(
         "config", json={"faults": [{"route": "^GET /groups/delta", "status": 403, "rate": 1.0}]}
     ).raise_for_status()

@@ -89,8 +89,8 @@ def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
             if store.version_of.get(oid, 0) > since and _changed_props(ctx, oid, since, tracked) != set()
         ]
         seen = set(ids)
-        if kind == "group" and _tracks_members(state):
-            for group_id in _member_changes(ctx, state):
+        for relation in _relations(state):
+            for group_id in _edge_changes(ctx, state, relation):
                 if group_id not in seen and group_id in store.groups:
                     seen.add(group_id)
                     ids.append(group_id)
@@ -116,13 +116,22 @@ def _changed_props(ctx: EmulatorContext, oid: str, since: int, tracked: frozense
     return {name for name, version in marks.items() if version > since and name in tracked}
 
 
+def _relations(state: Json) -> list[str]:
+    """The group relationships a round tracks: `members` by default, else the `$select`ed ones."""
+    if state["k"] != "group":
+        return []
+    if state.get("s") is None:
+        return ["members"]
+    return [relation for relation in ("members", "owners") if relation in state["s"]]
+
+
 def _tracks_members(state: Json) -> bool:
-    return state["k"] == "group" and (state.get("s") is None or "members" in state["s"])
+    return "members" in _relations(state)
 
 
-def _member_changes(ctx: EmulatorContext, state: Json) -> dict[str, dict[str, bool]]:
-    """group id -> member id -> removed?, the last change of each membership in (since, upto]."""
-    log = ctx.store.member_log  # ordered by version
+def _edge_changes(ctx: EmulatorContext, state: Json, relation: str) -> dict[str, dict[str, bool]]:
+    """group id -> member (owner) id -> removed?, the last change of each edge in (since, upto]."""
+    log = ctx.store.member_log if relation == "members" else ctx.store.owner_log  # ordered by version
     start = bisect.bisect_right(log, state["since"], key=lambda entry: entry[0])
     changes: dict[str, dict[str, bool]] = {}
     for version, group_id, member, removed in log[start:]:
@@ -132,15 +141,16 @@ def _member_changes(ctx: EmulatorContext, state: Json) -> dict[str, dict[str, bo
     return changes
 
 
-def _member_delta(
-    ctx: EmulatorContext, state: Json, group_id: str, changes: dict[str, dict[str, bool]]
+def _edge_delta(
+    ctx: EmulatorContext, state: Json, group_id: str, changes: dict[str, dict[str, bool]], relation: str
 ) -> list[Json]:
     store = ctx.store
     now = ctx.now()
     if not state["since"]:
+        edges = store.members if relation == "members" else store.owners
         return [
             {"@odata.type": common.odata_type(store.kind_of(m) or "user"), "id": m}
-            for m in store.members.get(group_id, {})
+            for m in edges.get(group_id, {})
             if store.is_visible(m, now)
         ]
     out = []
@@ -184,7 +194,8 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
         position = next((n + 1 for n, oid in enumerate(ids) if oid == last), position)
     size = _max_page_size(req)
     minimal = "return=minimal" in req.headers.get("prefer", "")
-    changes = _member_changes(ctx, state) if state["since"] and _tracks_members(state) else {}
+    changes = _edge_changes(ctx, state, "members") if state["since"] and _tracks_members(state) else {}
+    owner_changes = _edge_changes(ctx, state, "owners") if state["since"] else {}
     value: list[Json] = []
     while position < len(ids) and len(value) < size:
         oid = ids[position]
@@ -192,8 +203,12 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
         if item is None:
             position += 1
             continue
+        if "owners" in _relations(state) and "@removed" not in item and member_offset == 0:
+            owners = _edge_delta(ctx, state, oid, owner_changes, "owners")
+            if owners:
+                item["owners@delta"] = owners
         if _tracks_members(state) and "@removed" not in item:
-            members = _member_delta(ctx, state, oid, changes)
+            members = _edge_delta(ctx, state, oid, changes, "members")
             chunk = members[member_offset : member_offset + MEMBERS_PER_PAGE]
             if chunk:
                 item["members@delta"] = chunk

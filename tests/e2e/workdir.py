@@ -1,4 +1,4 @@
-"""Running the `entraform` CLI in-process against the served emulator, as the writer app."""
+"""Running the `entraform` CLI in-process against the served emulator, as its reader or writer app."""
 
 from __future__ import annotations
 
@@ -26,8 +26,7 @@ class Workdir:
     admin: httpx.Client
 
     def cli(self, *args: str, input: str | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(main, ["--config", str(self.path / "entraform.yaml"), *args], input=input)
+        return CliRunner().invoke(main, ["--config", str(self.path / "entraform.yaml"), *args], input=input)
 
     def stats(self) -> dict[str, Any]:
         reply = self.admin.get("stats")
@@ -42,17 +41,24 @@ class Workdir:
         lines = (self.path / ".entraform" / "journal.jsonl").read_text().splitlines()
         return [json.loads(line) for line in lines]
 
+    def write_state(self, name: str, text: str) -> None:
+        (self.path / "state" / name).write_text(text, encoding="utf-8")
+
 
 def make_workdir(
     tmp_path: Path,
     info: dict[str, Any],
     admin: httpx.Client,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    app: str = "writer",
+    secret: str = "",
     extra: str = "",
 ) -> Workdir:
+    """`app` is the emulator's "reader" (read permissions only) or "writer"; `secret` overrides its secret."""
     shutil.copytree(REPO / "state", tmp_path / "state")
-    monkeypatch.setenv("EF_TEST_CLIENT_ID", info["apps"]["writer"]["client_id"])
-    monkeypatch.setenv("EF_TEST_CLIENT_SECRET", info["apps"]["writer"]["client_secret"])
+    creds = info["apps"][app]
+    monkeypatch.setenv("EF_TEST_CLIENT_SECRET", secret or creds["client_secret"])
     (tmp_path / "entraform.yaml").write_text(
         f"tenant: {info['tenant_id']}\n"
         f"graph_url: {info['graph_url']}\n"
@@ -60,7 +66,7 @@ def make_workdir(
         f"ca_bundle: {info['ca_bundle']}\n"
         "auth:\n"
         "  method: client_secret\n"
-        "  client_id: ${EF_TEST_CLIENT_ID}\n"
+        f"  client_id: {creds['client_id']}\n"
         "  client_secret: ${EF_TEST_CLIENT_SECRET}\n"
         "state_dir: state\n" + extra
     )
