@@ -249,3 +249,13 @@ def test_batch_through_the_sdk(reset_emulator: dict[str, Any], graph_client: Fac
         return {key: item.status for key, item in response.responses.items()}
 
     assert run(go()) == {"a": 200, "b": 404, "c": 424}
+
+
+def test_depends_on_matches_ids_case_insensitively(graph_http: Http) -> None:
+    """DC json-batching.md: the request id is "Not case-sensitive"."""
+    answers = batch(
+        graph_http("reader"),
+        get("first", f"/users/{MISSING_ID}"),
+        get("second", "/users/ada@contoso.example", dependsOn=["FIRST"]),
+    )
+    assert answers["second"]["status"] == 424

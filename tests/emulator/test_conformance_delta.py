@@ -273,8 +273,11 @@ def test_groups_delta_tracks_owners_when_selected(reset_emulator: dict[str, Any]
     cameron = user_id(http, "cameron@contoso.example")
     ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{cameron}"}
     assert http.post(f"groups/{finance}/owners/$ref", json=ref).status_code == 204
+    assert http.delete(f"groups/{finance}/owners/{rob}/$ref").status_code == 204
     changes = by_id(sync(http, delta_link)[0])
-    assert {"@odata.type": "#microsoft.graph.user", "id": cameron} in changes[finance]["owners@delta"]
+    owners = changes[finance]["owners@delta"]
+    assert {"@odata.type": "#microsoft.graph.user", "id": cameron} in owners
+    assert {"@odata.type": "#microsoft.graph.user", "id": rob, "@removed": {"reason": "deleted"}} in owners
 
 
 def test_groups_delta_types_nested_group_members(graph_http: Http) -> None:
@@ -282,3 +285,15 @@ def test_groups_delta_types_nested_group_members(graph_http: Http) -> None:
     items = by_id(sync(http, "groups/delta?$select=displayName,members")[0])
     engineering, platform = group_id(http, "grp-engineering"), group_id(http, "grp-platform")
     assert {"@odata.type": "#microsoft.graph.group", "id": platform} in items[engineering]["members@delta"]
+
+
+def test_rule_driven_membership_changes_show_in_groups_delta(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    http = graph_http("writer")
+    _, delta_link = sync(http, "groups/delta?$select=displayName,members")
+    dynamic, ada = group_id(http, "grp-all-employees"), user_id(http, "ada@contoso.example")
+    assert http.patch(f"users/{ada}", json={"employeeType": "Contractor"}).status_code == 204
+    changes = by_id(sync(http, delta_link)[0])
+    removed = {"@odata.type": "#microsoft.graph.user", "id": ada, "@removed": {"reason": "deleted"}}
+    assert removed in changes[dynamic]["members@delta"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from conformance import (
     EVENTUAL,
@@ -556,3 +557,20 @@ def test_a_malformed_object_id_is_an_invalid_object_identifier(
     people = group_id(http, "grp-people")
     assert error_of(http.post(f"groups/{people}/members/$ref", json=object_ref("not-a-guid"))) == invalid
     assert error_of(http.get("users/not-a-guid"))[:2] == (404, "Request_ResourceNotFound")
+
+
+def test_expand_members_returns_at_most_100(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    """NOTES §2 (Graph known issue 13635): `$expand` on directory objects returns at most 100 related
+    objects; the members collection itself pages through all of them."""
+    try:
+        admin.post("seed", json={"seed": "synthetic:300:1:250"}).raise_for_status()
+        http = graph_http("reader")
+        (group,) = http.get("groups").json()["value"]
+        expanded = http.get(f"groups/{group['id']}", params={"$expand": "members"}).json()
+        assert len(expanded["members"]) == 100
+        listed = http.get(f"groups/{group['id']}/members", params={"$top": "999"}).json()["value"]
+        assert len(listed) > 100
+    finally:
+        admin.post("seed", json={"seed": "demo"}).raise_for_status()

@@ -371,3 +371,91 @@ def test_deleting_a_user_frees_its_seats_and_restoring_brings_the_licenses_back(
     assert http.post(f"directory/deletedItems/{kat}/restore").status_code == 200
     assert licenses_of(http, kat) == held
     assert skus_by_id(http)[sku]["consumedUnits"] == 26
+
+
+def test_direct_and_inherited_assignments_of_one_sku_take_one_seat(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """ED licensing-group-advanced.md: "You can add a user to one or both groups and only use one license
+    for the product"; licenseAssignmentStates lists both assignment paths."""
+    http = graph_http("writer")
+    breakglass = user_id(http, "breakglass@contoso.example")
+    before = skus_by_id(http)[EMSPREMIUM]["consumedUnits"]
+    direct = http.post(
+        f"users/{breakglass}/assignLicense", json=assign([{"skuId": EMSPREMIUM, "disabledPlans": []}])
+    )
+    assert direct.status_code == 200
+    group = http.post("groups", json=new_group("lic-double")).json()["id"]
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{breakglass}"}
+    assert http.post(f"groups/{group}/members/$ref", json=ref).status_code == 204
+    assign_ems = assign([{"skuId": EMSPREMIUM, "disabledPlans": []}])
+    assert http.post(f"groups/{group}/assignLicense", json=assign_ems).status_code == 202
+    assert skus_by_id(http)[EMSPREMIUM]["consumedUnits"] == before + 1
+    states = http.get(f"users/{breakglass}", params={"$select": "licenseAssignmentStates"}).json()
+    paths = {s["assignedByGroup"] for s in states["licenseAssignmentStates"] if s["skuId"] == EMSPREMIUM}
+    assert paths == {None, group}
+
+
+def test_a_group_with_a_license_cannot_be_deleted(reset_emulator: dict[str, Any], graph_http: Http) -> None:
+    """ED licensing-group-advanced.md: "It isn't possible to delete a group with an active license
+    assigned … You may see similar errors when trying to delete the group through … Graph API.\""""
+    http = graph_http("writer")
+    lic_group = group_id(http, "grp-lic-ems")
+    reply = http.delete(f"groups/{lic_group}")
+    assert error_of(reply)[:2] == (400, "Request_BadRequest")
+    assert http.get(f"groups/{lic_group}").status_code == 200
+    assert http.post(f"groups/{lic_group}/assignLicense", json=assign([], [EMSPREMIUM])).status_code == 202
+    assert http.delete(f"groups/{lic_group}").status_code == 204
+
+
+def test_group_licenses_reach_only_direct_user_members(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """ED licensing-group-advanced.md: "If you apply a license to a nested group, only the immediate
+    first-level user members of the group have the licenses applied.\""""
+    http = graph_http("writer")
+    engineering = group_id(http, "grp-engineering")
+    lee = user_id(http, "lee@contoso.example")  # in Platform Engineering, nested in Engineering
+    assign_pack = assign([{"skuId": ENTERPRISEPACK, "disabledPlans": []}])
+    assert http.post(f"groups/{engineering}/assignLicense", json=assign_pack).status_code == 202
+    ada = user_id(http, "ada@contoso.example")
+    inherited = http.get(f"users/{ada}", params={"$select": "licenseAssignmentStates"}).json()
+    assert engineering in {s["assignedByGroup"] for s in inherited["licenseAssignmentStates"]}
+    nested = http.get(f"users/{lee}", params={"$select": "licenseAssignmentStates"}).json()
+    assert engineering not in {s["assignedByGroup"] for s in nested["licenseAssignmentStates"]}
+
+
+def test_group_licenses_need_a_security_enabled_group(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """ED licensing-group-advanced.md: "The feature can only be used with security groups, and Microsoft
+    365 groups that have securityEnabled=TRUE." (the demo's Sales group has securityEnabled false)."""
+    http = graph_http("writer")
+    sales = group_id(http, "grp-sales")
+    reply = http.post(f"groups/{sales}/assignLicense", json=assign([{"skuId": SPE_E5, "disabledPlans": []}]))
+    assert error_of(reply)[:2] == (400, "Request_BadRequest")
+    assert (
+        http.get(f"groups/{sales}", params={"$select": "assignedLicenses"}).json()["assignedLicenses"] == []
+    )
+
+
+def test_group_licenses_use_the_tenant_location_for_users_without_one(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """ED licensing-group-advanced.md: "For group license assignment, any users without a usage location
+    specified inherit the location of the directory … Group license assignment never modifies an existing
+    usage location value on a user.\""""
+    http = graph_http("writer")
+    nomad = http.post("users", json=new_user("nomad")).json()["id"]
+    group = http.post("groups", json=new_group("lic-nomad")).json()["id"]
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{nomad}"}
+    assert http.post(f"groups/{group}/members/$ref", json=ref).status_code == 204
+    assert (
+        http.post(
+            f"groups/{group}/assignLicense", json=assign([{"skuId": SPE_E5, "disabledPlans": []}])
+        ).status_code
+        == 202
+    )
+    body = http.get(f"users/{nomad}", params={"$select": "usageLocation,licenseAssignmentStates"}).json()
+    assert body["usageLocation"] is None
+    assert [(s["skuId"], s["state"]) for s in body["licenseAssignmentStates"]] == [(SPE_E5, "Active")]

@@ -20,6 +20,7 @@ from conformance import (
     leave_seeded,  # noqa: F401 (fixture used by pytestmark)
     run,
     seeded,  # noqa: F401 (fixture used by pytestmark)
+    user_id,
 )
 
 pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
@@ -489,3 +490,14 @@ def test_accountenabled_ne_true_is_the_documented_advanced_query(graph_http: Htt
         400,
         "Request_UnsupportedQuery",
     )
+
+
+def test_filter_on_premises_sync_enabled(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
+) -> None:
+    """DC resources/user.md: onPremisesSyncEnabled supports $filter eq (and eq on null values)."""
+    http = graph_http("reader")
+    ada = user_id(http, "ada@contoso.example")
+    admin.patch(f"users/{ada}", json={"onPremisesSyncEnabled": True}).raise_for_status()
+    synced = users(http, **{"$filter": "onPremisesSyncEnabled eq true", "$select": "id"})
+    assert ids_of(synced.json()) == {ada}

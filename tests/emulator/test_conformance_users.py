@@ -426,3 +426,20 @@ def test_a_password_with_three_character_classes_is_accepted(
         "strong", passwordProfile={"forceChangePasswordNextSignIn": True, "password": "correct7Horse"}
     )
     assert graph_http("writer").post("users", json=body).status_code == 201
+
+
+def test_revoke_sign_in_sessions_resets_sessions_valid_from(
+    reset_emulator: dict[str, Any], graph_http: Http, admin: Any
+) -> None:
+    """DC user-revokesigninsessions.md: it resets the signInSessionsValidFromDateTime user property to the
+    current date-time."""
+    from datetime import UTC, datetime, timedelta
+
+    admin.put("config", json={"clock_offset_s": 400 * 24 * 3600}).raise_for_status()
+    http = graph_http("writer")  # a token from the emulator's new "now"
+    assert http.post("users/ada@contoso.example/revokeSignInSessions").status_code == 200
+    select = {"$select": "signInSessionsValidFromDateTime"}
+    stamp = http.get("users/ada@contoso.example", params=select).json()["signInSessionsValidFromDateTime"]
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    expected = datetime.now(UTC) + timedelta(days=400)
+    assert abs((moment - expected).total_seconds()) < 120

@@ -130,8 +130,8 @@ def test_group_license_applies_to_members_with_assigned_by_group(tenant: Tenant)
 
 
 def test_group_license_beyond_seats_gives_count_violation(tenant: Tenant) -> None:
-    group_id = tenant.group_id("grp-sales")
-    tenant.store.skus[E5]["prepaidUnits"]["enabled"] = 20  # 17 used: the group's 7 new holders do not fit
+    group_id = tenant.group_id("grp-finance")  # security-enabled: group licensing needs that
+    tenant.store.skus[E5]["prepaidUnits"]["enabled"] = 20  # 17 used: the group's 4 new holders do not fit
     body = {"addLicenses": [{"skuId": E5, "disabledPlans": []}], "removeLicenses": []}
     assert tenant.call("POST", f"groups/{group_id}/assignLicense", json=body).status_code == 202
     prepaid, consumed = seats(tenant)["SPE_E5"]

@@ -228,6 +228,9 @@ def update_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
 
 def delete_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     group = find_group(ctx, params["id"])
+    if group.get("assignedLicenses"):
+        # Entra refuses to delete a group that still assigns licenses, so that members keep their service.
+        raise bad_request("The group has licenses assigned; remove them before deleting the group.")
     # Microsoft 365 groups go to deletedItems for 30 days; security groups are deleted permanently.
     unified = "Unified" in (group.get("groupTypes") or [])
     ctx.store.delete(group["id"], soft=unified, deleted_at=common.iso_now(ctx))

@@ -117,6 +117,9 @@ def assign_user_license(ctx: EmulatorContext, req: GraphRequest, params: dict[st
 def assign_group_license(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     group = find_group(ctx, params["id"])
     adds, removes = parse_license_body(ctx, common.body_of(req))
+    if adds and not group.get("securityEnabled"):
+        # Group-based licensing works only on security groups and security-enabled Microsoft 365 groups.
+        raise bad_request("Licenses can be assigned only to security-enabled groups.")
     current: dict[str, list[str]] = {
         lic["skuId"]: list(lic.get("disabledPlans", [])) for lic in group.get("assignedLicenses") or []
     }
