@@ -60,11 +60,18 @@ def sort_key(change: Change) -> tuple[int, str, str, str, str, str, str, str, st
 
 def _number(drafts: list[Draft]) -> list[Change]:
     creates: dict[tuple[str, str], str] = {}
+    group_license_removals: dict[str, list[str]] = {}
     for n, draft in enumerate(drafts, start=1):
         change = draft.change
         change.id = f"c{n:04d}"
         if change.action == "create" and change.key is not None:
             creates[(change.kind, change.key)] = change.id
+        if change.action == "remove_license" and change.group is not None:
+            group_license_removals.setdefault(change.group, []).append(change.id)
     for draft in drafts:
-        draft.change.depends_on = sorted({creates[need] for need in draft.needs if need in creates})
+        change = draft.change
+        change.depends_on = sorted({creates[need] for need in draft.needs if need in creates})
+        if change.action == "delete" and change.kind == "group" and change.key is not None:
+            # A group that still assigns licenses cannot be deleted (Graph refuses it).
+            change.depends_on = sorted({*change.depends_on, *group_license_removals.get(change.key, [])})
     return [d.change for d in drafts]

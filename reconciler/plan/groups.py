@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reconciler.desired.model import DesiredGroup
 from reconciler.live import LiveGroup
-from reconciler.plan.licenses import license_drafts
+from reconciler.plan.licenses import license_drafts, remove_license
 from reconciler.plan.matching import Draft, Index, Ref, needs_of
 from reconciler.plan.model import Action, Change
 from reconciler.plan.users import attr_diff, create_after
@@ -137,7 +137,10 @@ def orphan_group_drafts(index: Index) -> list[Draft]:
         for g in index.live.groups.values()
         if g.id not in index.declared_group_keys and in_group_scope(index, g)
     ]
-    return [
-        Draft(Change(id="", action="delete", kind="group", key=g.key, object_id=g.id))
-        for g in sorted(orphans, key=lambda g: (g.key, g.id))
-    ]
+    drafts: list[Draft] = []
+    for g in sorted(orphans, key=lambda g: (g.key, g.id)):
+        # Graph refuses to delete a group that still assigns licenses: remove them first.
+        me = Ref("group", g.key, g.id, False)
+        drafts += [Draft(remove_license(me, index.live.skus, sku_id)) for sku_id in sorted(g.licenses)]
+        drafts.append(Draft(Change(id="", action="delete", kind="group", key=g.key, object_id=g.id)))
+    return drafts

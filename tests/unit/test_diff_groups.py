@@ -179,3 +179,14 @@ def test_dynamic_group_members_are_never_planned() -> None:
     assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [
         ("disable", "lee@contoso.example")
     ]
+
+
+def test_an_undeclared_licensed_group_loses_its_licenses_before_it_is_deleted() -> None:
+    from builders import E3
+
+    old = lgroup("g9", "grp-old", licenses={E3: ()})
+    plan = diff(desired(), live(old), config(scope={"groups": {"authoritative": True}}))
+    assert [(c.id, c.action, c.kind, c.group or c.key, c.depends_on) for c in plan.changes] == [
+        ("c0001", "remove_license", "license", "grp-old", []),
+        ("c0002", "delete", "group", "grp-old", ["c0001"]),
+    ]

@@ -235,7 +235,14 @@ def check_dependencies(plan: Plan) -> None:
     creates: dict[tuple[str, str | None], str] = {
         (c.kind, c.key): c.id for c in plan.changes if c.action == "create"
     }
+    by_id = {c.id: c for c in plan.changes}
     for change in plan.changes:
+        if change.action == "delete" and change.kind == "group":
+            # A group delete waits for exactly the removal of the licenses it assigns.
+            removals = [c.id for c in plan.changes if c.action == "remove_license" and c.group == change.key]
+            assert change.depends_on == removals
+            assert all(by_id[dep].id < change.id for dep in change.depends_on)
+            continue
         assert all(dep < change.id and dep in creates.values() for dep in change.depends_on)
         if change.kind in ("membership", "owner", "manager", "license"):
             ends = {
