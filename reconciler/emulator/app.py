@@ -331,7 +331,8 @@ class Emulator:
             )
 
     def _charge(self, route: GraphRoute, req: GraphRequest, ru: int) -> dict[str, str]:
-        """Charge the request to its app+tenant buckets; 429 when they cannot pay. Returns headers to add."""
+        """Charge the request to its buckets (app+tenant, tenant, app); 429 when one cannot pay. Returns
+        headers to add."""
         writes = 1 if route.write else 0
         limits = self.config.throttle
         if limits.enabled and req.app is not None and (ru or writes):
@@ -343,6 +344,7 @@ class Emulator:
                 ru_quota=limits.ru_per_10s or tier_ru_quota(len(self.store.users)),
                 write_quota=limits.writes_per_150s or DEFAULT_WRITES_PER_WINDOW,
                 now=self.now(),
+                priority=req.headers.get("x-ms-throttle-priority", "Normal"),
             )
             if not charge.allowed:
                 message = "Please retry again later."

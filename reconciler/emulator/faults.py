@@ -17,7 +17,7 @@ _ERRORS = {
     429: ("TooManyRequests", "Please retry again later."),
     500: ("InternalServerError", "An internal server error occurred."),
     502: ("BadGateway", "The service is temporarily unavailable."),
-    503: ("ServiceUnavailable", "The service is temporarily unavailable. Please retry later."),
+    503: ("serviceNotAvailable", "The service is temporarily unavailable. Please retry later."),
     504: ("GatewayTimeout", "The request timed out."),
 }
 

@@ -5,7 +5,7 @@ on the same file) gives back every object, edge, deleted item, delta record and 
 
 Delta bookkeeping: `version` is a tenant-wide counter; every write to an object stamps it with the next
 value (`version_of`), deletes leave a tombstone, and membership and ownership changes after seeding go to
-`member_log` and `owner_log`.
+`member_log`, `owner_log` and `manager_log`.
 A delta token is just a version: everything stamped later has changed since.
 """
 
@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS member_log (version INTEGER NOT NULL, group_id TEXT N
   member_id TEXT NOT NULL, removed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS owner_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
   owner_id TEXT NOT NULL, removed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS manager_log (version INTEGER NOT NULL, user_id TEXT NOT NULL,
+  manager_id TEXT NOT NULL, removed INTEGER NOT NULL);
 """
 
 
@@ -96,6 +98,7 @@ class Store:
         self.tombstones: dict[str, tuple[str, int, str]] = {}  # id -> (kind, version, "changed"|"deleted")
         self.member_log: list[tuple[int, str, str, bool]] = []  # (version, group, member, removed)
         self.owner_log: list[tuple[int, str, str, bool]] = []  # (version, group, owner, removed)
+        self.manager_log: list[tuple[int, str, str, bool]] = []  # (version, user, manager, removed)
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
         self._rules: dict[str, Rule | None] = {}  # group id -> its compiled membership rule, if dynamic
 
@@ -164,6 +167,10 @@ class Store:
             (v, g, o, bool(r))
             for v, g, o, r in self.db.execute("SELECT version, group_id, owner_id, removed FROM owner_log")
         ]
+        self.manager_log = [
+            (v, u, m, bool(r))
+            for v, u, m, r in self.db.execute("SELECT version, user_id, manager_id, removed FROM manager_log")
+        ]
         self.refresh_all_licenses()
 
     def load_seed(self, seed: SeedData) -> None:
@@ -181,6 +188,7 @@ class Store:
             "tombstones",
             "member_log",
             "owner_log",
+            "manager_log",
         ):
             db.execute(f"DELETE FROM {table}")
         db.executemany(
@@ -485,6 +493,13 @@ class Store:
             )
         elif kind == "manager" and src in self.users:
             self.touch(src, ("manager",))
+            # The entry carries the version `touch` stamped the user's change with, as delta compares both.
+            version = self.version_of[src]
+            self.manager_log.append((version, src, dst, removed))
+            self.db.execute(
+                "INSERT INTO manager_log (version, user_id, manager_id, removed) VALUES (?, ?, ?, ?)",
+                (version, src, dst, int(removed)),
+            )
 
     # ---- licenses ------------------------------------------------------------------------------
 

@@ -217,3 +217,77 @@ def test_license_changes_surface_in_user_delta(tenant: Tenant) -> None:
     assert tenant.call("POST", f"groups/{ems}/members/$ref", json=ref).status_code == 204
     items, _ = full_round(tenant, link)
     assert [(i["id"], len(i["assignedLicenses"])) for i in items] == [(lynne, 1)]
+
+
+def user_ref(user_id: str) -> dict[str, str]:
+    return {"@odata.id": f"{GRAPH}/users/{user_id}"}
+
+
+def test_manager_changes_surface_as_manager_delta(tenant: Tenant) -> None:
+    ada, grace = tenant.user_id("ada@contoso.example"), tenant.user_id("grace@contoso.example")
+    lynne = tenant.user_id("lynne@contoso.example")
+    items, link = full_round(tenant, "users/delta?$select=displayName,manager")
+    first = {i["id"]: i for i in items}
+    assert first[ada]["manager@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": grace}]
+    assert tenant.call("PUT", f"users/{ada}/manager/$ref", json=user_ref(lynne)).status_code == 204
+    items, link = full_round(tenant, link)
+    assert [(i["id"], i["manager@delta"]) for i in items] == [
+        (
+            ada,
+            [
+                {"@odata.type": "#microsoft.graph.user", "id": grace, "@removed": {"reason": "deleted"}},
+                {"@odata.type": "#microsoft.graph.user", "id": lynne},
+            ],
+        )
+    ]
+    assert tenant.call("DELETE", f"users/{ada}/manager/$ref").status_code == 204
+    items, link = full_round(tenant, link)
+    removed = {"@odata.type": "#microsoft.graph.user", "id": lynne, "@removed": {"reason": "deleted"}}
+    assert [(i["id"], i["manager@delta"]) for i in items] == [(ada, [removed])]
+    tenant.call("PATCH", f"users/{ada}", json={"displayName": "Ada L."})
+    items, _ = full_round(tenant, link)
+    assert [set(i) for i in items] == [{"id", "displayName"}]  # no manager change, no manager@delta
+
+
+def test_manager_changes_do_not_surface_unless_selected(tenant: Tenant) -> None:
+    ada, lynne = tenant.user_id("ada@contoso.example"), tenant.user_id("lynne@contoso.example")
+    _, link = full_round(tenant, "users/delta?$select=displayName")
+    assert tenant.call("PUT", f"users/{ada}/manager/$ref", json=user_ref(lynne)).status_code == 204
+    items, _ = full_round(tenant, link)
+    assert items == []
+
+
+def test_deleting_a_manager_removes_it_from_its_reports_in_delta(tenant: Tenant) -> None:
+    ada, grace = tenant.user_id("ada@contoso.example"), tenant.user_id("grace@contoso.example")
+    _, link = full_round(tenant, "users/delta?$select=manager")
+    assert tenant.call("DELETE", f"users/{grace}").status_code == 204
+    by_id = {i["id"]: i for i in full_round(tenant, link)[0]}
+    removed = {"@odata.type": "#microsoft.graph.user", "id": grace, "@removed": {"reason": "deleted"}}
+    assert removed in by_id[ada]["manager@delta"]
+    assert by_id[grace] == {"id": grace, "@removed": {"reason": "changed"}}
+
+
+def test_manager_changes_survive_a_restart(tmp_path: Path) -> None:
+    from reconciler.emulator.inprocess import open_local_tenant
+
+    db = tmp_path / "tenant.db"
+    first = Tenant.__new__(Tenant)
+    first.local, first.tokens = open_local_tenant(db), {}
+    ada, lynne = first.user_id("ada@contoso.example"), first.user_id("lynne@contoso.example")
+    _, link = full_round(first, "users/delta?$select=manager")
+    assert first.call("DELETE", f"users/{ada}/manager/$ref").status_code == 204
+    first.close()
+    second = Tenant.__new__(Tenant)
+    second.local, second.tokens = open_local_tenant(db), {}
+    items, _ = full_round(second, link)
+    assert [i["manager@delta"][0]["@removed"] for i in items] == [{"reason": "deleted"}]
+    assert lynne not in {i["id"] for i in items}
+    second.close()
+
+
+def test_minimal_round_carries_only_the_manager_change(tenant: Tenant) -> None:
+    ada, lynne = tenant.user_id("ada@contoso.example"), tenant.user_id("lynne@contoso.example")
+    _, link = full_round(tenant, "users/delta?$select=displayName,manager")
+    assert tenant.call("PUT", f"users/{ada}/manager/$ref", json=user_ref(lynne)).status_code == 204
+    value = tenant.get(link, headers={"Prefer": "return=minimal"}).json()["value"]
+    assert [set(item) for item in value] == [{"id", "manager@delta"}]

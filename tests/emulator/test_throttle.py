@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from graph_calls import Tenant
 
 from reconciler.emulator.app import request_cost
 from reconciler.emulator.context import FaultRule, RuntimeConfig, ThrottleConfig
@@ -144,7 +145,7 @@ def test_fault_rules_fire_by_route_and_rate_deterministically(local_tenant: Loca
         outcomes.append([r.status_code for r in replies])
         failed = [r for r in replies if r.status_code == 503]
         assert failed and failed[0].headers["Retry-After"] == "2"
-        assert failed[0].json()["error"]["code"] == "ServiceUnavailable"
+        assert failed[0].json()["error"]["code"] == "serviceNotAvailable"
     assert outcomes[0] == outcomes[1]
     assert set(outcomes[0]) == {200, 503}
 
@@ -191,3 +192,145 @@ def test_latency_is_added_before_each_graph_call(
     tenant.emulator.set_config(RuntimeConfig(latency_ms=250))
     assert {r.status_code for r in get_users(tenant, 2)} == {200}
     assert waits == [0.25, 0.25]
+
+
+def write(throttle: Throttle, app: str, tenant: str, now: float = 0.0) -> Any:
+    return throttle.charge(app_id=app, tenant_id=tenant, ru=1, writes=1, ru_quota=100, write_quota=3, now=now)
+
+
+def test_tenant_write_limit_is_shared_by_all_apps() -> None:
+    throttle = Throttle(tenant_write_quota=4)
+    assert all(write(throttle, "a", "t").allowed for _ in range(3))
+    assert write(throttle, "b", "t").allowed  # b's own app+tenant bucket is still full
+    refused = write(throttle, "b", "t")
+    assert not refused.allowed
+    assert refused.headers["x-ms-throttle-scope"] == "Tenant/Write/b/t"
+    assert refused.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+    assert refused.retry_after == 75  # 4 writes per 300 s
+    assert write(throttle, "c", "other").allowed  # another tenant has its own budget
+    assert write(throttle, "b", "t", now=75.0).allowed
+
+
+def test_app_write_limit_is_shared_across_tenants() -> None:
+    throttle = Throttle(app_write_quota=4)
+    assert all(write(throttle, "a", "t1").allowed for _ in range(3))
+    assert write(throttle, "a", "t2").allowed
+    refused = write(throttle, "a", "t2")
+    assert refused.headers["x-ms-throttle-scope"] == "Application/Write/a/t2"
+    assert refused.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+    assert write(throttle, "b", "t2").allowed  # another app has its own budget
+
+
+def test_limit_percentage_reports_the_fullest_scope() -> None:
+    throttle = Throttle(tenant_write_quota=10)
+    for app in "abcdefgh":
+        assert "x-ms-throttle-limit-percentage" not in write(throttle, app, "t").headers
+    assert write(throttle, "i", "t").headers["x-ms-throttle-limit-percentage"] == "0.9"
+
+
+def read(throttle: Throttle, priority: str, now: float = 0.0) -> Any:
+    return throttle.charge(
+        app_id="a", tenant_id="t", ru=1, writes=0, ru_quota=10, write_quota=3, now=now, priority=priority
+    )
+
+
+def test_low_priority_is_refused_above_eighty_percent_while_others_pass() -> None:
+    throttle = Throttle()
+    assert charge(throttle, 0.0, ru=8).allowed
+    refused = read(throttle, "Low")
+    assert not refused.allowed
+    assert refused.retry_after == 1  # 1 RU/s brings the bucket back to 80 % once this RU is paid
+    assert refused.headers["x-ms-throttle-scope"] == "Tenant_Application/ReadWrite/a/t"
+    assert refused.headers["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
+    assert read(throttle, "Normal").allowed
+    assert read(throttle, "High").allowed
+    assert not read(throttle, "High").allowed  # High does not raise the limit
+    assert not read(throttle, "low", now=1.0).allowed  # 90 % used after paying: still too full
+    assert read(throttle, "low", now=3.0).allowed
+
+
+def test_low_priority_writes_make_way_too() -> None:
+    throttle = Throttle()
+    for _ in range(2):
+        assert throttle.charge(
+            app_id="a", tenant_id="t", ru=1, writes=1, ru_quota=100, write_quota=3, now=0.0
+        ).allowed
+    refused = throttle.charge(
+        app_id="a", tenant_id="t", ru=1, writes=1, ru_quota=100, write_quota=3, now=0.0, priority="Low"
+    )
+    assert refused.headers["x-ms-throttle-scope"] == "Tenant_Application/Write/a/t"
+    assert write(throttle, "a", "t").allowed
+
+
+@pytest.fixture
+def demo() -> Iterator[Tenant]:
+    tenant = Tenant("demo")
+    yield tenant
+    tenant.close()
+
+
+def test_tenant_write_limit_gives_a_graph_429(demo: Tenant) -> None:
+    demo.local.emulator.set_config(RuntimeConfig(throttle=ThrottleConfig(enabled=True)))
+    demo.local.emulator.throttle = Throttle(tenant_write_quota=2)
+    ada = demo.user_id("ada@contoso.example")
+    replies = [demo.call("PATCH", f"users/{ada}", json={"jobTitle": f"T{n}"}) for n in range(3)]
+    assert [r.status_code for r in replies] == [204, 204, 429]
+    refused = replies[2]
+    writer = demo.local.info["apps"]["writer"]["client_id"]
+    assert refused.headers["x-ms-throttle-scope"] == f"Tenant/Write/{writer}/{demo.store.tenant_id}"
+    assert refused.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+    assert refused.headers["Retry-After"] == "150"
+    assert refused.json()["error"]["code"] == "TooManyRequests"
+    assert replies[1].headers["x-ms-throttle-limit-percentage"] == "1.0"
+
+
+def test_throttle_priority_header_is_honoured(demo: Tenant) -> None:
+    demo.local.emulator.set_config(RuntimeConfig(throttle=ThrottleConfig(enabled=True, ru_per_10s=10)))
+    assert {demo.get("users?$select=id").status_code for _ in range(8)} == {200}  # 1 RU each
+    low = demo.get("users?$select=id", headers={"x-ms-throttle-priority": "Low"})
+    assert low.status_code == 429
+    assert low.headers["Retry-After"] == "1"
+    normal = demo.get("users?$select=id", headers={"x-ms-throttle-priority": "Normal"})
+    assert normal.status_code == 200
+    assert normal.headers["x-ms-throttle-limit-percentage"] == "0.9"
+    assert demo.local.emulator.stats.throttled == 1
+
+
+@pytest.mark.parametrize(("status", "code"), [(503, "serviceNotAvailable"), (504, "GatewayTimeout")])
+def test_injected_server_faults_are_graph_errors_with_retry_after(
+    demo: Tenant, status: int, code: str
+) -> None:
+    demo.local.emulator.set_config(
+        RuntimeConfig(faults=[FaultRule(route=r"^GET /users$", status=status, retry_after=3)])
+    )
+    reply = demo.get("users", headers={"client-request-id": "c-1"})
+    assert reply.status_code == status
+    assert reply.headers["Retry-After"] == "3"
+    error = reply.json()["error"]
+    assert (error["code"], bool(error["message"])) == (code, True)
+    assert error["innerError"]["request-id"] == reply.headers["request-id"]
+    assert error["innerError"]["client-request-id"] == "c-1"
+    assert set(error["innerError"]) >= {"date", "request-id", "client-request-id"}
+
+
+def test_injected_faults_without_retry_after_send_none(demo: Tenant) -> None:
+    demo.local.emulator.set_config(RuntimeConfig(faults=[FaultRule(route=r"^GET /users$", status=503)]))
+    assert "Retry-After" not in demo.get("users").headers
+
+
+def test_injected_429_in_a_batch_step_carries_retry_after(demo: Tenant) -> None:
+    demo.local.emulator.set_config(
+        RuntimeConfig(faults=[FaultRule(route=r"^GET /groups$", status=429, retry_after=5)])
+    )
+    steps = [
+        {"id": "1", "method": "GET", "url": "/users?$select=id"},
+        {"id": "2", "method": "GET", "url": "/groups"},
+    ]
+    by_id = {
+        item["id"]: item for item in demo.call("POST", "$batch", json={"requests": steps}).json()["responses"]
+    }
+    assert by_id["1"]["status"] == 200
+    assert by_id["2"]["status"] == 429
+    assert by_id["2"]["headers"]["Retry-After"] == "5"
+    assert by_id["2"]["body"]["error"]["code"] == "TooManyRequests"
+    assert by_id["2"]["body"]["error"]["innerError"]["status"] == "429"

@@ -90,10 +90,10 @@ def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
         ]
         seen = set(ids)
         for relation in _relations(state):
-            for group_id in _edge_changes(ctx, state, relation):
-                if group_id not in seen and group_id in store.groups:
-                    seen.add(group_id)
-                    ids.append(group_id)
+            for oid in _edge_changes(ctx, state, relation):
+                if oid not in seen and oid in objects:
+                    seen.add(oid)
+                    ids.append(oid)
         ids += [oid for oid, (k, v, _) in store.tombstones.items() if k == kind and since < v <= upto]
     wanted = state.get("f")
     if wanted:
@@ -117,9 +117,10 @@ def _changed_props(ctx: EmulatorContext, oid: str, since: int, tracked: frozense
 
 
 def _relations(state: Json) -> list[str]:
-    """The group relationships a round tracks: `members` by default, else the `$select`ed ones."""
+    """The relationships a round tracks: for groups `members` by default, else the `$select`ed ones;
+    for users the manager, when `$select`ed."""
     if state["k"] != "group":
-        return []
+        return ["manager"] if state.get("s") and "manager" in state["s"] else []
     if state.get("s") is None:
         return ["members"]
     return [relation for relation in ("members", "owners") if relation in state["s"]]
@@ -130,8 +131,11 @@ def _tracks_members(state: Json) -> bool:
 
 
 def _edge_changes(ctx: EmulatorContext, state: Json, relation: str) -> dict[str, dict[str, bool]]:
-    """group id -> member (owner) id -> removed?, the last change of each edge in (since, upto]."""
-    log = ctx.store.member_log if relation == "members" else ctx.store.owner_log  # ordered by version
+    """group (user) id -> member (owner, manager) id -> removed?, the last change of each edge in
+    (since, upto]."""
+    store = ctx.store
+    logs = {"members": store.member_log, "owners": store.owner_log, "manager": store.manager_log}
+    log = logs[relation]  # ordered by version
     start = bisect.bisect_right(log, state["since"], key=lambda entry: entry[0])
     changes: dict[str, dict[str, bool]] = {}
     for version, group_id, member, removed in log[start:]:
@@ -142,19 +146,22 @@ def _edge_changes(ctx: EmulatorContext, state: Json, relation: str) -> dict[str,
 
 
 def _edge_delta(
-    ctx: EmulatorContext, state: Json, group_id: str, changes: dict[str, dict[str, bool]], relation: str
+    ctx: EmulatorContext, state: Json, oid: str, changes: dict[str, dict[str, bool]], relation: str
 ) -> list[Json]:
     store = ctx.store
     now = ctx.now()
     if not state["since"]:
-        edges = store.members if relation == "members" else store.owners
+        if relation == "manager":
+            edges = [store.manager[oid]] if oid in store.manager else []
+        else:
+            edges = list((store.members if relation == "members" else store.owners).get(oid, {}))
         return [
             {"@odata.type": common.odata_type(store.kind_of(m) or "user"), "id": m}
-            for m in edges.get(group_id, {})
+            for m in edges
             if store.is_visible(m, now)
         ]
     out = []
-    for member, removed in changes.get(group_id, {}).items():
+    for member, removed in changes.get(oid, {}).items():
         entry: Json = {"@odata.type": common.odata_type(store.kind_of(member) or "user"), "id": member}
         if removed:
             entry["@removed"] = {"reason": "deleted"}
@@ -177,8 +184,6 @@ def _render(ctx: EmulatorContext, state: Json, oid: str, minimal: bool) -> Json 
             names = [n for n in (names or _tracked(state)) if n in changed]
     out = common.render(store, state["k"], obj, names)
     out.setdefault("id", oid)  # delta always identifies the object, selected or not
-    if state["k"] == "user" and state.get("s") and "manager" in state["s"] and oid in store.manager:
-        out["manager@delta"] = [{"@odata.type": "#microsoft.graph.user", "id": store.manager[oid]}]
     return out
 
 
@@ -196,6 +201,8 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
     minimal = "return=minimal" in req.headers.get("prefer", "")
     changes = _edge_changes(ctx, state, "members") if state["since"] and _tracks_members(state) else {}
     owner_changes = _edge_changes(ctx, state, "owners") if state["since"] else {}
+    tracks_manager = "manager" in _relations(state)
+    manager_changes = _edge_changes(ctx, state, "manager") if state["since"] and tracks_manager else {}
     value: list[Json] = []
     while position < len(ids) and len(value) < size:
         oid = ids[position]
@@ -207,6 +214,10 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
             owners = _edge_delta(ctx, state, oid, owner_changes, "owners")
             if owners:
                 item["owners@delta"] = owners
+        if tracks_manager and "@removed" not in item:
+            manager = _edge_delta(ctx, state, oid, manager_changes, "manager")
+            if manager:
+                item["manager@delta"] = manager
         if _tracks_members(state) and "@removed" not in item:
             members = _edge_delta(ctx, state, oid, changes, "members")
             chunk = members[member_offset : member_offset + MEMBERS_PER_PAGE]
