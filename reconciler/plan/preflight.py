@@ -6,6 +6,7 @@ says where; the caller raises `PlanError` naming them all. Lines are sorted (so 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 
@@ -41,7 +42,18 @@ def preflight(plan: Plan, desired: DesiredState, live: LiveState) -> list[str]:
         *_dynamic_members(desired, live),
         *_seats(plan, live),
     ]
-    return sorted(set(problems))
+    return sorted(set(problems), key=_by_place)
+
+
+_PLACE = re.compile(r"^(.*?):(\d+):(\d+): ")
+
+
+def _by_place(problem: str) -> tuple[str, int, int, str]:
+    """File, then line and column as numbers (line 10 after line 9), then the text."""
+    match = _PLACE.match(problem)
+    if match is None:
+        return ("", 0, 0, problem)
+    return (match.group(1), int(match.group(2)), int(match.group(3)), problem)
 
 
 def _licenses_written(desired: DesiredState, live: LiveState) -> Iterable[str]:

@@ -205,3 +205,16 @@ def test_members_declared_for_a_group_that_is_dynamic_in_the_tenant() -> None:
         f"{G}:4:1: group grp-all is a dynamic group in the tenant: Entra ID sets its members from its "
         "membershipRule and refuses edits; remove `members:` (or declare its membershipRule)"
     ]
+
+
+def test_problems_are_sorted_by_file_then_line_as_numbers() -> None:
+    want = desired(
+        duser("a@contoso.example", manager="nobody@contoso.example", line=10),
+        duser("b@contoso.example", manager="ghost@contoso.example", line=9),
+        refs=[
+            Reference("user", "nobody@contoso.example", Location(P, 10, 3), "manager"),
+            Reference("user", "ghost@contoso.example", Location(P, 9, 3), "manager"),
+        ],
+    )
+    lines = problems(want, live(luser("u1", "a@contoso.example"), luser("u2", "b@contoso.example")))
+    assert [line.split(": ")[0] for line in lines] == [f"{P}:9:3", f"{P}:10:3"]
