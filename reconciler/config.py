@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, EntraformError, ValidationFailed
 
 DEFAULT_CONFIG_FILE = "entraform.yaml"
 LOCAL_TENANT = "local"
@@ -107,15 +107,16 @@ def _substitute(value: Any, where: str, file: str) -> Any:
 def _substitute_field(key: str, value: Any, where: str, file: str) -> Any:
     if not isinstance(value, str):
         return value
+    place = _setting_location(Path(file), ("auth", key))
     if key in _SECRET_FIELDS and not _VAR.fullmatch(value.strip()):
         raise ConfigError(
-            f"{file}: {where} holds a literal secret; write ${{VARIABLE}} and set it in the environment"
+            f"{place}: {where} holds a literal secret; write ${{VARIABLE}} and set it in the environment"
         )
 
     def lookup(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
-            raise ConfigError(f"{file}: {where} needs the environment variable {name}, which is not set")
+            raise ConfigError(f"{place}: {where} needs the environment variable {name}, which is not set")
         return os.environ[name]
 
     return _VAR.sub(lookup, value)
@@ -144,13 +145,16 @@ def load_config(path: str | None) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = f"unknown setting{_did_you_mean(first['loc'])}"
-        location = _setting_location(file, first["loc"])
-        raise ConfigError(f"{location}: {where}: {message}") from None
+        problems: list[EntraformError] = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = f"unknown setting{_did_you_mean(error['loc'])}"
+            problems.append(ConfigError(f"{_setting_location(file, error['loc'])}: {where}: {message}"))
+        if len(problems) == 1:
+            raise problems[0] from None
+        raise ValidationFailed(problems) from None
 
 
 def _setting_location(file: Path, loc: tuple[int | str, ...]) -> str:

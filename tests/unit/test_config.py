@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.config import Config, load_config
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ValidationFailed
 
 
 def config_error(tmp_path: Path, text: str) -> str:
@@ -57,14 +57,15 @@ def test_an_unset_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("ENTRAFORM_TEST_UNSET", raising=False)
     message = config_error(tmp_path, "auth:\n  client_id: ${ENTRAFORM_TEST_UNSET}\n")
     assert message == (
-        "entraform.yaml: auth.client_id needs the environment variable ENTRAFORM_TEST_UNSET, which is not set"
+        "entraform.yaml:2:3: auth.client_id needs the environment variable ENTRAFORM_TEST_UNSET, "
+        "which is not set"
     )
 
 
 def test_a_literal_secret_is_refused(tmp_path: Path) -> None:
     message = config_error(tmp_path, "auth:\n  method: client_secret\n  client_secret: hunter2\n")
     assert message == (
-        "entraform.yaml: auth.client_secret holds a literal secret; write ${VARIABLE} and set it in the "
+        "entraform.yaml:3:3: auth.client_secret holds a literal secret; write ${VARIABLE} and set it in the "
         "environment"
     )
 
@@ -101,3 +102,19 @@ def test_invalid_yaml(tmp_path: Path) -> None:
 
 def test_not_a_mapping(tmp_path: Path) -> None:
     assert config_error(tmp_path, "- local\n") == "entraform.yaml: the config must be a mapping of settings"
+
+
+def test_every_wrong_setting_is_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / "entraform.yaml").write_text(
+        "tenant: local\nsafety:\n  max_delete_fraction: 7\n  min_existing: many\nremoval:\n  users: erase\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        load_config(str(tmp_path / "entraform.yaml"))
+    lines = [line.replace(str(tmp_path) + "/", "") for line in caught.value.lines()]
+    assert [line.split(": ")[0] for line in lines] == [
+        "entraform.yaml:3:3",
+        "entraform.yaml:4:3",
+        "entraform.yaml:6:3",
+    ]
+    assert "removal.users" in lines[2]
