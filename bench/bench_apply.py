@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import ssl
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,12 +26,9 @@ from typing import Any
 
 import httpx
 import yaml
-
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_plan import start_emulator  # a sibling script, not a package
+from served import admin_client, graph_client, start_emulator, write_config
 
 from reconciler.apply.run import ApplyOptions, checked_plan, execute, summary_lines
-from reconciler.config import load_config
 from reconciler.plan import planfile
 
 SEED = "synthetic:3000:50:5000"  # 3,100 EMSPREMIUM seats, about 1,100 taken through group 0
@@ -55,22 +50,6 @@ class WireCounter:
             return await original(client, request, **kwargs)
 
         httpx.AsyncClient.send = send  # type: ignore[method-assign]
-
-
-def write_config(folder: Path, info: dict[str, Any]) -> None:
-    os.environ["BENCH_CLIENT_ID"] = info["apps"]["writer"]["client_id"]
-    os.environ["BENCH_CLIENT_SECRET"] = info["apps"]["writer"]["client_secret"]
-    (folder / "entraform.yaml").write_text(
-        f"tenant: {info['tenant_id']}\n"
-        f"graph_url: {info['graph_url']}\n"
-        f"authority: {info['authority']}\n"
-        f"ca_bundle: {info['ca_bundle']}\n"
-        "auth:\n"
-        "  method: client_secret\n"
-        "  client_id: ${BENCH_CLIENT_ID}\n"
-        "  client_secret: ${BENCH_CLIENT_SECRET}\n"
-        "state_dir: state\n"
-    )
 
 
 def write_state(folder: Path, group_nicknames: list[str], users: int, groups_per_user: int) -> None:
@@ -100,22 +79,9 @@ def write_state(folder: Path, group_nicknames: list[str], users: int, groups_per
     )
 
 
-def group_nicknames(info: dict[str, Any], verify: ssl.SSLContext) -> list[str]:
-    token = httpx.post(
-        f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
-        data={
-            "client_id": info["apps"]["reader"]["client_id"],
-            "client_secret": info["apps"]["reader"]["client_secret"],
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=verify,
-    ).json()["access_token"]
-    reply = httpx.get(
-        f"{info['graph_url']}/groups?$select=mailNickname,groupTypes&$top=999",
-        headers={"Authorization": f"Bearer {token}"},
-        verify=verify,
-    )
+def group_nicknames(info: dict[str, Any]) -> list[str]:
+    with graph_client(info) as graph:
+        reply = graph.get("groups?$select=mailNickname,groupTypes&$top=999")
     reply.raise_for_status()
     return sorted(g["mailNickname"] for g in reply.json()["value"])
 
@@ -134,16 +100,14 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-apply-")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    server, info = start_emulator(folder, SEED)
+    server, info, _ = start_emulator(folder / "tenant.db", SEED)
     try:
-        verify = ssl.create_default_context(cafile=info["ca_bundle"])
-        write_config(folder, info)
-        write_state(folder, group_nicknames(info, verify), args.users, args.groups_per_user)
+        config = write_config(folder, info, "writer")
+        write_state(folder, group_nicknames(info), args.users, args.groups_per_user)
         os.chdir(folder)
-        config = load_config(str(folder / "entraform.yaml"))
         plan = checked_plan(config, None).plan
         planfile.save(plan, folder / "plan.json")
-        with httpx.Client(base_url=info["admin_url"] + "/", verify=verify) as admin:
+        with admin_client(info) as admin:
             if args.write_quota:
                 admin.put(
                     "config", json={"throttle": {"writes_per_150s": args.write_quota}}

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import ssl
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import httpx
+from served import graph_client, start_emulator
 
 from reconciler.emulator.seeds import build_seed
 from reconciler.emulator.store import Store
@@ -38,7 +36,6 @@ SELECT = ",".join(
         "givenName",
     ]
 )
-ENTRAFORM = Path(sys.executable).with_name("entraform")
 
 
 def seed(db: Path, name: str) -> float:
@@ -50,40 +47,13 @@ def seed(db: Path, name: str) -> float:
     return time.perf_counter() - started
 
 
-def serve(db: Path, name: str, info_file: Path) -> tuple[subprocess.Popen[bytes], dict[str, object], float]:
-    started = time.perf_counter()
-    command = [str(ENTRAFORM), "emulator", "serve", "--db", str(db), "--seed", name, "--port", "0"]
-    command += ["--no-throttle", "--info-file", str(info_file)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while not info_file.exists():
-        if process.poll() is not None:
-            raise SystemExit(f"emulator exited with {process.returncode}")
-        time.sleep(0.05)
-    time.sleep(0.2)  # the info file is written before the socket accepts: give uvicorn a moment
-    return process, json.loads(info_file.read_text()), time.perf_counter() - started
-
-
-def page_users(info: dict[str, object]) -> tuple[int, int, float]:
-    verify = ssl.create_default_context(cafile=str(info["ca_bundle"]))
-    apps = info["apps"]
-    assert isinstance(apps, dict)
-    reader = apps["reader"]
-    token = httpx.post(
-        f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
-        data={
-            "client_id": reader["client_id"],
-            "client_secret": reader["client_secret"],
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=verify,
-    ).json()["access_token"]
+def page_users(info: dict[str, Any]) -> tuple[int, int, float]:
     users = pages = 0
     started = time.perf_counter()
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, verify=verify, timeout=60) as client:
-        url: str | None = f"{info['graph_url']}/users?$top=999&$select={SELECT}"
+    with graph_client(info, timeout=60) as graph:
+        url: str | None = f"users?$top=999&$select={SELECT}"
         while url:
-            response = client.get(url)
+            response = graph.get(url)
             response.raise_for_status()
             body = json.loads(response.content)
             users += len(body["value"])
@@ -100,7 +70,7 @@ def main() -> None:
         db = Path(folder) / "tenant.db"
         seconds = seed(db, args.seed)
         print(f"seed {args.seed}: {seconds:.1f} s (target ≤ 90 s)")
-        process, info, startup = serve(db, args.seed, Path(folder) / "info.json")
+        process, info, startup = start_emulator(db, args.seed, throttle=False)
         try:
             print(f"serve: loaded and listening after {startup:.1f} s")
             users, pages, paging = page_users(info)

@@ -16,65 +16,20 @@ import asyncio
 import json
 import os
 import resource
-import ssl
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-import httpx
+from served import ENTRAFORM, admin_client, start_emulator, write_config
 
-from reconciler.config import AuthConfig, Config
+from reconciler.config import Config
 from reconciler.graph.client import open_client
 from reconciler.importer import export_state
 from reconciler.live import LiveState
 from reconciler.live_read import read_live
 
-BIN = Path(sys.executable).parent
 EDITS = 50  # users whose jobTitle the YAML changes, and memberships it drops
-
-
-def start_emulator(folder: Path, seed: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    info_file = folder / "info.json"
-    command = [str(BIN / "entraform"), "emulator", "serve", "--port", "0", "--db", str(folder / "tenant.db")]
-    command += ["--seed", seed, "--info-file", str(info_file)]
-    with open(folder / "emulator.log", "wb") as log:
-        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.monotonic() + 120
-    while not info_file.exists() or not info_file.stat().st_size:
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the emulator did not start; see {folder / 'emulator.log'}")
-        time.sleep(0.2)
-    time.sleep(0.2)  # the info file is written in one go, but let the writer finish
-    return server, json.loads(info_file.read_text())
-
-
-def config_for(info: dict[str, Any], folder: Path) -> Config:
-    reader = info["apps"]["reader"]
-    text = (
-        f"tenant: {info['tenant_id']}\n"
-        f"graph_url: {info['graph_url']}\n"
-        f"authority: {info['authority']}\n"
-        f"ca_bundle: {info['ca_bundle']}\n"
-        "auth:\n"
-        "  method: client_secret\n"
-        f"  client_id: {reader['client_id']}\n"
-        "  client_secret: ${BENCH_CLIENT_SECRET}\n"
-        "state_dir: state\n"
-    )
-    (folder / "entraform.yaml").write_text(text)
-    auth = AuthConfig(
-        method="client_secret", client_id=reader["client_id"], client_secret=reader["client_secret"]
-    )
-    return Config(
-        tenant=info["tenant_id"],
-        graph_url=info["graph_url"],
-        authority=info["authority"],
-        ca_bundle=info["ca_bundle"],
-        auth=auth,
-    )
 
 
 async def read(config: Config) -> LiveState:
@@ -104,18 +59,17 @@ def write_state(live: LiveState, folder: Path) -> None:
         (state / name).write_text(text, encoding="utf-8")
 
 
-def run_plan(folder: Path, secret: str) -> tuple[float, float, int, int, str]:
+def run_plan(folder: Path) -> tuple[float, float, int, int, str]:
     """Wall and CPU seconds, exit status, peak RSS (KiB) of `entraform plan`, and its summary line."""
-    env = {**os.environ, "BENCH_CLIENT_SECRET": secret}
     command = [
-        str(BIN / "entraform"),
+        str(ENTRAFORM),
         "--config",
         str(folder / "entraform.yaml"),
         "plan",
         "--detailed-exitcode",
     ]
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder)
     out, err = proc.communicate()
     wall = time.perf_counter() - started
     # communicate() has reaped the child: its rusage is the largest among reaped children so far,
@@ -136,15 +90,14 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-plan-"))
     folder.mkdir(parents=True, exist_ok=True)
-    server, info = start_emulator(folder, args.seed)
+    server, info, _ = start_emulator(folder / "tenant.db", args.seed)
     try:
-        config = config_for(info, folder)
+        config = write_config(folder, info, "reader")
         write_state(asyncio.run(read(config)), folder)
-        verify = ssl.create_default_context(cafile=info["ca_bundle"])
-        with httpx.Client(base_url=info["admin_url"] + "/", verify=verify) as admin:
+        with admin_client(info) as admin:
             settings = admin.get("config").json()
             admin.post("stats/reset").raise_for_status()
-            wall, cpu, status, peak_kib, summary = run_plan(folder, info["apps"]["reader"]["client_secret"])
+            wall, cpu, status, peak_kib, summary = run_plan(folder)
             stats = admin.get("stats").json()
     finally:
         server.terminate()

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ssl
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from bench_plan import config_for, start_emulator
+from served import admin_client, start_emulator, write_config
 
 from reconciler.config import Config
 from reconciler.graph.client import open_client
@@ -47,12 +45,11 @@ def main() -> None:
     parser.add_argument("--seed", default="synthetic:10000:1000:50000")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-read-"))
-    server, info = start_emulator(folder, args.seed)
+    server, info, _ = start_emulator(folder / "tenant.db", args.seed)
     results: dict[MembersRead, LiveState] = {}
     try:
-        config = config_for(info, folder)
-        verify = ssl.create_default_context(cafile=info["ca_bundle"])
-        with httpx.Client(base_url=info["admin_url"] + "/", verify=verify) as admin:
+        config = write_config(folder, info, "reader")
+        with admin_client(info) as admin:
             asyncio.run(read(config, "delta"))  # warm the emulator's caches once, unmeasured
             for members in MEMBER_READS:
                 admin.post("stats/reset").raise_for_status()

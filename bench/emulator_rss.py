@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from served import graph_client
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -36,23 +35,11 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def read_all(info: dict[str, Any], collection: str) -> int:
-    verify = ssl.create_default_context(cafile=info["ca_bundle"])
-    creds = info["apps"]["reader"]
-    token = httpx.post(
-        f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
-        data={
-            "client_id": creds["client_id"],
-            "client_secret": creds["client_secret"],
-            "grant_type": "client_credentials",
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=verify,
-    ).json()["access_token"]
     count = 0
-    url: str | None = f"{info['graph_url']}/{collection}?$top=999"
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, verify=verify, timeout=120) as client:
+    url: str | None = f"{collection}?$top=999"
+    with graph_client(info) as graph:
         while url:
-            page = client.get(url).raise_for_status().json()
+            page = graph.get(url).raise_for_status().json()
             count += len(page["value"])
             url = page.get("@odata.nextLink")
     return count
