@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -17,6 +18,8 @@ import click
 from reconciler import __version__
 from reconciler.config import Config, load_config
 from reconciler.errors import EntraformError
+from reconciler.files import describe_os_error, write_text
+from reconciler.wording import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,7 +41,11 @@ def _fail(lines: list[str]) -> None:
 
 
 def handles_errors(func: F) -> F:
-    """Turn `EntraformError`s into `error: …` lines and exit 1; a traceback only with -v."""
+    """Turn every failure into `error: …` lines and exit 1; a traceback only with -v.
+
+    Exit 2 means "there are differences" and nothing else (SPEC §1), so nothing that goes wrong may
+    leave with it: errors a user can act on, bad paths (`OSError`) and, as a last resort, bugs.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -46,20 +53,69 @@ def handles_errors(func: F) -> F:
         verbose = bool(ctx.obj and ctx.obj.verbose)
         try:
             return func(*args, **kwargs)
-        except EntraformError as exc:
-            if verbose:
-                raise
-            _fail(exc.lines())
-            sys.exit(1)
         except KeyboardInterrupt:
             # SPEC §1 knows exit statuses 0, 1 and 2 only: an interrupted run is a partial one.
             _fail(["interrupted; run the command again to finish (plan/apply converge)"])
+            sys.exit(1)
+        except Exception as exc:
+            if verbose:
+                raise
+            _fail(_error_lines(exc))
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _error_lines(exc: Exception) -> list[str]:
+    if isinstance(exc, EntraformError):
+        return exc.lines()
+    if isinstance(exc, OSError):
+        from reconciler.files import describe_os_error
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        return [f"{where}{describe_os_error(exc)}"]
+    return [f"unexpected {type(exc).__name__}: {exc} (run again with -v for the details, and report it)"]
+
+
+class EntraformCli(click.Group):
+    """The top-level group: usage errors exit 1 with one `error:` line and a hint, not click's 2.
+
+    Click exits 2 on a usage error; in a drift job 2 means "the tenant drifted", so a typo would open a
+    drift issue from a report that was never written (SPEC §1).
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else self.name
+            _fail([f"{_sentence(exc.format_message())} (try '{command} --help')"])
+            sys.exit(1)
+        except click.ClickException as exc:
+            _fail([_sentence(exc.format_message())])
+            sys.exit(1)
+        except click.Abort:
+            _fail(["aborted; nothing more was done"])
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _sentence(message: str) -> str:
+    """Click's message on one line, starting in lower case like every other `error:` line."""
+    text = " ".join(message.split()).removesuffix(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+@click.group(name="entraform", cls=EntraformCli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_file", metavar="FILE", help="Config file (default ./entraform.yaml).")
 @click.option("-v", "--verbose", is_flag=True, help="More detail; tracebacks on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the essential output.")
@@ -71,12 +127,12 @@ def main(ctx: click.Context, config_file: str | None, verbose: bool, quiet: bool
     ctx.obj = Globals(config_file=config_file, verbose=verbose, quiet=quiet, color=not no_color)
 
 
-@main.group()
+@main.group(short_help="The local Microsoft Graph emulator.")
 def emulator() -> None:
     """The local Microsoft Graph emulator."""
 
 
-@emulator.command("serve")
+@emulator.command("serve", short_help="Serve the Graph emulator until stopped.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8443, show_default=True, help="Port to bind; 0 picks any free port.")
 @click.option("--db", "db_file", default=".entraform/emulator.db", show_default=True, help="SQLite database.")
@@ -103,7 +159,6 @@ def emulator_serve(
     """Run the Microsoft Graph emulator until stopped (Ctrl-C or SIGTERM)."""
     import json
     import signal
-    from pathlib import Path
 
     from reconciler.emulator.seeds import SeedError
     from reconciler.emulator.serve import EmulatorServer, ServeOptions, is_loopback_host
@@ -149,7 +204,7 @@ def emulator_serve(
         return
 
 
-@main.command()
+@main.command(short_help="Check the desired state offline.")
 @click.pass_obj
 @handles_errors
 def validate(obj: Globals) -> None:
@@ -162,26 +217,31 @@ def validate(obj: Globals) -> None:
         memberships = sum(len(group.members or ()) for group in state.groups.values())
         licenses = sum(len(user.licenses or ()) for user in state.users.values())
         licenses += sum(len(group.licenses or ()) for group in state.groups.values())
-        counts = f"{len(state.users)} users, {len(state.groups)} groups, {memberships} memberships"
+        counts = ", ".join(
+            (
+                counted(len(state.users), "user"),
+                counted(len(state.groups), "group"),
+                counted(memberships, "membership"),
+                counted(licenses, "license"),
+            )
+        )
         where = config.state_path.as_posix()
-        click.echo(f"{where}/ is valid: {counts}, {licenses} licenses in {len(state.files)} files")
+        click.echo(f"{where}/ is valid: {counts} in {counted(len(state.files), 'file')}")
 
 
-@main.command()
+@main.command(short_help="Write the JSON Schemas of the YAML files.")
 @click.option("--out", "out_dir", default="schemas", show_default=True, metavar="DIR", help="Where to write.")
 @click.pass_obj
 @handles_errors
 def schema(obj: Globals, out_dir: str) -> None:
     """Write the JSON Schemas of the desired-state files and of entraform.yaml."""
-    from pathlib import Path
-
     from reconciler.desired.schema import config_schema_json, state_schema_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     schemas = {"state.schema.json": state_schema_json(), "config.schema.json": config_schema_json()}
     for name, text in schemas.items():
-        (out / name).write_text(text, encoding="utf-8")
+        write_text(out / name, text, "schema")
         if not obj.quiet:
             click.echo(f"wrote {(out / name).as_posix()}")
 
@@ -202,7 +262,8 @@ def _render(plan: Any, fmt: str, color: bool) -> str:
 
 
 def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Any:
-    from reconciler.planning import Target, make_plan
+    from reconciler.plan.targets import Target
+    from reconciler.planning import make_plan
     from reconciler.progress import for_stderr
 
     config = obj.config()
@@ -211,7 +272,7 @@ def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Any:
         return make_plan(config, parsed, progress).plan
 
 
-@main.command()
+@main.command(short_help="Read the tenant, diff, print the plan.")
 @click.option("--out", "out_file", metavar="FILE", help="Also save the plan as JSON, for `apply FILE`.")
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 when none).")
@@ -234,27 +295,22 @@ def plan(
         sys.exit(2)
 
 
-@main.command()
+@main.command(short_help="What in the tenant differs from git.")
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--report", "report_file", metavar="FILE", help="Also write the report (in --format) here.")
 @click.pass_obj
 @handles_errors
 def drift(obj: Globals, fmt: str, report_file: str | None) -> None:
     """What in the tenant differs from git: exit 0 none, 2 drift, 1 error."""
-    from pathlib import Path
-
     result = _make_plan(obj, ())
     click.echo(_render(result, fmt, obj.color and sys.stdout.isatty()), nl=False)
     if report_file:
-        try:
-            Path(report_file).write_text(_render(result, fmt, False), encoding="utf-8")
-        except OSError as exc:
-            raise EntraformError(f"{report_file}: cannot write the report: {exc.strerror}") from None
+        write_text(Path(report_file), _render(result, fmt, False), "report")
     if not result.is_empty:
         sys.exit(2)
 
 
-@main.command()
+@main.command(short_help="Apply a reviewed plan (or plan and ask).")
 @click.argument("plan_file", metavar="[FILE]", required=False)
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (required when stdin is not a terminal)."
@@ -283,8 +339,6 @@ def apply(
     passwords_file: str | None,
 ) -> None:
     """Apply a saved plan FILE (if not stale), or plan, show it and ask y/N."""
-    from pathlib import Path
-
     from reconciler.apply.journal import DEFAULT_JOURNAL
     from reconciler.apply.run import (
         ApplyFailed,
@@ -309,9 +363,17 @@ def apply(
     if plan_file is None:
         click.echo(_render(plan, "text", obj.color and sys.stdout.isatty()), nl=False)
     refuse_unsafe(plan, force)
+    if plan.held and plan_file is not None:
+        # A saved plan is applied without being shown again: say once what stays as it is.
+        for item in plan.held:
+            click.echo(f"held: {item.principal} is protected; not applied: {item.wants}", err=True)
     if not plan.changes:
         if not obj.quiet:
-            click.echo("Nothing to apply: the tenant already matches the desired state.")
+            nothing = "Nothing to apply"
+            if plan.held:
+                click.echo(f"{nothing}: only {counted(len(plan.held), 'held item')} on protected principals.")
+            else:
+                click.echo(f"{nothing}: the tenant already matches the desired state.")
         return
     if plan_file is None and not auto_approve:
         question = f"Apply these {len(plan.changes)} change(s) to tenant {plan.tenant}?"
@@ -343,7 +405,7 @@ def apply(
         raise ApplyFailed(failed, skipped)
 
 
-@main.command("import")
+@main.command("import", short_help="Write desired-state YAML from the tenant.")
 @click.option(
     "--out", "out_dir", required=True, metavar="DIR", help="Directory to write users.yaml and groups.yaml."
 )
@@ -356,16 +418,16 @@ def import_(
     obj: Globals, out_dir: str, users_filter: str | None, groups_filter: str | None, with_ids: bool
 ) -> None:
     """Write desired-state YAML from the live tenant."""
-    from pathlib import Path
-
-    from reconciler.importer import export_state
+    from reconciler.importer import export_state, find_schema, modeline
     from reconciler.planning import read_tenant, run_sync
     from reconciler.progress import for_stderr
 
     config = obj.config()
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise EntraformError(f"{out_dir}: --out is a file; give the directory to write the YAML to")
     targets = [out / "users.yaml", out / "groups.yaml"]
-    existing = [str(t) for t in targets if t.exists()]
+    existing = [t.as_posix() for t in targets if t.exists()]
     if existing:
         raise EntraformError(f"{', '.join(existing)} already exist(s); remove or choose another --out")
     # Filters first: a bad one fails before the long read.
@@ -373,17 +435,27 @@ def import_(
     group_ids = run_sync(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
     with for_stderr(obj.quiet, obj.color) as progress:
         live = run_sync(read_tenant(config, progress))
-    files = export_state(live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            (out / name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise EntraformError(f"{out}: cannot write: {exc.strerror}") from None
+        raise EntraformError(f"{out_dir}: cannot create the directory: {describe_os_error(exc)}") from None
+    schema = find_schema(out)
+    files = export_state(
+        live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids, header=modeline(schema, out)
+    )
+    for name, text in files.items():
+        write_text(out / name, text, "YAML file")
     if not obj.quiet:
         users = len(user_ids) if user_ids is not None else len(live.users)
         groups = len(group_ids) if group_ids is not None else len(live.groups)
-        click.echo(f"Wrote {users} users and {groups} groups to {out}/ (users.yaml, groups.yaml)", err=True)
+        wrote = f"{counted(users, 'user')} and {counted(groups, 'group')}"
+        click.echo(f"Wrote {wrote} to {out.as_posix()}/ (users.yaml, groups.yaml)", err=True)
+        if schema is None:
+            click.echo(
+                "note: no schemas/state.schema.json above it, so the files name no schema; write one with "
+                "`entraform schema --out schemas` for completion in your editor, then import again",
+                err=True,
+            )
 
 
 async def _filtered_ids(config: Config, collection: str, graph_filter: str) -> set[str]:

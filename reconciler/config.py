@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from yaml.error import Mark
 
-from reconciler.errors import ConfigError, EntraformError, ValidationFailed
+from reconciler.errors import ConfigError, EntraformError, Location, ValidationFailed
+from reconciler.files import read_text
+from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
 
 DEFAULT_CONFIG_FILE = "entraform.yaml"
 LOCAL_TENANT = "local"
@@ -97,79 +99,80 @@ class Config(_Strict):
         return self.path(self.state_dir)
 
 
-def _substitute(value: Any, where: str, file: str) -> Any:
-    """Replace `${VAR}` in the auth section's strings; refuse literal secrets."""
-    if isinstance(value, dict):
-        return {k: _substitute_field(k, v, f"{where}.{k}", file) for k, v in value.items()}
-    return value
-
-
-def _substitute_field(key: str, value: Any, where: str, file: str) -> Any:
+def _substitute(key: str, value: Any, auth: MarkedMap, problems: list[EntraformError]) -> Any:
+    """`${VAR}` in the auth section's strings replaced from the environment; literal secrets refused."""
     if not isinstance(value, str):
         return value
-    place = _setting_location(Path(file), ("auth", key))
+    where = f"auth.{key}"
+    place = auth.key_location(key)
     if key in _SECRET_FIELDS and not _VAR.fullmatch(value.strip()):
-        raise ConfigError(
-            f"{place}: {where} holds a literal secret; write ${{VARIABLE}} and set it in the environment"
+        message = f"{where} holds a literal secret; write ${{VARIABLE}} and set it in the environment"
+        problems.append(ConfigError(message, place))
+        return None
+    missing = [name for name in _VAR.findall(value) if name not in os.environ]
+    for name in missing:
+        problems.append(
+            ConfigError(f"{where} needs the environment variable {name}, which is not set", place)
         )
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(f"{place}: {where} needs the environment variable {name}, which is not set")
-        return os.environ[name]
-
-    return _VAR.sub(lookup, value)
+    return None if missing else _VAR.sub(lambda match: os.environ[match.group(1)], value)
 
 
 def load_config(path: str | None) -> Config:
-    """Read `entraform.yaml`; with no file (and none asked for), the embedded local tenant."""
+    """Read `entraform.yaml`; with no file (and none asked for), the embedded local tenant.
+
+    Every problem is reported at once, each at the line of the setting it is about: YAML syntax, unknown
+    or wrong settings, literal secrets and unset `${VAR}`s.
+    """
     file = Path(path or DEFAULT_CONFIG_FILE)
-    if not file.exists():
-        if path is not None:
-            raise ConfigError(f"{file}: no such config file")
+    if path is None and not file.exists():
         return Config()
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{file}: the config must be a mapping of settings")
-    if isinstance(raw.get("auth"), dict):
-        raw["auth"] = _substitute(raw["auth"], "auth", str(file))
+    name = file.as_posix()
+    if not file.exists():
+        raise ConfigError(f"{name}: no such config file")
+    document, problems = parse_yaml(read_text(file, "config file"), name)
+    if problems:
+        raise _failed(problems)
+    if document is None:
+        document = MarkedMap(name, Mark(name, 0, 0, 0, "", 0))
+    if not isinstance(document, MarkedMap):
+        raise ConfigError("the config must be a mapping of settings", Location(name, 1, 1))
+    raw: dict[str, Any] = dict(document)
+    auth = document.get("auth")
+    if isinstance(auth, MarkedMap):
+        raw["auth"] = {key: _substitute(key, value, auth, problems) for key, value in auth.items()}
     raw["base_dir"] = str(file.parent)
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems: list[EntraformError] = []
         for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
+            loc = error["loc"]
             message = error["msg"]
             if error["type"] == "extra_forbidden":
-                message = f"unknown setting{_did_you_mean(error['loc'])}"
-            problems.append(ConfigError(f"{_setting_location(file, error['loc'])}: {where}: {message}"))
-        if len(problems) == 1:
-            raise problems[0] from None
-        raise ValidationFailed(problems) from None
+                message = f"unknown setting{_did_you_mean(loc)}"
+            setting = ".".join(str(part) for part in loc)
+            problems.append(ConfigError(f"{setting}: {message}", _setting_location(document, loc)))
+    if problems:
+        raise _failed(problems)
+    return config
 
 
-def _setting_location(file: Path, loc: tuple[int | str, ...]) -> str:
-    """`FILE:LINE:COL` of the key of the setting at `loc` (as deep as it is written), for error messages."""
-    node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    line, col = 0, 0
+def _failed(problems: list[EntraformError]) -> EntraformError:
+    return problems[0] if len(problems) == 1 else ValidationFailed(problems)
+
+
+def _setting_location(document: MarkedMap, loc: tuple[int | str, ...]) -> Location:
+    """Where the key of the setting at `loc` is written, as deep as it is written."""
+    node: Any = document
+    location = Location(document.file, 1, 1)
     for part in loc:
-        if not isinstance(node, yaml.MappingNode):
+        if isinstance(node, MarkedMap) and part in node:
+            location = node.key_location(str(part))
+        elif isinstance(node, MarkedList) and isinstance(part, int) and 0 <= part < len(node):
+            location = node.item_location(part)
+        else:
             break
-        entry = next(((key, value) for key, value in node.value if key.value == part), None)
-        if entry is None:
-            break
-        line, col = entry[0].start_mark.line, entry[0].start_mark.column
-        node = entry[1]
-    return f"{file}:{line + 1}:{col + 1}"
+        node = node[part]
+    return location
 
 
 def _did_you_mean(loc: tuple[int | str, ...]) -> str:

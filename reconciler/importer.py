@@ -5,52 +5,17 @@ The output is meant to validate as it is and to plan as empty against the tenant
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema=../schemas/state.schema.json\n"
-
-# The attributes of the desired-state model, in the order a person reads them.
-USER_ATTRS = (
-    "userPrincipalName",
-    "displayName",
-    "givenName",
-    "surname",
-    "mailNickname",
-    "jobTitle",
-    "department",
-    "companyName",
-    "officeLocation",
-    "employeeId",
-    "employeeType",
-    "streetAddress",
-    "city",
-    "state",
-    "postalCode",
-    "country",
-    "mobilePhone",
-    "businessPhones",
-    "otherMails",
-    "usageLocation",
-    "preferredLanguage",
-    "accountEnabled",
-)
-GROUP_ATTRS = (
-    "mailNickname",
-    "displayName",
-    "description",
-    "securityEnabled",
-    "mailEnabled",
-    "groupTypes",
-    "visibility",
-    "isAssignableToRole",
-    "membershipRule",
-    "membershipRuleProcessingState",
-)
+SCHEMA_FILE = Path("schemas") / "state.schema.json"  # where `entraform schema` writes it by default
 
 
 def _present(value: Any) -> bool:
@@ -73,7 +38,7 @@ def user_entry(user: LiveUser, live: LiveState, with_ids: bool) -> dict[str, Any
     entry: dict[str, Any] = {}
     if with_ids:
         entry["id"] = user.id
-    for attr in USER_ATTRS:
+    for attr in USER_ATTRIBUTES:
         value = user.upn if attr == "userPrincipalName" else user.attrs.get(attr)
         if _present(value):
             entry[attr] = value
@@ -88,7 +53,7 @@ def group_entry(group: LiveGroup, live: LiveState, with_ids: bool) -> dict[str, 
     entry: dict[str, Any] = {}
     if with_ids:
         entry["id"] = group.id
-    for attr in GROUP_ATTRS:
+    for attr in GROUP_ATTRIBUTES:
         value = group.mail_nickname if attr == "mailNickname" else group.attrs.get(attr)
         if _present(value) or attr in ("securityEnabled", "mailEnabled"):
             entry[attr] = value if value is not None else False
@@ -108,14 +73,34 @@ def group_entry(group: LiveGroup, live: LiveState, with_ids: bool) -> dict[str, 
     return entry
 
 
+def find_schema(out_dir: Path) -> Path | None:
+    """The state schema an editor should use for files written to `out_dir`: `schemas/state.schema.json`
+    in `out_dir` or the nearest folder above it (the repository's), or None when there is none."""
+    folder = out_dir.resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / SCHEMA_FILE).is_file():
+            return candidate / SCHEMA_FILE
+    return None
+
+
+def modeline(schema: Path | None, out_dir: Path) -> str:
+    """The first line that points the YAML language server at `schema`, relative to the file."""
+    if schema is None:
+        return ""
+    relative = Path(os.path.relpath(schema, out_dir.resolve())).as_posix()
+    return f"# yaml-language-server: $schema={relative}\n"
+
+
 def export_state(
     live: LiveState,
     *,
     user_ids: set[str] | None = None,
     group_ids: set[str] | None = None,
     with_ids: bool = False,
+    header: str = "",
 ) -> dict[str, str]:
-    """YAML text per file name (`users.yaml`, `groups.yaml`); `*_ids` limit what is written."""
+    """YAML text per file name (`users.yaml`, `groups.yaml`), each starting with `header` (a modeline);
+    `*_ids` limit what is written."""
     users = [u for u in live.users.values() if user_ids is None or u.id in user_ids]
     groups = [g for g in live.groups.values() if group_ids is None or g.id in group_ids]
     users.sort(key=lambda u: u.key)
@@ -125,7 +110,7 @@ def export_state(
         "groups.yaml": {"groups": [group_entry(g, live, with_ids) for g in groups]},
     }
     return {
-        name: SCHEMA_COMMENT
+        name: header
         + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
         for name, body in files.items()
     }

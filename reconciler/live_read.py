@@ -16,24 +16,16 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from reconciler.desired.schema import GroupSpec, UserSpec
+from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.graph.client import GraphClient
 from reconciler.graph.reads import PAGE_SIZE, Json, pages, read_all, read_many
 from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser, ServicePlan
 from reconciler.progress import ProgressDisplay, Task
 
-# Every user and group attribute the desired-state model can manage (SPEC §3): the schema's fields
-# less entraform's own keys and the relationships, which come from other reads.
-USER_ATTRS = tuple(f for f in UserSpec.model_fields if f not in ("id", "renamedFrom", "manager", "licenses"))
-GROUP_ATTRS = tuple(
-    f
-    for f in GroupSpec.model_fields
-    if f not in ("id", "renamedFrom", "owners", "members", "membersMode", "licenses")
-)
 _USER_SELECT = ",".join(
-    ("id", *USER_ATTRS, "assignedLicenses", "licenseAssignmentStates", "onPremisesSyncEnabled")
+    ("id", *USER_ATTRIBUTES, "assignedLicenses", "licenseAssignmentStates", "onPremisesSyncEnabled")
 )
-_GROUP_SELECT = ",".join(("id", *GROUP_ATTRS, "assignedLicenses", "onPremisesSyncEnabled"))
+_GROUP_SELECT = ",".join(("id", *GROUP_ATTRIBUTES, "assignedLicenses", "onPremisesSyncEnabled"))
 USERS_PATH = f"/users?$select={_USER_SELECT}&$expand=manager($select=id)&$top={PAGE_SIZE}"
 GROUPS_DELTA_PATH = f"/groups/delta?$select={_GROUP_SELECT},members"
 GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"
@@ -140,7 +132,7 @@ class DeltaGroups:
                 group = self.groups[item["id"]] = group_from_json(item)
             else:
                 # A repeated group (the next slice of its members) may carry its properties again.
-                group.attrs.update({a: item[a] for a in GROUP_ATTRS if a in item})
+                group.attrs.update({a: item[a] for a in GROUP_ATTRIBUTES if a in item})
             _add_members(group, item.get("members@delta") or [])
 
 
@@ -181,7 +173,7 @@ def user_from_json(user: Json) -> LiveUser:
     return LiveUser(
         id=user["id"],
         upn=user["userPrincipalName"],
-        attrs={attr: user.get(attr) for attr in USER_ATTRS},
+        attrs={attr: user.get(attr) for attr in USER_ATTRIBUTES},
         manager_id=manager.get("id") if isinstance(manager, dict) else None,
         on_premises_sync=bool(user.get("onPremisesSyncEnabled")),
         direct_licenses=direct,
@@ -209,7 +201,7 @@ def group_from_json(group: Json) -> LiveGroup:
     return LiveGroup(
         id=group["id"],
         mail_nickname=group.get("mailNickname") or "",
-        attrs={attr: group.get(attr) for attr in GROUP_ATTRS},
+        attrs={attr: group.get(attr) for attr in GROUP_ATTRIBUTES},
         licenses=_licenses(group.get("assignedLicenses") or []),
         on_premises_sync=bool(group.get("onPremisesSyncEnabled")),
     )

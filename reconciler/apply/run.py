@@ -26,7 +26,8 @@ from reconciler.errors import EntraformError, PlanError
 from reconciler.live import LiveState
 from reconciler.plan.describe import describe
 from reconciler.plan.model import Kind, Plan
-from reconciler.planning import Planned, Target, make_plan
+from reconciler.plan.targets import Target
+from reconciler.planning import Planned, make_plan
 from reconciler.progress import ProgressDisplay
 
 KINDS: tuple[Kind, ...] = ("user", "group", "membership", "owner", "manager", "license")

@@ -17,17 +17,22 @@ from reconciler.config import Config
 from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, LicenseSpec, MemberRef
 from reconciler.desired.references import Kind, PendingRef, nesting_cycles, resolve
 from reconciler.desired.rules import check_group, check_user, strip_passwords
-from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, StateFile, UserSpec, describe
+from reconciler.desired.schema import (
+    GROUP_ATTRIBUTES,
+    USER_ATTRIBUTES,
+    GroupRefModel,
+    GroupSpec,
+    LicenseModel,
+    StateFile,
+    UserSpec,
+    describe,
+)
 from reconciler.desired.typecheck import did_you_mean, type_check
-from reconciler.desired.yamlload import MarkedList, MarkedMap, parse_yaml
 from reconciler.errors import EntraformError, Location, ValidationFailed
+from reconciler.files import read_text
+from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
 
-# Keys the planner handles as relations or identity, not as Graph attributes to diff.
-_USER_SPECIAL = {"id", "renamedFrom", "manager", "licenses"}
-_GROUP_SPECIAL = {"id", "renamedFrom", "owners", "members", "membersMode", "licenses"}
 _SECTIONS = list(StateFile.model_fields)
-_USER_ATTRS = [name for name in UserSpec.model_fields if name not in _USER_SPECIAL]
-_GROUP_ATTRS = [name for name in GroupSpec.model_fields if name not in _GROUP_SPECIAL]
 
 
 def load_desired(config: Config) -> DesiredState:
@@ -83,10 +88,9 @@ class _Collector:
             return
         self.files.append(name)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            message = f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-            self.problems.append(EntraformError(message, Location(name, 1, 1)))
+            text = read_text(path, "file")
+        except EntraformError as exc:  # unreadable, or not UTF-8: the other files are still read
+            self.problems.append(exc)
             return
         document, problems = parse_yaml(text, name)
         self.problems.extend(problems)
@@ -158,7 +162,7 @@ class _Collector:
         key = spec.userPrincipalName.lower()
         written = spec.model_fields_set
         # Only what was written: mailNickname and accountEnabled defaults are the planner's, for creation.
-        attrs = _attrs(spec, _USER_ATTRS, written)
+        attrs = _attrs(spec, USER_ATTRIBUTES, written)
         manager = spec.manager.lower() if spec.manager is not None else None
         if manager is not None:
             self.refs.append(PendingRef("user", manager, item.value_location("manager"), "manager"))
@@ -176,7 +180,7 @@ class _Collector:
     def _add_group(self, spec: GroupSpec, item: MarkedMap) -> None:
         key = spec.mailNickname.lower()
         written = spec.model_fields_set
-        attrs = _attrs(spec, _GROUP_ATTRS, written)
+        attrs = _attrs(spec, GROUP_ATTRIBUTES, written)
         owners: tuple[str, ...] | None = None
         if "owners" in written:
             owners = tuple(owner.lower() for owner in spec.owners)
@@ -241,7 +245,7 @@ class _Collector:
         )
 
 
-def _attrs(spec: UserSpec | GroupSpec, names: list[str], written: set[str]) -> dict[str, Any]:
+def _attrs(spec: UserSpec | GroupSpec, names: tuple[str, ...], written: set[str]) -> dict[str, Any]:
     """The written attributes, in the models' order so that equal YAML gives equal dicts and plans."""
     return {name: getattr(spec, name) for name in names if name in written}
 

@@ -11,8 +11,8 @@ import re
 
 from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
 from reconciler.desired.typecheck import did_you_mean, join_path
-from reconciler.desired.yamlload import MarkedList, MarkedMap
 from reconciler.errors import EntraformError, Location
+from reconciler.yamlload import MarkedList, MarkedMap
 
 UPN_LOCAL_CHARS = "A-Z a-z 0-9 ' . - _ ! # ^ ~"
 _UPN_LOCAL = re.compile(r"[A-Za-z0-9'._!#^~-]+")

@@ -74,11 +74,11 @@ class UserSpec(_Spec):
     officeLocation: str | None = None
     employeeId: str | None = None
     employeeType: str | None = None
+    streetAddress: str | None = None
     city: str | None = None
     state: str | None = None
-    country: str | None = None
-    streetAddress: str | None = None
     postalCode: str | None = None
+    country: str | None = None
     mobilePhone: str | None = None
     businessPhones: list[str] | None = None
     otherMails: list[str] | None = None
@@ -135,6 +135,15 @@ class StateFile(_Spec):
 
     users: list[UserSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
+
+
+# The Graph attributes a user or group may declare, in the order a person reads them (and `import`
+# writes them): every field of the models but entraform's own keys and the relationships, which have
+# reads and changes of their own. The loader, the live read and the importer all use these lists.
+USER_OWN_KEYS = ("id", "renamedFrom", "manager", "licenses")
+GROUP_OWN_KEYS = ("id", "renamedFrom", "owners", "members", "membersMode", "licenses")
+USER_ATTRIBUTES = tuple(name for name in UserSpec.model_fields if name not in USER_OWN_KEYS)
+GROUP_ATTRIBUTES = tuple(name for name in GroupSpec.model_fields if name not in GROUP_OWN_KEYS)
 
 
 def describe(value: Any) -> str:

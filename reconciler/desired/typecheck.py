@@ -15,8 +15,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.desired.schema import LicenseModel, describe
-from reconciler.desired.yamlload import MarkedList, MarkedMap
 from reconciler.errors import EntraformError, Location
+from reconciler.yamlload import MarkedList, MarkedMap
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -31,14 +31,15 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
         *orphan_group_drafts(index),
     ]
     drafts.sort(key=lambda d: sort_key(d.change))
-    kept, protected = split_protected(index, drafts)
+    kept, held = split_protected(index, drafts)
     changes = _number(kept)
     return Plan(
         tenant=live.tenant_id,
         desired_digest=desired_digest(desired),
         live_digest=live_digest(live),
         changes=changes,
-        unsafe=[*fraction_items(index, changes), *protected],
+        unsafe=fraction_items(index, changes),
+        held=held,
     )
 
 

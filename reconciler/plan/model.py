@@ -1,4 +1,4 @@
-"""The plan: changes in the order they are applied, plus what makes it unsafe (SPEC §4)."""
+"""The plan: changes in the order they are applied, what makes it unsafe, and what is held (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -77,13 +77,22 @@ class Change:
 
 @dataclass
 class UnsafeItem:
-    """Why the plan must not be applied without --force (or at all, for protected principals)."""
+    """Why the plan must not be applied without --force: removals or updates over a safety fraction."""
 
-    reason: Literal["delete_fraction", "update_fraction", "protected"]
+    reason: Literal["delete_fraction", "update_fraction"]
     message: str
     kind: str | None = None
     key: str | None = None
     change_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """A difference on a protected principal: never applied, not even with --force, and never a reason
+    to need --force; shown loudly until the YAML agrees with the tenant (SPEC §4)."""
+
+    principal: str  # the protected UPN or mailNickname, as the plan names it
+    wants: str  # what the desired state (or an authoritative scope) would do, in one line
 
 
 @dataclass
@@ -93,13 +102,15 @@ class Plan:
     live_digest: str
     changes: list[Change] = field(default_factory=list)
     unsafe: list[UnsafeItem] = field(default_factory=list)
+    held: list[HeldItem] = field(default_factory=list)
     created_at: str = ""  # ISO-8601, stamped by the caller (diff itself has no clock)
     # `--target KIND:KEY`s the plan was narrowed to: `apply FILE` re-plans with the same ones.
     targets: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not self.changes and not self.unsafe
+        """The tenant agrees with git: no change to make and nothing held (exit 0, not 2)."""
+        return not self.changes and not self.held
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}

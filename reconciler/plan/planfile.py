@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
 from reconciler import __version__
 from reconciler.errors import PlanError
+from reconciler.files import read_text, write_text
 from reconciler.plan.describe import describe, one_line
-from reconciler.plan.model import ORDER, Action, Change, Plan, UnsafeItem
+from reconciler.plan.model import ORDER, Action, Change, HeldItem, Plan, UnsafeItem
 
 FORMAT_VERSION = 1
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -29,13 +30,15 @@ _TOP_KEYS = (
     "live_digest",
     "summary",
     "unsafe",
+    "held",
     "changes",
 )
 _JSON_NAMES = {"disabled_plans": "disabledPlans"}
 _FIELD_NAMES = {v: k for k, v in _JSON_NAMES.items()}
 _CHANGE_FIELDS = {f.name for f in fields(Change)}
 _UNSAFE_FIELDS = {f.name for f in fields(UnsafeItem)}
-_UNSAFE_REASONS = ("delete_fraction", "update_fraction", "protected")
+_UNSAFE_REASONS = ("delete_fraction", "update_fraction")
+_HELD_FIELDS = {f.name for f in fields(HeldItem)}
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:
@@ -66,6 +69,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "unsafe": [
             {k: v for k, v in vars(item).items() if v is not None and v != []} for item in plan.unsafe
         ],
+        "held": [asdict(item) for item in plan.held],
         "changes": [change_to_dict(c) for c in plan.changes],
         **({"targets": plan.targets} if plan.targets else {}),
     }
@@ -79,17 +83,11 @@ def save(plan: Plan, path: str | Path) -> None:
     """Write the plan for a later `apply FILE`, stamping `created_at` if the caller has not."""
     if not plan.created_at:
         plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    try:
-        Path(path).write_text(dumps(plan), encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot write the plan: {exc.strerror}") from None
+    write_text(Path(path), dumps(plan), "plan")
 
 
 def load(path: str | Path, expected_tenant: str | None = None) -> Plan:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    text = read_text(Path(path), "plan")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -110,7 +108,8 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
             f"{source}: plan format_version {data['format_version']!r} is not {FORMAT_VERSION}, the one this "
             f"entraform {__version__} reads; make a new plan"
         )
-    missing = [key for key in _TOP_KEYS if key not in data]
+    # Plans saved before held items existed have no `held` list: nothing was held then.
+    missing = [key for key in _TOP_KEYS if key not in data and key != "held"]
     extra = sorted(set(data) - set(_TOP_KEYS) - {"targets"})
     if missing or extra:
         raise PlanError(
@@ -121,12 +120,14 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
     try:
         changes = [_change(c) for c in data["changes"]]
         unsafe = [_unsafe(u) for u in data["unsafe"]]
+        held = [_held(h) for h in data.get("held", [])]
         plan = Plan(
             tenant=str(data["tenant"]),
             desired_digest=str(data["desired_digest"]),
             live_digest=str(data["live_digest"]),
             changes=changes,
             unsafe=unsafe,
+            held=held,
             created_at=str(data["created_at"]),
             targets=[str(t) for t in data.get("targets", [])],
         )
@@ -155,6 +156,16 @@ def _unsafe(raw: Any) -> UnsafeItem:
     if not isinstance(raw, dict) or raw.get("reason") not in _UNSAFE_REASONS or set(raw) - _UNSAFE_FIELDS:
         raise ValueError(f"bad unsafe item {raw!r}")
     return UnsafeItem(**raw)
+
+
+def _held(raw: Any) -> HeldItem:
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != _HELD_FIELDS
+        or not all(isinstance(v, str) for v in raw.values())
+    ):
+        raise ValueError(f"bad held item {raw!r}")
+    return HeldItem(**raw)
 
 
 def _signature(change: Change) -> str:

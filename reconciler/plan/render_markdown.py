@@ -1,4 +1,4 @@
-"""The plan as a pull-request comment: unsafe items first, a summary table, a section per kind
+"""The plan as a pull-request comment: unsafe and held items first, a summary table, a section per kind
 (changes in ```diff blocks so that GitHub colours them), folded in `<details>` when long."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from reconciler.plan.describe import SYMBOLS, describe, details
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planfile import summary
-from reconciler.plan.render_text import summary_line
+from reconciler.plan.render_text import HELD_HEADLINE, summary_line
 
 FOLD_OVER_LINES = 20
 _SECTIONS = (
@@ -38,11 +38,17 @@ def render_markdown(plan: Plan) -> str:
     if plan.unsafe:
         out += [
             "> [!CAUTION]",
-            "> ⚠️ **Unsafe plan**: `apply` refuses it without `--force`; "
-            "protected principals are never changed.",
+            "> ⚠️ **Unsafe plan**: `apply` refuses it without `--force`.",
             ">",
         ]
         out += [f"> - ⚠️ **{item.reason}**: {_escape(item.message)}" for item in plan.unsafe]
+        out.append("")
+    if plan.held:
+        out += ["> [!WARNING]", f"> 🔒 **Held**: {HELD_HEADLINE}.", ">"]
+        out += [
+            f"> - 🔒 **{_escape(item.principal)}**: the desired state wants: {_escape(item.wants)}"
+            for item in plan.held
+        ]
         out.append("")
     if not plan.changes:
         out.append(summary_line(plan))

@@ -1,4 +1,4 @@
-"""The terraform-like text plan: unsafe items first and loud, `+ ~ -` changes, a summary line."""
+"""The terraform-like text plan: unsafe and held items first and loud, `+ ~ -` changes, a summary line."""
 
 from __future__ import annotations
 
@@ -9,22 +9,26 @@ from rich.text import Text
 
 from reconciler.plan.describe import SYMBOLS, describe, details
 from reconciler.plan.model import Plan
+from reconciler.wording import counted
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red"}
 NO_CHANGES = "No changes. The tenant matches the desired state."
+HELD_HEADLINE = (
+    "protected principals (scope.protected) stay as they are, even with --force; "
+    "change the YAML or the scope to settle these"
+)
 
 
 def summary_line(plan: Plan) -> str:
     """`Plan: 2 to create, 3 to update, 0 to delete, 5 membership changes.` (zero extras left out);
     a plan narrowed by `--target` says so."""
-    return _summary(plan) + (f" Targeted: only {', '.join(plan.targets)}." if plan.targets else "")
+    held = f" Held: {counted(len(plan.held), 'item')} on protected principals." if plan.held else ""
+    return _summary(plan) + held + (f" Targeted: only {', '.join(plan.targets)}." if plan.targets else "")
 
 
 def _summary(plan: Plan) -> str:
     if not plan.changes:
-        if plan.unsafe:
-            return f"No changes to apply, but {len(plan.unsafe)} unsafe item(s): the plan is unsafe."
-        return NO_CHANGES
+        return "No changes to apply." if plan.held else NO_CHANGES
     n = plan.summary()
 
     def count(*actions: str) -> int:
@@ -50,13 +54,15 @@ def plan_lines(plan: Plan) -> list[tuple[str, str]]:
     """(text, rich style) per line; the style is "" for plain lines."""
     lines: list[tuple[str, str]] = []
     if plan.unsafe:
-        lines.append(
-            (
-                "!! UNSAFE PLAN: apply refuses it without --force; protected principals are never changed.",
-                "bold red",
-            )
-        )
+        lines.append(("!! UNSAFE PLAN: apply refuses it without --force.", "bold red"))
         lines += [(f"!!   {item.reason}: {item.message}", "bold red") for item in plan.unsafe]
+        lines.append(("", ""))
+    if plan.held:
+        lines.append((f"!! HELD: {HELD_HEADLINE}", "bold magenta"))
+        lines += [
+            (f"!!   {item.principal}: the desired state wants: {item.wants}", "bold magenta")
+            for item in plan.held
+        ]
         lines.append(("", ""))
     if plan.changes:
         lines.append(("entraform will make these changes:", "bold"))

@@ -1,5 +1,6 @@
-"""What makes a plan unsafe (SPEC §4): protected principals, and removals or updates over the
-`safety` fractions of the managed objects and edges of each kind (memberships and licenses count)."""
+"""What makes a plan unsafe (SPEC §4): removals or updates over the `safety` fractions of the managed
+objects and edges of each kind (memberships and licenses count); and what is held instead of changed:
+every draft touching a protected principal."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 from reconciler.plan.describe import describe, one_line
 from reconciler.plan.groups import in_group_scope
 from reconciler.plan.matching import Draft, Index
-from reconciler.plan.model import Change, UnsafeItem
+from reconciler.plan.model import Change, HeldItem, UnsafeItem
 from reconciler.plan.users import in_user_scope
 
 # kind → (actions that remove, actions that update), counted against the existing managed ones.
@@ -32,20 +33,20 @@ def _named(change: Change) -> Iterable[str | None]:
     return (change.key, change.user, change.group, change.member, change.owner, change.manager)
 
 
-def split_protected(index: Index, drafts: list[Draft]) -> tuple[list[Draft], list[UnsafeItem]]:
+def split_protected(index: Index, drafts: list[Draft]) -> tuple[list[Draft], list[HeldItem]]:
     """Drafts naming a protected principal anywhere (object, group, member, owner, manager) are not
-    changes but unsafe items saying what the YAML wants; edges touching a protected user count too."""
+    changes but held items saying what the YAML wants; edges touching a protected user count too."""
     kept: list[Draft] = []
-    items: list[UnsafeItem] = []
+    items: list[HeldItem] = []
     for draft in drafts:
         change = draft.change
-        principal = next((name for name in _named(change) if index.is_protected(name)), None)
+        named = next((name for name in _named(change) if index.is_protected(name)), None)
+        principal = named.removeprefix("group:") if named is not None else None
         principal = principal or _protected_live_name(index, change)
         if principal is None:
             kept.append(draft)
             continue
-        message = f"{principal} is protected and stays as it is; the desired state wants: {one_line(change)}"
-        items.append(UnsafeItem(reason="protected", message=message, kind=change.kind, key=principal))
+        items.append(HeldItem(principal=principal, wants=one_line(change)))
     return kept, items
 
 

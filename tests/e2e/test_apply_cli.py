@@ -116,6 +116,37 @@ def test_a_plan_of_another_tenant_or_format_is_refused(
     assert work.stats()["writes"] == 0
 
 
+DEMO_SCOPE = (
+    "scope:\n"
+    "  protected: [breakglass@contoso.example]\n"
+    "  users: {authoritative: true, match: {upn_suffix: '@contoso.example'}}\n"
+    "  groups: {authoritative: true, match: {mail_nickname_prefix: 'grp-'}}\n"
+)
+
+
+def test_the_demo_applies_without_force_and_holds_the_break_glass_admin(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPEC §4: a protected principal that differs from git is held, never a reason for --force."""
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, extra=DEMO_SCOPE)
+    planned = work.cli("plan", "--format", "json", "--out", "plan.json")
+    data = json.loads(planned.stdout)
+    assert data["unsafe"] == []
+    assert [h["principal"] for h in data["held"]] == ["breakglass@contoso.example"]
+    assert data["held"][0]["wants"].startswith("disable user breakglass@contoso.example")
+    result = work.cli("apply", "plan.json")
+    assert result.exit_code == 0, result.output
+    assert "held: breakglass@contoso.example is protected; not applied: disable user" in result.stderr
+    again = work.cli("plan", "--detailed-exitcode")
+    assert again.exit_code == 2, again.output
+    assert again.stdout.splitlines()[1].startswith("!!   breakglass@contoso.example: the desired state wants")
+    assert again.stdout.splitlines()[-1] == "No changes to apply. Held: 1 item on protected principals."
+    before = work.stats()["writes"]
+    nothing = work.cli("apply", "--auto-approve")
+    assert (nothing.exit_code, work.stats()["writes"]) == (0, before), nothing.output
+    assert "Nothing to apply: only 1 held item on protected principals." in nothing.stdout
+
+
 def test_an_unsafe_plan_needs_force(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from reconciler.config import Config, load_config
-from reconciler.errors import ConfigError, ValidationFailed
+from reconciler.errors import ConfigError, EntraformError, ValidationFailed
 
 
-def config_error(tmp_path: Path, text: str) -> str:
+def config_errors(tmp_path: Path, text: str | bytes) -> list[str]:
+    """The `error:` lines of a config file holding `text`, with the folder left out."""
     path = tmp_path / "entraform.yaml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError) as failed:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(EntraformError) as failed:
         load_config(str(path))
-    return failed.value.message.replace(str(tmp_path) + "/", "")
+    return [line.replace(str(tmp_path) + "/", "") for line in failed.value.lines()]
+
+
+def config_error(tmp_path: Path, text: str | bytes) -> str:
+    (line,) = config_errors(tmp_path, text)
+    return line
 
 
 def test_no_config_file_means_the_local_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,11 +107,13 @@ def test_a_wrong_choice(tmp_path: Path) -> None:
 
 def test_invalid_yaml(tmp_path: Path) -> None:
     message = config_error(tmp_path, 'tenant: "local\n')
-    assert message.startswith("entraform.yaml:2:1: not valid YAML: ")
+    assert message.startswith("entraform.yaml:2:1: invalid YAML: ")
 
 
 def test_not_a_mapping(tmp_path: Path) -> None:
-    assert config_error(tmp_path, "- local\n") == "entraform.yaml: the config must be a mapping of settings"
+    assert (
+        config_error(tmp_path, "- local\n") == "entraform.yaml:1:1: the config must be a mapping of settings"
+    )
 
 
 def test_every_wrong_setting_is_reported_at_once(tmp_path: Path) -> None:
@@ -118,3 +130,71 @@ def test_every_wrong_setting_is_reported_at_once(tmp_path: Path) -> None:
         "entraform.yaml:6:3",
     ]
     assert "removal.users" in lines[2]
+
+
+def test_every_problem_of_the_auth_section_is_reported_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A literal secret does not hide the other problems, and every unset variable is named."""
+    monkeypatch.delenv("ENTRAFORM_TEST_A", raising=False)
+    monkeypatch.delenv("ENTRAFORM_TEST_B", raising=False)
+    lines = config_errors(
+        tmp_path,
+        "tenant: contoso.example\n"
+        "auth:\n"
+        "  method: client_secret\n"
+        "  client_id: ${ENTRAFORM_TEST_A}\n"
+        "  client_secret: hunter2\n"
+        "  token_file: ${ENTRAFORM_TEST_B}/${ENTRAFORM_TEST_A}\n"
+        "safety: {max_update_fraktion: 1}\n",
+    )
+    unset = "needs the environment variable {}, which is not set"
+    assert lines == [
+        "entraform.yaml:4:3: auth.client_id " + unset.format("ENTRAFORM_TEST_A"),
+        "entraform.yaml:5:3: auth.client_secret holds a literal secret; write ${VARIABLE} and set it in the "
+        "environment",
+        "entraform.yaml:6:3: auth.token_file " + unset.format("ENTRAFORM_TEST_A"),
+        "entraform.yaml:6:3: auth.token_file " + unset.format("ENTRAFORM_TEST_B"),
+        "entraform.yaml:7:10: safety.max_update_fraktion: unknown setting "
+        "(did you mean 'max_update_fraction'?)",
+    ]
+
+
+def test_a_directory_given_as_the_config_file(tmp_path: Path) -> None:
+    with pytest.raises(EntraformError) as failed:
+        load_config(str(tmp_path))
+    assert failed.value.lines() == [
+        f"{tmp_path.as_posix()}: cannot read the config file: it is a directory, not a file"
+    ]
+
+
+def test_a_config_file_that_is_not_utf8(tmp_path: Path) -> None:
+    assert config_error(tmp_path, b"tenant: caf\xe9\n") == (
+        "entraform.yaml:1:12: not UTF-8 text (byte 0xe9); save the config file as UTF-8"
+    )
+
+
+def test_an_unreadable_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "entraform.yaml"
+    path.write_text("tenant: local\n", encoding="utf-8")
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who may read any file (root)")
+        with pytest.raises(EntraformError) as failed:
+            load_config(str(path))
+    finally:
+        path.chmod(0o644)
+    assert failed.value.lines() == [f"{path.as_posix()}: cannot read the config file: permission denied"]
+
+
+def test_an_empty_config_file_is_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "entraform.yaml"
+    path.write_text("# nothing yet\n", encoding="utf-8")
+    assert load_config(str(path)).tenant == "local"
+
+
+def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "entraform.yaml"
+    path.write_bytes(b"\xef\xbb\xbfstate_dir: desired\n")
+    assert load_config(str(path)).state_dir == "desired"

@@ -52,9 +52,7 @@ def test_validate_uses_state_dir_of_the_config(tmp_path: Path, monkeypatch: pyte
     write(tmp_path, "infra/desired/a.yaml", "users:\n  - userPrincipalName: a@contoso.example\n")
     result = CliRunner().invoke(main, ["--config", "infra/entraform.yaml", "validate"])
     assert result.exit_code == 0, result.output
-    assert (
-        result.stdout == "infra/desired/ is valid: 1 users, 0 groups, 0 memberships, 0 licenses in 1 files\n"
-    )
+    assert result.stdout == "infra/desired/ is valid: 1 user, 0 groups, 0 memberships, 0 licenses in 1 file\n"
 
 
 def test_validate_with_a_broken_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

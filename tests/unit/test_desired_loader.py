@@ -190,7 +190,19 @@ def test_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "state" / "a.yaml").write_bytes(b"users: []\n# caf\xe9\n")
     with pytest.raises(EntraformError) as failed:
         load_desired(Config())
-    assert failed.value.lines() == ["state/a.yaml:1:1: not UTF-8 text (byte 15); save the file as UTF-8"]
+    assert failed.value.lines() == ["state/a.yaml:2:6: not UTF-8 text (byte 0xe9); save the file as UTF-8"]
+
+
+def test_an_unreadable_file_does_not_hide_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "state" / "b.yaml").mkdir(parents=True)  # a directory named like a state file
+    (tmp_path / "state" / "c.yaml").write_text("users: 3\n", encoding="utf-8")
+    with pytest.raises(EntraformError) as failed:
+        load_desired(Config())
+    assert failed.value.lines() == [
+        "state/b.yaml: cannot read the file: it is a directory, not a file",
+        "state/c.yaml:1:8: users: expected a list of users (`- ` items), got a number",
+    ]
 
 
 def test_the_shipped_contoso_state_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:

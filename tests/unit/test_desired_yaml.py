@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.desired.yamlload import MarkedList, MarkedMap, parse_yaml
 from reconciler.errors import Location
+from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
 
 
 def messages(text: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.desired.yamlload import MarkedList, MarkedMap, _compose, _EventReader, _Unusual
+from reconciler.yamlload import MarkedList, MarkedMap, _compose, _EventReader, _Unusual
 
 STATE = Path(__file__).parents[2] / "state"
 

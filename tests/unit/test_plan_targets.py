@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from builders import desired, dgroup, duser, lgroup, live, luser
 
 from reconciler.errors import EntraformError
 from reconciler.plan.model import Change, Plan, UnsafeItem
-from reconciler.planning import Target, narrow
+from reconciler.plan.targets import Target, check_targets, narrow
 
 CHANGES = [
     Change("c0001", "create", "user", key="ada@contoso.example"),
@@ -76,3 +77,21 @@ def test_unsafe_items_follow_their_changes() -> None:
 def test_bad_targets(text: str) -> None:
     with pytest.raises(EntraformError, match="write KIND:KEY"):
         Target.parse(text)
+
+
+def test_a_target_must_name_a_declared_or_live_object() -> None:
+    want = desired(duser("ada@contoso.example", renamed_from=("ada.l@contoso.example",)), dgroup("grp-new"))
+    state = live(luser("u1", "bob@contoso.example"), lgroup("g1", "grp-old"))
+    for text in ("user:ADA@contoso.example", "user:ada.l@contoso.example", "user:bob@contoso.example"):
+        check_targets([Target.parse(text)], want, state)
+    check_targets([Target.parse("group:grp-new"), Target.parse("group:grp-old")], want, state)
+    with pytest.raises(EntraformError) as failed:
+        check_targets([Target.parse("user:bobb@contoso.example"), Target.parse("group:grp-new")], want, state)
+    assert failed.value.message == (
+        "--target user:bobb@contoso.example: matches no user in the desired state or the tenant; check the "
+        "spelling (a UPN or mailNickname; case does not matter)"
+    )
+    with pytest.raises(
+        EntraformError, match=r"--target group:bob@contoso\.example, user:grp-new: match no object"
+    ):
+        check_targets([Target.parse("group:bob@contoso.example"), Target.parse("user:grp-new")], want, state)

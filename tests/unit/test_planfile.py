@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from builders import config, desired, duser, lic, live, luser, sample
 
-from reconciler.errors import PlanError
+from reconciler.errors import EntraformError, PlanError
 from reconciler.plan import planfile
 from reconciler.plan.diff import diff
 
@@ -26,6 +26,7 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "live_digest",
         "summary",
         "unsafe",
+        "held",
         "changes",
     ]
     assert data["format_version"] == 1 and data["tenant"] == "tenant-1"
@@ -50,7 +51,13 @@ def test_json_has_exactly_the_documented_keys() -> None:
     assert (
         assign["disabledPlans"] == [] and assign["depends_on"] == ["c0001"] and "disabled_plans" not in assign
     )
-    assert data["unsafe"][0]["reason"] == "protected" and "change_ids" not in data["unsafe"][0]
+    assert data["unsafe"] == []
+    assert data["held"] == [
+        {
+            "principal": "breakglass@contoso.example",
+            "wants": 'update user breakglass@contoso.example: jobTitle: "Emergency" → "Hacked"',
+        }
+    ]
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -109,8 +116,12 @@ def test_load_refuses_garbage(tmp_path: Path) -> None:
         planfile.load(write(tmp_path, "{nope"))
     with pytest.raises(PlanError, match="not an entraform plan file"):
         planfile.load(write(tmp_path, [1, 2]))
-    with pytest.raises(PlanError, match="cannot read the plan"):
+    with pytest.raises(
+        EntraformError, match=r"missing\.json: cannot read the plan: no such file or directory"
+    ):
         planfile.load(tmp_path / "missing.json")
+    with pytest.raises(EntraformError, match="cannot read the plan: it is a directory, not a file"):
+        planfile.load(tmp_path)
 
 
 def test_compare_names_what_moved() -> None:

@@ -10,9 +10,10 @@ from reconciler.plan.render_markdown import render_markdown
 
 def test_sample_plan() -> None:
     md = render_markdown(diff(*sample()))
-    assert md.startswith("### entraform plan\n\n> [!CAUTION]\n> ⚠️ **Unsafe plan**")
-    assert "> - ⚠️ **protected**: breakglass@contoso.example is protected" in md
-    assert md.index("Unsafe plan") < md.index("| action | count |")
+    assert md.startswith("### entraform plan\n\n> [!WARNING]\n> 🔒 **Held**: protected principals")
+    assert "> - 🔒 **breakglass@contoso.example**: the desired state wants: " in md
+    assert md.index("**Held**") < md.index("| action | count |")
+    assert "Unsafe plan" not in md
     assert "| create | 1 |\n" in md and "| delete |" not in md
     assert "#### Users (2 changes)\n\n```diff\n+ create user ada@contoso.example\n" in md
     assert "#### Memberships (2 changes)" in md

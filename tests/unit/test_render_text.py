@@ -11,8 +11,8 @@ from reconciler.plan.render_text import NO_CHANGES, render_text
 def test_sample_plan_reads_like_terraform() -> None:
     text = render_text(diff(*sample()))
     lines = text.splitlines()
-    assert lines[0].startswith("!! UNSAFE PLAN: apply refuses it without --force")
-    assert lines[1].startswith("!!   protected: breakglass@contoso.example is protected")
+    assert lines[0].startswith("!! HELD: protected principals (scope.protected) stay as they are")
+    assert lines[1].startswith("!!   breakglass@contoso.example: the desired state wants: ")
     assert "  + create user ada@contoso.example" in lines
     assert '      displayName: "Ada Lovelace"' in lines
     assert "  ~ update user bob@contoso.example" in lines
@@ -23,7 +23,7 @@ def test_sample_plan_reads_like_terraform() -> None:
     )
     assert lines[-1] == (
         "Plan: 1 to create, 1 to update, 0 to delete, 1 manager change, 2 membership changes, "
-        "2 license changes. UNSAFE: 1 item(s) above."
+        "2 license changes. Held: 1 item on protected principals."
     )
     assert "\x1b[" not in text
     assert "password" not in text.lower()
@@ -57,9 +57,9 @@ def test_colour_only_when_asked_and_same_words() -> None:
     plan = diff(*sample())
     coloured = render_text(plan, color=True)
     assert "\x1b[32m  + create user ada@contoso.example" in coloured
-    assert "\x1b[1;31m!! UNSAFE PLAN" in coloured
+    assert "\x1b[1;35m!! HELD" in coloured
     stripped = coloured
-    for code in ("\x1b[1;31m", "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"):
+    for code in ("\x1b[1;35m", "\x1b[32m", "\x1b[33m", "\x1b[31m", "\x1b[1m", "\x1b[0m"):
         stripped = stripped.replace(code, "")
     assert stripped == render_text(plan)
 
@@ -68,5 +68,6 @@ def test_only_protected_items_is_not_called_a_match() -> None:
     state = live(luser("u1", "bob@contoso.example", jobTitle="A"))
     cfg = config(scope={"protected": ["bob@contoso.example"]})
     text = render_text(diff(desired(duser("bob@contoso.example", jobTitle="B")), state, cfg))
-    assert text.endswith("\nNo changes to apply, but 1 unsafe item(s): the plan is unsafe.\n")
+    assert text.endswith("\nNo changes to apply. Held: 1 item on protected principals.\n")
+    assert "UNSAFE" not in text
     assert NO_CHANGES not in text

@@ -1,4 +1,5 @@
-"""Safety: protected principals become unsafe items, not changes; fractions of removals/updates."""
+"""Safety: protected principals become held items, not changes (and never unsafe); fractions of
+removals/updates make a plan unsafe."""
 
 from __future__ import annotations
 
@@ -10,31 +11,26 @@ from reconciler.plan.diff import diff
 PROTECTED = {"protected": ["BreakGlass@contoso.example", "grp-admins"]}
 
 
-def test_declared_difference_on_a_protected_user_is_an_unsafe_item_not_a_change() -> None:
+def test_declared_difference_on_a_protected_user_is_held_not_a_change_and_not_unsafe() -> None:
     bg = luser("u1", "breakglass@contoso.example", jobTitle="Emergency")
     plan = diff(
         desired(duser("breakglass@contoso.example", jobTitle="Other")), live(bg), config(scope=PROTECTED)
     )
-    assert plan.changes == []
-    [item] = plan.unsafe
-    assert (item.reason, item.kind, item.key, item.change_ids) == (
-        "protected",
-        "user",
-        "breakglass@contoso.example",
-        [],
-    )
-    assert 'jobTitle: "Emergency" → "Other"' in item.message
-    assert not plan.is_empty
+    assert plan.changes == [] and plan.unsafe == []
+    [item] = plan.held
+    assert item.principal == "breakglass@contoso.example"
+    assert item.wants == 'update user breakglass@contoso.example: jobTitle: "Emergency" → "Other"'
+    assert not plan.is_empty  # the tenant differs from git: exit 2 with --detailed-exitcode
 
 
-def test_scope_removal_of_a_protected_user_is_unsafe() -> None:
+def test_scope_removal_of_a_protected_user_is_held() -> None:
     bg = luser("u1", "breakglass@contoso.example", licenses={E3: ()})
     scope = {**PROTECTED, "users": {"authoritative": True, "match": {"upn_suffix": "@contoso.example"}}}
     plan = diff(desired(), live(bg), config(scope=scope))
-    assert plan.changes == []
-    assert [(i.reason, i.message.split("wants: ")[1].split(" (")[0]) for i in plan.unsafe] == [
-        ("protected", "remove license ENTERPRISEPACK from breakglass@contoso.example"),
-        ("protected", "disable user breakglass@contoso.example"),
+    assert plan.changes == [] and plan.unsafe == []
+    assert [(i.principal, i.wants.split(" (")[0]) for i in plan.held] == [
+        ("breakglass@contoso.example", "remove license ENTERPRISEPACK from breakglass@contoso.example"),
+        ("breakglass@contoso.example", "disable user breakglass@contoso.example"),
     ]
 
 
@@ -53,7 +49,8 @@ def test_membership_edges_touching_a_protected_principal_are_protected() -> None
     assert [(c.action, c.group, c.member) for c in plan.changes] == [
         ("add_member", "grp-eng", "ada@contoso.example")
     ]
-    assert sorted(i.key or "" for i in plan.unsafe) == ["breakglass@contoso.example", "grp-admins"]
+    assert sorted(i.principal for i in plan.held) == ["breakglass@contoso.example", "grp-admins"]
+    assert plan.unsafe == []
 
 
 def test_protected_manager_target_and_licenses() -> None:
@@ -66,8 +63,8 @@ def test_protected_manager_target_and_licenses() -> None:
         live(bg, ada),
         config(scope=PROTECTED),
     )
-    assert plan.changes == []
-    assert [i.kind for i in plan.unsafe] == ["manager", "license"]
+    assert plan.changes == [] and plan.unsafe == []
+    assert [i.wants.split(" ")[0] for i in plan.held] == ["set", "assign"]
 
 
 def big_tenant(n: int) -> list[LiveUser]:
