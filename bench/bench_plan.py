@@ -55,7 +55,7 @@ def write_state(live: LiveState, folder: Path) -> None:
             edited += 1
     state = folder / "state"
     state.mkdir(exist_ok=True)
-    for name, text in export_state(live).items():
+    for name, text in export_state(live).files.items():
         (state / name).write_text(text, encoding="utf-8")
 
 

@@ -440,16 +440,20 @@ def import_(
     except OSError as exc:
         raise EntraformError(f"{out_dir}: cannot create the directory: {describe_os_error(exc)}") from None
     schema = find_schema(out)
-    files = export_state(
+    export = export_state(
         live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids, header=modeline(schema, out)
     )
-    for name, text in files.items():
+    for name, text in export.files.items():
         write_text(out / name, text, "YAML file")
     if not obj.quiet:
-        users = len(user_ids) if user_ids is not None else len(live.users)
-        groups = len(group_ids) if group_ids is not None else len(live.groups)
-        wrote = f"{counted(users, 'user')} and {counted(groups, 'group')}"
+        wrote = f"{counted(export.users, 'user')} and {counted(export.groups, 'group')}"
         click.echo(f"Wrote {wrote} to {out.as_posix()}/ (users.yaml, groups.yaml)", err=True)
+        if export.read_only_groups:
+            click.echo(
+                f"note: left out {counted(export.read_only_groups, 'mail-enabled or distribution group')}: "
+                "Exchange manages them and Graph cannot change them",
+                err=True,
+            )
         if schema is None:
             click.echo(
                 "note: no schemas/state.schema.json above it, so the files name no schema; write one with "

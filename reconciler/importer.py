@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconciler.desired import grouptypes
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser
 
@@ -55,7 +57,9 @@ def group_entry(group: LiveGroup, live: LiveState, with_ids: bool) -> dict[str, 
         entry["id"] = group.id
     for attr in GROUP_ATTRIBUTES:
         value = group.mail_nickname if attr == "mailNickname" else group.attrs.get(attr)
-        if _present(value) or attr in ("securityEnabled", "mailEnabled"):
+        if attr == "groupTypes":
+            entry[attr] = value or []  # said even when empty: what a group is decides what it may hold
+        elif _present(value) or attr in ("securityEnabled", "mailEnabled"):
             entry[attr] = value if value is not None else False
     owners = sorted(live.users[i].upn for i in group.owner_ids if i in live.users)
     if owners:
@@ -91,6 +95,14 @@ def modeline(schema: Path | None, out_dir: Path) -> str:
     return f"# yaml-language-server: $schema={relative}\n"
 
 
+@dataclass(frozen=True)
+class Export:
+    files: dict[str, str]  # YAML text by file name
+    users: int
+    groups: int
+    read_only_groups: int  # left out: Exchange's groups cannot be declared
+
+
 def export_state(
     live: LiveState,
     *,
@@ -98,19 +110,22 @@ def export_state(
     group_ids: set[str] | None = None,
     with_ids: bool = False,
     header: str = "",
-) -> dict[str, str]:
+) -> Export:
     """YAML text per file name (`users.yaml`, `groups.yaml`), each starting with `header` (a modeline);
     `*_ids` limit what is written."""
     users = [u for u in live.users.values() if user_ids is None or u.id in user_ids]
-    groups = [g for g in live.groups.values() if group_ids is None or g.id in group_ids]
+    chosen = [g for g in live.groups.values() if group_ids is None or g.id in group_ids]
+    # Exchange's groups cannot be declared (read-only through Graph): members may still name them.
+    groups = [g for g in chosen if not grouptypes.is_read_only(g.attrs)]
     users.sort(key=lambda u: u.key)
     groups.sort(key=lambda g: g.key)
     files = {
         "users.yaml": {"users": [user_entry(u, live, with_ids) for u in users]},
         "groups.yaml": {"groups": [group_entry(g, live, with_ids) for g in groups]},
     }
-    return {
+    texts = {
         name: header
         + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
         for name, body in files.items()
     }
+    return Export(texts, len(users), len(groups), len(chosen) - len(groups))

@@ -79,6 +79,13 @@ class MarkedMap(dict[str, Any]):
     def value_location(self, key: str) -> Location:
         return _location(self.file, self.value_marks[key])
 
+    def location_of(self, key: str) -> Location:
+        """Where an error about the value of `key` points: the value itself when it is a scalar, the key
+        when it is a list or mapping (whose first item may be on the next line, one line too low)."""
+        if isinstance(self.get(key), dict | list):
+            return self.key_location(key)
+        return self.value_location(key)
+
     @property
     def key_locations(self) -> dict[str, Location]:
         return {key: _location(self.file, mark) for key, mark in self.key_marks.items()}

@@ -15,7 +15,13 @@ from typing import Any
 
 from reconciler.config import Config
 from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, LicenseSpec, MemberRef
-from reconciler.desired.references import Kind, PendingRef, nesting_cycles, resolve
+from reconciler.desired.references import (
+    Kind,
+    PendingRef,
+    nested_microsoft_365_groups,
+    nesting_cycles,
+    resolve,
+)
 from reconciler.desired.rules import check_group, check_user, strip_passwords
 from reconciler.desired.schema import (
     GROUP_ATTRIBUTES,
@@ -116,7 +122,7 @@ class _Collector:
                 continue  # `users:` with every entry commented out
             if not isinstance(items, MarkedList):
                 message = f"{section}: expected a list of {section} (`- ` items), got {describe(items)}"
-                self.problems.append(EntraformError(message, document.value_location(section)))
+                self.problems.append(EntraformError(message, document.location_of(section)))
                 continue
             for index, item in enumerate(items):
                 self._read_item(section, f"{section}[{index}]", item, items.item_location(index))
@@ -240,6 +246,7 @@ class _Collector:
         external, problems = resolve(self.refs, declared, renamed)
         self.problems.extend(problems)
         self.problems.extend(nesting_cycles(self.groups))
+        self.problems.extend(nested_microsoft_365_groups(self.groups))
         return DesiredState(
             users=self.users, groups=self.groups, external_refs=external, files=tuple(self.files)
         )

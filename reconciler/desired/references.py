@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
+from reconciler.desired import grouptypes
 from reconciler.desired.model import DesiredGroup, Reference
 from reconciler.errors import EntraformError, Location
 
@@ -78,4 +79,25 @@ def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
                 path.append(child)
                 on_path.add(child)
                 stack.append(iter(edges[child]))
+    return problems
+
+
+def nested_microsoft_365_groups(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
+    """A declared Microsoft 365 group listed as a member of another declared group, at that membership.
+
+    Graph's rule the parent cannot tell on its own (a Microsoft 365 or role-assignable parent already says
+    it takes no groups at all, in `rules.check_group`).
+    """
+    problems: list[EntraformError] = []
+    for parent in groups.values():
+        if grouptypes.parent_refusal(parent.attrs) or grouptypes.is_read_only(parent.attrs):
+            continue
+        for member in parent.members or ():
+            child = groups.get(member.key) if member.kind == "group" else None
+            refused = grouptypes.child_refusal(child.attrs) if child else None
+            if child is not None and refused:
+                message = (
+                    f"group {child.key} is {grouptypes.kind_of(child.attrs)} ({child.location}): {refused}"
+                )
+                problems.append(EntraformError(message, member.location or parent.location))
     return problems

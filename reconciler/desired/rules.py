@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from reconciler.desired import grouptypes
 from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
 from reconciler.desired.typecheck import did_you_mean, join_path
 from reconciler.errors import EntraformError, Location
@@ -36,7 +37,7 @@ class _Problems:
         self.found: list[EntraformError] = []
 
     def at(self, key: str, message: str, index: int | None = None) -> None:
-        location = self.item.value_location(key) if key in self.item.value_marks else self.item.location
+        location = self.item.location_of(key) if key in self.item.value_marks else self.item.location
         path = join_path(self.path, key)
         value = self.item.get(key)
         if index is not None and isinstance(value, MarkedList):
@@ -182,17 +183,18 @@ def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[EntraformEr
         problems.at("isAssignableToRole", "a role-assignable group cannot be a dynamic group")
     if spec.isAssignableToRole and spec.securityEnabled is False:
         problems.at("isAssignableToRole", "a role-assignable group must have securityEnabled: true")
-    nests = (
-        "a Microsoft 365 group"
-        if "Unified" in types
-        else "a role-assignable group"
-        if spec.isAssignableToRole
-        else ""
-    )
+    declared = {name: getattr(spec, name) for name in written}
+    if grouptypes.is_read_only(declared):
+        problems.at(
+            "mailEnabled",
+            f"{grouptypes.READ_ONLY}; declare security groups (mailEnabled: false) or Microsoft 365 groups "
+            '(groupTypes: ["Unified"]) only, and refer to this one as a member where you need it',
+        )
+    refused = grouptypes.parent_refusal(declared)
     for index, member in enumerate(spec.members):
         if isinstance(member, GroupRefModel):
-            if nests and not dynamic:
-                problems.at("members", f"{nests} cannot have groups as members", index)
+            if refused and not dynamic and not grouptypes.is_read_only(declared):
+                problems.at("members", f"group: {member.group}: {refused}", index)
             reason = nickname_problem(member.group, "group")
             if reason:
                 problems.at("members", reason, index)

@@ -88,7 +88,7 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
 
 def _child(parent: Any, part: str | int, location: Location) -> tuple[Any, Location]:
     if isinstance(parent, MarkedMap) and isinstance(part, str) and part in parent:
-        return parent[part], parent.value_location(part)
+        return parent[part], parent.location_of(part)
     if isinstance(parent, MarkedList) and isinstance(part, int) and part < len(parent):
         return parent[part], parent.item_location(part)
     return parent, location

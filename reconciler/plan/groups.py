@@ -3,6 +3,7 @@ licenses; delete of undeclared groups in an authoritative scope (SPEC §3)."""
 
 from __future__ import annotations
 
+from reconciler.desired import grouptypes
 from reconciler.desired.model import DesiredGroup
 from reconciler.live import LiveGroup
 from reconciler.plan.licenses import license_drafts, remove_license
@@ -125,9 +126,12 @@ def _edge(action: Action, group: Ref, other: Ref) -> Change:
 
 
 def in_group_scope(index: Index, group: LiveGroup) -> bool:
+    """An authoritative scope holds the group: undeclared, it is deleted. Groups Graph may not change
+    (mail-enabled security and distribution groups, Exchange's) are never in scope."""
     scope = index.config.scope.groups
     prefix = scope.match.mail_nickname_prefix
-    return scope.authoritative and (prefix is None or group.key.startswith(prefix.lower()))
+    in_scope = scope.authoritative and (prefix is None or group.key.startswith(prefix.lower()))
+    return in_scope and not grouptypes.is_read_only(group.attrs)
 
 
 def orphan_group_drafts(index: Index) -> list[Draft]:

@@ -10,9 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 
-from reconciler.desired.model import DesiredState, LicenseSpec
+from reconciler.desired import grouptypes
+from reconciler.desired.model import DesiredGroup, DesiredState, LicenseSpec
 from reconciler.errors import Location
-from reconciler.live import LiveState
+from reconciler.live import LiveGroup, LiveState
 from reconciler.plan.groups import is_dynamic
 from reconciler.plan.licenses import find_sku, unknown_plans
 from reconciler.plan.model import Change, Plan
@@ -40,6 +41,8 @@ def preflight(plan: Plan, desired: DesiredState, live: LiveState) -> list[str]:
         *_synced(plan, desired, live),
         *_last_owners(desired, live),
         *_dynamic_members(desired, live),
+        *_read_only_groups(desired, live),
+        *_member_types(desired, live),
         *_seats(plan, live),
     ]
     return sorted(set(problems), key=_by_place)
@@ -229,6 +232,72 @@ def _dynamic_members(desired: DesiredState, live: LiveState) -> Iterable[str]:
                 f"group {declared.key} is a dynamic group in the tenant: Entra ID sets its members from its "
                 "membershipRule and refuses edits; remove `members:` (or declare its membershipRule)",
             )
+
+
+def _live_group(
+    declared: DesiredGroup, by_id: dict[str, LiveGroup], by_key: dict[str, LiveGroup]
+) -> LiveGroup | None:
+    """The live group a declared one is: by pinned id, a former key, or its key (as the diff matches)."""
+    if declared.id is not None and declared.id in by_id:
+        return by_id[declared.id]
+    for key in (*declared.renamed_from, declared.key):
+        if key in by_key:
+            return by_key[key]
+    return None
+
+
+def _read_only_groups(desired: DesiredState, live: LiveState) -> Iterable[str]:
+    by_key = live.group_by_nickname()
+    for declared in desired.groups.values():
+        group = _live_group(declared, live.groups, by_key)
+        if group is not None and grouptypes.is_read_only(group.attrs):
+            yield _at(
+                declared.location,
+                f"group {declared.key} is {grouptypes.kind_of(group.attrs)} in the tenant: "
+                f"{grouptypes.READ_ONLY}; remove it from the desired state (it may still be named as a "
+                "member)",
+            )
+
+
+def _member_types(desired: DesiredState, live: LiveState) -> Iterable[str]:
+    """Nested groups Graph would refuse, told by what the tenant says of either end (validate has
+    already refused what the YAML alone says)."""
+    by_key = live.group_by_nickname()
+
+    def effective(key: str) -> tuple[dict[str, object], LiveGroup | None] | None:
+        declared = desired.groups.get(key)
+        group = _live_group(declared, live.groups, by_key) if declared else by_key.get(key)
+        if declared is None and group is None:
+            return None  # an unknown reference: reported as one
+        attrs = dict(group.attrs) if group else {}
+        attrs.update(declared.attrs if declared else {})
+        return attrs, group
+
+    for declared in desired.groups.values():
+        if declared.members is None or is_dynamic(declared.attrs):
+            continue
+        parent = effective(declared.key)
+        if parent is None or grouptypes.is_read_only(parent[0]):
+            continue  # a read-only group is refused as a whole above
+        parent_attrs, parent_live = parent
+        for member in declared.members:
+            child = effective(member.key) if member.kind == "group" else None
+            if child is None:
+                continue
+            child_attrs, child_live = child
+            if (
+                parent_live is not None
+                and child_live is not None
+                and child_live.id in parent_live.member_group_ids
+            ):
+                continue  # already a member: nothing to add
+            refused = grouptypes.nesting_refusal(parent_attrs, child_attrs)
+            if refused:
+                yield _at(
+                    member.location or declared.location,
+                    f"group {declared.key} ({grouptypes.kind_of(parent_attrs)}) cannot take group "
+                    f"{member.key} ({grouptypes.kind_of(child_attrs)}) as a member: {refused}",
+                )
 
 
 def _seats(plan: Plan, live: LiveState) -> Iterable[str]:

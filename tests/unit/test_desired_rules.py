@@ -77,7 +77,7 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "section is not a list": (
         one("users:\n  userPrincipalName: a@contoso.example\n"),
-        ["state/s.yaml:2:3: users: expected a list of users (`- ` items), got a mapping"],
+        ["state/s.yaml:1:1: users: expected a list of users (`- ` items), got a mapping"],
     ),
     "item is not a mapping": (
         one("users:\n  - a@contoso.example\n"),
@@ -89,7 +89,7 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "wrong type: string": (
         one("users:\n  - userPrincipalName: a@contoso.example\n    jobTitle: [Engineer]\n"),
-        ["state/s.yaml:3:15: users[0].jobTitle: expected a string, got a list"],
+        ["state/s.yaml:3:5: users[0].jobTitle: expected a string, got a list"],
     ),
     "wrong type: unquoted word YAML reads as a boolean": (
         one("users:\n  - userPrincipalName: a@contoso.example\n    country: NO\n"),
@@ -112,7 +112,7 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "wrong type: a mapping for a list": (
         one("users:\n  - userPrincipalName: a@contoso.example\n    licenses:\n      sku: SPE_E5\n"),
-        ["state/s.yaml:4:7: users[0].licenses: expected a list, got a mapping; start each item with `- `"],
+        ["state/s.yaml:3:5: users[0].licenses: expected a list, got a mapping; start each item with `- `"],
     ),
     "wrong type: a number in a list": (
         one("users:\n  - userPrincipalName: a@contoso.example\n    businessPhones: [2065550100]\n"),
@@ -224,7 +224,7 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "license without usageLocation": (
         one("users:\n  - userPrincipalName: a@contoso.example\n    licenses:\n      - sku: SPE_E5\n"),
         [
-            "state/s.yaml:4:7: users[0].licenses: a user with licenses needs a usageLocation "
+            "state/s.yaml:3:5: users[0].licenses: a user with licenses needs a usageLocation "
             "(two letters, e.g. US); add one to this user"
         ],
     ),
@@ -376,7 +376,21 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
                 members: [a@contoso.example]
             """),
         [
-            "state/s.yaml:5:14: groups[0].members: a dynamic group gets its members from its "
+            "state/s.yaml:5:5: groups[0].members: a dynamic group gets its members from its "
+            "membershipRule; remove `members:`"
+        ],
+    ),
+    "dynamic group listing members in block style: the `members:` key, not the first member": (
+        one("""\
+            groups:
+              - mailNickname: grp-all
+                groupTypes: [DynamicMembership]
+                membershipRule: user.accountEnabled -eq true
+                members:
+                  - a@contoso.example
+            """),
+        [
+            "state/s.yaml:5:5: groups[0].members: a dynamic group gets its members from its "
             "membershipRule; remove `members:`"
         ],
     ),
@@ -389,7 +403,7 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
                 members: []
             """),
         [
-            "state/s.yaml:5:14: groups[0].members: a dynamic group gets its members from its "
+            "state/s.yaml:5:5: groups[0].members: a dynamic group gets its members from its "
             "membershipRule; remove `members:`"
         ],
     ),
@@ -399,7 +413,7 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "user.accountEnabled -eq true\n"
         ),
         [
-            "state/s.yaml:3:17: groups[0].groupTypes: a group with a membershipRule needs "
+            "state/s.yaml:3:5: groups[0].groupTypes: a group with a membershipRule needs "
             '"DynamicMembership" in groupTypes'
         ],
     ),
@@ -413,13 +427,57 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "Microsoft 365 group with a nested group": (
         one("groups:\n  - mailNickname: grp-a\n    groupTypes: [Unified]\n    members: [{group: grp-b}]\n"),
-        ["state/s.yaml:4:15: groups[0].members[0]: a Microsoft 365 group cannot have groups as members"],
+        [
+            "state/s.yaml:4:15: groups[0].members[0]: group: grp-b: a Microsoft 365 group has only users as "
+            "members"
+        ],
     ),
     "role-assignable group with a nested group": (
         one(
             "groups:\n  - mailNickname: grp-a\n    isAssignableToRole: true\n    members: [{group: grp-b}]\n"
         ),
-        ["state/s.yaml:4:15: groups[0].members[0]: a role-assignable group cannot have groups as members"],
+        [
+            "state/s.yaml:4:15: groups[0].members[0]: group: grp-b: a role-assignable group has no groups as "
+            "members"
+        ],
+    ),
+    "Microsoft 365 group nested in a security group (declared in another file)": (
+        {
+            "a.yaml": "groups:\n  - mailNickname: grp-a\n    members:\n      - group: grp-b\n",
+            "b.yaml": "groups:\n  - mailNickname: grp-b\n    groupTypes: [Unified]\n",
+        },
+        [
+            "state/a.yaml:4:9: group grp-b is a Microsoft 365 group (state/b.yaml:2:5): a Microsoft 365 "
+            "group cannot be a member of any group"
+        ],
+    ),
+    "Microsoft 365 group nested in a Microsoft 365 group: said once, by the parent": (
+        one(
+            "groups:\n  - mailNickname: grp-a\n    groupTypes: [Unified]\n    members: [{group: grp-b}]\n"
+            "  - mailNickname: grp-b\n    groupTypes: [Unified]\n"
+        ),
+        [
+            "state/s.yaml:4:15: groups[0].members[0]: group: grp-b: a Microsoft 365 group has only users as "
+            "members"
+        ],
+    ),
+    "mail-enabled security group declared": (
+        one("groups:\n  - mailNickname: sg-mail\n    mailEnabled: true\n    securityEnabled: true\n"),
+        [
+            "state/s.yaml:3:18: groups[0].mailEnabled: mail-enabled security groups and distribution groups "
+            "are managed by Exchange and read-only through Microsoft Graph; declare security groups "
+            '(mailEnabled: false) or Microsoft 365 groups (groupTypes: ["Unified"]) only, and refer to this '
+            "one as a member where you need it"
+        ],
+    ),
+    "distribution group declared": (
+        one("groups:\n  - mailNickname: dl-all\n    mailEnabled: true\n    securityEnabled: false\n"),
+        [
+            "state/s.yaml:3:18: groups[0].mailEnabled: mail-enabled security groups and distribution groups "
+            "are managed by Exchange and read-only through Microsoft Graph; declare security groups "
+            '(mailEnabled: false) or Microsoft 365 groups (groupTypes: ["Unified"]) only, and refer to this '
+            "one as a member where you need it"
+        ],
     ),
     "role-assignable dynamic group": (
         one("groups:\n  - mailNickname: grp-a\n    isAssignableToRole: true\n    membershipRule: x\n"),
@@ -504,7 +562,7 @@ def test_every_problem_of_every_file_in_one_run(tmp_path: Path, monkeypatch: pyt
         'Graph allows ASCII except spaces and @ ( ) \\ [ ] " ; : . < > ,',
         "state/a.yaml:3:17: groups[0].visibility: expected 'Public', 'Private' or 'HiddenMembership', "
         "got 'secret'",
-        "state/b.yaml:3:15: users[0].jobTitle: expected a string, got a list",
+        "state/b.yaml:3:5: users[0].jobTitle: expected a string, got a list",
         "state/b.yaml:4:20: users[0].usageLocation: usageLocation must be two capital letters (ISO "
         "3166, e.g. US), "
         "got 'usa'",

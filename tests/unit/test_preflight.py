@@ -218,3 +218,55 @@ def test_problems_are_sorted_by_file_then_line_as_numbers() -> None:
     )
     lines = problems(want, live(luser("u1", "a@contoso.example"), luser("u2", "b@contoso.example")))
     assert [line.split(": ")[0] for line in lines] == [f"{P}:9:3", f"{P}:10:3"]
+
+
+def test_member_types_graph_refuses_told_by_the_tenant() -> None:
+    """Graph docs, group-post-members (allowed member types): a Microsoft 365 group takes only users and
+    is a member of no group; a role-assignable group takes no groups."""
+    want = desired(
+        dgroup("grp-sec", members=["group:grp-m365"], line=2),  # a live Microsoft 365 group as a member
+        dgroup("grp-team", members=["group:grp-sec"], line=5),  # the parent is Microsoft 365 in the tenant
+        dgroup("grp-admins", members=["group:grp-sec"], line=8),  # role-assignable in the tenant
+        dgroup("grp-ok", members=["group:grp-sec", "group:grp-mail"], line=11),
+    )
+    have = live(
+        lgroup("g1", "grp-m365", groupTypes=["Unified"], mailEnabled=True, securityEnabled=False),
+        lgroup("g2", "grp-team", groupTypes=["Unified"], mailEnabled=True, securityEnabled=False),
+        lgroup("g3", "grp-admins", isAssignableToRole=True, securityEnabled=True, groupTypes=[]),
+        lgroup("g4", "grp-sec", securityEnabled=True, groupTypes=[]),
+        lgroup("g5", "grp-ok", securityEnabled=True, groupTypes=[]),
+        lgroup("g6", "grp-mail", mailEnabled=True, securityEnabled=True, groupTypes=[]),
+    )
+    assert problems(want, have) == [
+        f"{G}:2:1: group grp-sec (a security group) cannot take group grp-m365 (a Microsoft 365 group) as a "
+        "member: a Microsoft 365 group cannot be a member of any group",
+        f"{G}:5:1: group grp-team (a Microsoft 365 group) cannot take group grp-sec (a security group) as a "
+        "member: a Microsoft 365 group has only users as members",
+        f"{G}:8:1: group grp-admins (a role-assignable group) cannot take group grp-sec (a security group) "
+        "as a member: a role-assignable group has no groups as members",
+    ]
+
+
+def test_an_existing_nested_edge_is_not_reported_again() -> None:
+    want = desired(dgroup("grp-team", members=["group:grp-sec"]))
+    have = live(
+        lgroup("g1", "grp-team", groupTypes=["Unified"], member_groups=("g2",)),
+        lgroup("g2", "grp-sec", groupTypes=[]),
+    )
+    assert problems(want, have) == []
+
+
+def test_a_read_only_group_in_the_tenant_cannot_be_declared() -> None:
+    want = desired(dgroup("sg-mail", description="x", line=3), dgroup("dl-all", members=[], line=6))
+    have = live(
+        lgroup("g1", "sg-mail", mailEnabled=True, securityEnabled=True, groupTypes=[]),
+        lgroup("g2", "dl-all", mailEnabled=True, securityEnabled=False, groupTypes=[]),
+    )
+    read_only = (
+        "mail-enabled security groups and distribution groups are managed by Exchange and read-only through "
+        "Microsoft Graph; remove it from the desired state (it may still be named as a member)"
+    )
+    assert problems(want, have) == [
+        f"{G}:3:1: group sg-mail is a mail-enabled security group in the tenant: {read_only}",
+        f"{G}:6:1: group dl-all is a distribution group in the tenant: {read_only}",
+    ]
