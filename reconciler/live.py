@@ -1,7 +1,8 @@
 """`LiveState`: a normalised snapshot of the tenant, built from raw Graph JSON.
 
 Plain dataclasses of dicts and sets: the bulk read of a 100,000-user tenant and the diff over a
-million edges must not go through SDK model objects (NOTES §11).
+million edges must not go through SDK model objects (msgraph-sdk-python issue #584:
+~8 ms per object).
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"
 OWNERS_PATH = f"/groups?$select=id&$expand=owners($select=id)&$top={PAGE_SIZE}"
 SKUS_PATH = "/subscribedSkus?$select=skuId,skuPartNumber,prepaidUnits,consumedUnits,servicePlans"
 ORGANIZATION_PATH = "/organization?$select=id,verifiedDomains"
-# $expand returns at most 100 related objects (NOTES §2; older docs and issues say 20): a group with
+# $expand returns at most 100 related objects (Graph known issue 13635; older docs and issues
+# say 20): a group with
 # that many owners listed may have more, so its owners are read in full.
 EXPAND_CAP = 20
 _USER_TYPE = "#microsoft.graph.user"

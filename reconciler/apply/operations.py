@@ -1,4 +1,4 @@
-"""Plan changes → Graph write requests (SPEC §5, NOTES §4).
+"""Plan changes → Graph write requests (SPEC §5; Graph docs: group-post-members, group-post-groups).
 
 Changes are first grouped into *units*, each carried out by one Graph request (or a short sequence):
 member adds to one group share `PATCH /groups/{id}` with `members@odata.bind` (≤ 20), all license
@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from reconciler.plan.model import Change
 
-BIND_LIMIT = 20  # members@odata.bind per PATCH, relationships per POST /groups (NOTES §4)
+BIND_LIMIT = 20  # members@odata.bind per PATCH, relationships per POST /groups (Graph docs)
 LICENSE_ACTIONS = ("assign_license", "update_license", "remove_license")
 PASSWORD_LENGTH = 20
 

@@ -1,4 +1,5 @@
-"""Pacing writes to the tenant's write quota instead of running into 429s (NOTES §1).
+"""Pacing writes to the tenant's write quota instead of running into 429s (Graph docs:
+throttling-limits, "Identity and access service limits").
 
 Graph allows an app 3,000 writes per 150 s in a tenant, as a token bucket. The pacer keeps its own
 bucket of the same shape, so a burst up to the quota goes out at once and then writes flow at the

@@ -1,8 +1,8 @@
 """Rules on one user or group that Graph would otherwise enforce at apply time, or that keep secrets out.
 
 Each check returns problems instead of raising, so that a run reports all of them. The limits are
-Graph's (see ../shared/graph/NOTES.md §4): UPN characters and shape, mailNickname ≤ 64 characters of
-restricted ASCII, displayName ≤ 256, usageLocation two letters, GUID-shaped ids.
+Graph's (Graph docs: user-post-users, group-post-groups): UPN characters and shape, mailNickname ≤ 64
+characters of restricted ASCII, displayName ≤ 256, usageLocation two letters, GUID-shaped ids.
 """
 
 from __future__ import annotations

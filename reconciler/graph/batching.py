@@ -1,6 +1,7 @@
 """Many Graph requests as JSON `$batch` envelopes of 20, a few at a time, re-queuing throttled steps.
 
-The SDK retries a throttled request but not a throttled step inside a `$batch` (NOTES §1, §11): those
+The SDK retries a throttled request but not a throttled step inside a `$batch` (Graph docs: throttling,
+"Throttling and batching"; msgraph-core's RetryHandler skips batch items): those
 come back as 429/503/504 items and are sent again, in new envelopes, after the longest `Retry-After`.
 """
 

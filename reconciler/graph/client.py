@@ -2,7 +2,8 @@
 
 Every request goes through kiota's `GraphRequestAdapter`, so tokens, CAE challenges, 429/503/504
 retries honouring `Retry-After` and redirects are the SDK's own. Responses are read as raw bytes and
-parsed with `json`: SDK model objects cost ~8 ms each to build (NOTES §11), far too slow for bulk reads.
+parsed with `json`: SDK model objects cost ~8 ms each to build
+(msgraph-sdk-python issue #584), far too slow for bulk reads.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ def make_credential(config: Config) -> AsyncTokenCredential:
     auth = config.auth
     options: dict[str, Any] = {"authority": config.authority}
     if urlsplit(config.authority).hostname != PUBLIC_AUTHORITY_HOST:
-        # MSAL would ask login.microsoftonline.com to vouch for any other host (NOTES §8).
+        # MSAL would ask login.microsoftonline.com to vouch for any other host (instance discovery).
         options["disable_instance_discovery"] = True
     if config.ca_bundle:
         options["connection_verify"] = str(_ca_bundle(config))
@@ -277,7 +278,7 @@ def open_client(config: Config, read_only: bool = False) -> GraphClient:
         return open_local_client(config, read_only)
     credential = make_credential(config)
     verify = ssl.create_default_context(cafile=_ca_bundle(config)) if config.ca_bundle else True
-    # Our own transport, closed by us: the SDK's wrapper around it does not close it (NOTES §11).
+    # Our own transport, closed by us: the SDK's wrapper around it does not close it.
     transport = httpx.AsyncHTTPTransport(verify=verify, http2=True)
     http = httpx.AsyncClient(transport=transport, base_url=config.graph_url.rstrip("/"), timeout=_TIMEOUT)
     closers: list[Callable[[], Awaitable[None]]] = [http.aclose, transport.aclose, credential.close]

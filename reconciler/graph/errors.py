@@ -1,7 +1,8 @@
 """Graph error answers turned into one clear message, and the predicates apply needs to classify them.
 
-Graph says to branch on `error.code`, not the message (NOTES §5); a few cases (already a member, not a
-member, replication lag) share `Request_BadRequest` and are told apart by their documented messages.
+Graph says to branch on `error.code`, not the message (Graph docs: errors); a few cases (already a
+member, not a member, replication lag) share `Request_BadRequest` and are told apart by their documented
+messages.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from reconciler.errors import GraphError
 if TYPE_CHECKING:
     from reconciler.graph.client import RawResponse
 
-# (method, path pattern, least-privileged application permission, what the request does); NOTES §8.
+# (method, path pattern, least-privileged application permission, what the request does); Graph docs: each
+# operation's permissions table.
 # First match wins, so the specific paths come before the general ones.
 _OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("GET", r"/users/delta", "User.Read.All", "read users (delta)"),
@@ -105,7 +107,8 @@ def is_retryable(response: RawResponse) -> bool:
 
 
 def is_conflict(response: RawResponse) -> bool:
-    """A unique key is taken: a create that may have succeeded before a lost response (NOTES §4)."""
+    """A unique key is taken: a create that may have succeeded before a lost response (Graph docs:
+    user-post-users)."""
     if response.status == 409 or error_code(response) == "Request_MultipleObjectsWithSameKeyValue":
         return True
     details = _error(response).get("details")
@@ -131,7 +134,8 @@ def is_not_member(response: RawResponse) -> bool:
 
 
 def is_replication_lag(response: RawResponse) -> bool:
-    """A just-created object not visible yet: 404, or 400 on a `$ref` to it (NOTES §6). Retry shortly."""
+    """A just-created object not visible yet: 404, or 400 on a `$ref` to it (Graph docs:
+    "Designing for eventual consistency"). Retry shortly."""
     if response.status == 404 and error_code(response) == "Request_ResourceNotFound":
         return True
     return response.status == 400 and "objects being referenced don't exist" in error_message(response)

@@ -10,7 +10,7 @@ from reconciler.graph.batching import run_batches
 from reconciler.graph.client import BatchStep, GraphClient
 from reconciler.graph.errors import error_from_response
 
-PAGE_SIZE = 999  # Graph's largest page for directory objects (NOTES §2)
+PAGE_SIZE = 999  # Graph's largest page for directory objects (Graph docs: paging)
 Json = dict[str, Any]
 
 
@@ -20,7 +20,8 @@ async def pages(
     """The pages of a collection, following `@odata.nextLink` verbatim (headers are resent each page).
 
     With `delta`, a round must end on a page carrying `@odata.deltaLink`; the same object can come on
-    several pages (a large group's `members@delta` in slices, NOTES §3): the caller merges by id.
+    several pages (a large group's `members@delta` in slices, Graph docs: delta-query-groups): the caller
+    merges by id.
     """
     url: str | None = path
     while url:
