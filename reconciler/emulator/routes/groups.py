@@ -186,7 +186,7 @@ def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -
     body: Json = {
         "@odata.context": common.context_url(req, common.selected_fragment(req, "groups", entity=True))
     }
-    body.update(_render_with_expand(ctx, req, group, common.parse_select(req, "group")))
+    body.update(_render_with_expand(ctx, req, group, common.parse_select(req, "group", single=True)))
     return GraphResponse(200, body)
 
 
