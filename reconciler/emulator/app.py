@@ -23,11 +23,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reconciler.emulator import admin, faults
+from reconciler.emulator import admin, arm, faults
 from reconciler.emulator.auth import Auth, openid_configuration
 from reconciler.emulator.context import EmulatorContext, RuntimeConfig
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
@@ -403,13 +405,28 @@ def to_http(response: GraphResponse) -> Response:
     return Response(content, response.status, response.headers, media_type="application/json")
 
 
+class CollapseSlashes:
+    """`//metadata/endpoints` → `/metadata/endpoints` before routing: clients join a base URL ending in `/`
+    with a path starting with one (azure-cli does, the SDK sometimes), and Graph collapses them too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            scope = {**scope, "path": re.sub(r"/{2,}", "/", scope["path"])}
+        await self.app(scope, receive, send)
+
+
 def create_app(emulator: Emulator) -> Starlette:
-    """The ASGI app: admin API, identity endpoints, then every other path as Graph v1.0."""
+    """The ASGI app: admin API, identity endpoints, ARM's two answers for azure-cli, then every other path as
+    Graph v1.0."""
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     routes: list[BaseRoute] = [
         *admin.admin_routes(emulator),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", emulator.openid_endpoint, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", emulator.token_endpoint, methods=["POST"]),
+        *arm.arm_routes(emulator),
         Route("/{path:path}", emulator.graph_endpoint, methods=methods),
     ]
 
@@ -418,7 +435,7 @@ def create_app(emulator: Emulator) -> Starlette:
         yield
         emulator.save_stats()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CollapseSlashes)])
     app.state.emulator = emulator
     return app
 
