@@ -44,14 +44,14 @@ log = logging.getLogger(__name__)
 _SEED_META = "emulator.seed"
 _CONFIG_META = "emulator.config"
 _STATS_META = "emulator.stats"
-# Roles that cover every read, or everything (NOTES §8).
+# Roles that cover every read, or everything (Graph docs: permissions-reference).
 _READ_ALL = "Directory.Read.All"
 _READ_WRITE_ALL = "Directory.ReadWrite.All"
 
 
 @dataclass
 class Stats:
-    """The admin API's counters (SPEC §8); kept in the store's meta across restarts.
+    """The admin API's counters (documented in the README); kept in the store's meta across restarts.
 
     `$batch` steps count as requests of their own, besides their `POST /$batch`; `throttled` counts
     every 429 (throttling or an injected fault); token-endpoint calls count only in `token_requests`.
@@ -142,7 +142,8 @@ def normalise_path(path: str) -> str:
 
 
 def request_cost(route: GraphRoute, query: dict[str, str]) -> int:
-    """Resource units for one request (NOTES §1): the route's base cost with the query modifiers."""
+    """Resource units for one request (Graph docs: concepts/throttling-limits): the route's base cost with
+    the query modifiers."""
     if route.cost == 0:
         return 0
     if route.write:
@@ -167,7 +168,8 @@ def error_body(
         "client-request-id": client_request_id,
     }
     if error.status == 429:
-        # Graph's throttling sample (NOTES §1) carries these three besides the usual ones.
+        # Graph's throttling sample (Graph docs: concepts/throttling, "Sample response") carries these
+        # three besides the usual ones.
         inner.update({"code": "429", "message": "Please retry after", "status": "429"})
     body: dict[str, Any] = {"code": error.code, "message": error.message, "innerError": inner}
     if error.details:

@@ -1,4 +1,4 @@
-"""/users/delta and /groups/delta (NOTES §3).
+"""/users/delta and /groups/delta (Graph docs: concepts/delta-query-overview, user-delta, group-delta).
 
 State tokens are opaque base64 JSON: the kind, `$select`, the id filter, the store version the round covers,
 and when the round began (tokens older than 7 days give 410 with a `Location` for a full resync). A round
