@@ -1,1 +1,1 @@
-"""A Microsoft Graph v1.0 emulator (SPEC §8). It imports nothing else of `reconciler`."""
+"""A Microsoft Graph v1.0 emulator (documented in the README). It imports nothing else of `reconciler`."""

@@ -1,4 +1,5 @@
-"""The admin API under `/_emulator/` (SPEC §8): counters, runtime config, reset and seeding.
+"""The admin API under `/_emulator/` (documented in the README): counters, runtime config, reset and
+seeding.
 
 No token is needed, so it answers loopback clients only (403 for anyone else, even with
 `--allow-remote`).

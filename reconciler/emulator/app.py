@@ -23,11 +23,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reconciler.emulator import admin, faults
+from reconciler.emulator import admin, arm, faults
 from reconciler.emulator.auth import Auth, openid_configuration
 from reconciler.emulator.context import EmulatorContext, RuntimeConfig
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
@@ -42,14 +44,14 @@ log = logging.getLogger(__name__)
 _SEED_META = "emulator.seed"
 _CONFIG_META = "emulator.config"
 _STATS_META = "emulator.stats"
-# Roles that cover every read, or everything (NOTES §8).
+# Roles that cover every read, or everything (Graph docs: permissions-reference).
 _READ_ALL = "Directory.Read.All"
 _READ_WRITE_ALL = "Directory.ReadWrite.All"
 
 
 @dataclass
 class Stats:
-    """The admin API's counters (SPEC §8); kept in the store's meta across restarts.
+    """The admin API's counters (documented in the README); kept in the store's meta across restarts.
 
     `$batch` steps count as requests of their own, besides their `POST /$batch`; `throttled` counts
     every 429 (throttling or an injected fault); token-endpoint calls count only in `token_requests`.
@@ -140,7 +142,8 @@ def normalise_path(path: str) -> str:
 
 
 def request_cost(route: GraphRoute, query: dict[str, str]) -> int:
-    """Resource units for one request (NOTES §1): the route's base cost with the query modifiers."""
+    """Resource units for one request (Graph docs: concepts/throttling-limits): the route's base cost with
+    the query modifiers."""
     if route.cost == 0:
         return 0
     if route.write:
@@ -165,7 +168,8 @@ def error_body(
         "client-request-id": client_request_id,
     }
     if error.status == 429:
-        # Graph's throttling sample (NOTES §1) carries these three besides the usual ones.
+        # Graph's throttling sample (Graph docs: concepts/throttling, "Sample response") carries these
+        # three besides the usual ones.
         inner.update({"code": "429", "message": "Please retry after", "status": "429"})
     body: dict[str, Any] = {"code": error.code, "message": error.message, "innerError": inner}
     if error.details:
@@ -403,13 +407,28 @@ def to_http(response: GraphResponse) -> Response:
     return Response(content, response.status, response.headers, media_type="application/json")
 
 
+class CollapseSlashes:
+    """`//metadata/endpoints` → `/metadata/endpoints` before routing: clients join a base URL ending in `/`
+    with a path starting with one (azure-cli does, the SDK sometimes), and Graph collapses them too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            scope = {**scope, "path": re.sub(r"/{2,}", "/", scope["path"])}
+        await self.app(scope, receive, send)
+
+
 def create_app(emulator: Emulator) -> Starlette:
-    """The ASGI app: admin API, identity endpoints, then every other path as Graph v1.0."""
+    """The ASGI app: admin API, identity endpoints, ARM's two answers for azure-cli, then every other path as
+    Graph v1.0."""
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     routes: list[BaseRoute] = [
         *admin.admin_routes(emulator),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", emulator.openid_endpoint, methods=["GET"]),
         Route("/{tenant}/oauth2/v2.0/token", emulator.token_endpoint, methods=["POST"]),
+        *arm.arm_routes(emulator),
         Route("/{path:path}", emulator.graph_endpoint, methods=methods),
     ]
 
@@ -418,7 +437,7 @@ def create_app(emulator: Emulator) -> Starlette:
         yield
         emulator.save_stats()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CollapseSlashes)])
     app.state.emulator = emulator
     return app
 

@@ -1,7 +1,7 @@
 """The emulator's Microsoft identity platform: built-in apps, the token endpoint and token checks.
 
 Tokens are HS256 JWTs signed with a key kept in the store's meta table, so they survive a restart. The
-clients never validate them (NOTES §11); the emulator does, on every Graph request.
+clients never validate them; the emulator does, on every Graph request.
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ WRITER_ROLES = (
 )
 BUILTIN_ROLES = {"reader": READER_ROLES, "writer": WRITER_ROLES}
 
-# Graph accepts both forms of its own audience (NOTES §8).
+# Graph accepts both forms of its own audience (Entra docs: access-token-claims-reference, `aud`).
 GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
+# Azure Resource Manager's: a token asked for either resource carries the first (what azure-cli asks for,
+# `https://management.core.windows.net//.default`).
+ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.azure.com/")
 TOKEN_LIFETIME_S = 3599
 _APPS_META = "emulator.apps"
 _KEY_META = "emulator.signing_key"
@@ -101,12 +104,12 @@ class Auth:
 
     # ---- issuing ---------------------------------------------------------------------------------
 
-    def mint(self, app: AppRegistration, now: float) -> str:
-        """A signed app-only access token for `app`, shaped like Entra's v1.0 Graph tokens."""
+    def mint(self, app: AppRegistration, now: float, audience: str = GRAPH_AUDIENCES[0]) -> str:
+        """A signed app-only access token for `app`, shaped like Entra's v1.0 tokens (Graph's by default)."""
         tenant_id = self.store.tenant_id
         issued = int(now)
         claims = {
-            "aud": GRAPH_AUDIENCES[0],
+            "aud": audience,
             "iss": f"https://sts.windows.net/{tenant_id}/",
             "iat": issued,
             "nbf": issued,
@@ -197,7 +200,7 @@ class Auth:
                 "scope value with /.default suffixed to the resource identifier (application ID URI).",
                 now,
             )
-        token = self.mint(app, now)
+        token = self.mint(app, now, audience_of(scope))
         body = {
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME_S,
@@ -208,14 +211,19 @@ class Auth:
 
     # ---- checking --------------------------------------------------------------------------------
 
-    def verify(self, authorization: str | None, now: float) -> AppIdentity:
-        """The calling app from an `Authorization: Bearer …` header, or 401 InvalidAuthenticationToken."""
+    def verify(
+        self, authorization: str | None, now: float, audiences: tuple[str, ...] = GRAPH_AUDIENCES
+    ) -> AppIdentity:
+        """The calling app from an `Authorization: Bearer …` header for one of `audiences` (Graph's by
+        default), or 401 InvalidAuthenticationToken."""
         if not authorization or not authorization.strip():
             raise _unauthenticated("Access token is empty.")
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthenticated("Access token validation failure. Invalid token.")
         claims = self._decode(token.strip())
+        if claims.get("aud") not in audiences:
+            raise _unauthenticated("Access token validation failure. Invalid audience.")
         # The emulator's own clock (with its configured offset) decides expiry, so tests can age tokens.
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
             raise _unauthenticated("Lifetime validation failed, the token is expired.")
@@ -239,7 +247,7 @@ class Auth:
                 token,
                 self.key,
                 algorithms=["HS256"],
-                audience=list(GRAPH_AUDIENCES),
+                audience=[*GRAPH_AUDIENCES, *ARM_AUDIENCES],
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
         except jwt.InvalidAudienceError as exc:
@@ -250,6 +258,13 @@ class Auth:
             self._verified.clear()
         self._verified[token] = claims
         return claims
+
+
+def audience_of(scope: str) -> str:
+    """The audience a token for `scope` carries: ARM's for Azure Resource Manager's resource, else Graph's
+    (clients that derive the scope from the emulator's own address still get a Graph token)."""
+    resources = {s.removesuffix("/.default").rstrip("/") + "/" for s in scope.split()}
+    return ARM_AUDIENCES[0] if resources & set(ARM_AUDIENCES) else GRAPH_AUDIENCES[0]
 
 
 def openid_configuration(authority: str, tenant: str) -> dict[str, Any]:

@@ -25,13 +25,13 @@ class FaultRule:
 @dataclass
 class ThrottleConfig:
     enabled: bool = False
-    ru_per_10s: int | None = None  # None: the tenant tier's quota (NOTES §1)
+    ru_per_10s: int | None = None  # None: the tenant tier's quota (Graph docs: concepts/throttling-limits)
     writes_per_150s: int | None = None  # None: 3,000
 
 
 @dataclass
 class RuntimeConfig:
-    """`GET/PUT /_emulator/config` (SPEC §8); persisted with the tenant."""
+    """`GET/PUT /_emulator/config` (documented in the README); persisted with the tenant."""
 
     throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
     lag_ms: int = 0  # replication lag: a written object is invisible for this long

@@ -68,7 +68,7 @@ class LocalTenant:
     emulator: Emulator
     app: Starlette
     transport: httpx.AsyncBaseTransport
-    info: dict[str, Any]  # the info-file JSON of SPEC §8, with the in-process addresses
+    info: dict[str, Any]  # the info-file JSON the README documents, with the in-process addresses
 
     def credential(self, app_name: str = "writer") -> LocalCredential:
         return LocalCredential(self.emulator, app_name)

@@ -1,5 +1,6 @@
-"""OData query options as Graph's directory applies them (NOTES §2): $filter, $search, $orderby, $top,
-$skiptoken, $count, and the advanced-query rules that decide which of them need `ConsistencyLevel`.
+"""OData query options as Graph's directory applies them (Graph docs: concepts/query-parameters,
+concepts/aad-advanced-queries, concepts/paging): $filter, $search, $orderby, $top, $skiptoken, $count, and
+the advanced-query rules that decide which of them need `ConsistencyLevel`.
 
 Filters are parsed with odata-query's AST and evaluated by a small visitor over plain dicts; the caller
 supplies `get(obj, name)` so computed properties (assignedLicenses) need no special case here.
@@ -36,7 +37,8 @@ _BASIC = frozenset({"eq", "in", "startswith"})
 _STRING_FULL = frozenset({"eq", "ne", "not", "ge", "le", "in", "startswith"})
 _BOOL = frozenset({"eq", "ne", "not", "in"})
 
-# Operators each property accepts; ne/not/endswith always need advanced parameters (NOTES §2).
+# Operators each property accepts; ne/not/endswith always need advanced parameters (Graph docs:
+# concepts/aad-advanced-queries).
 FILTERABLE: dict[str, dict[str, frozenset[str]]] = {
     "user": {
         "id": frozenset({"eq", "ne", "not", "in"}),

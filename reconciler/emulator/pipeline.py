@@ -77,8 +77,8 @@ class Route:
     `template` uses `{name}` for path parameters ("/groups/{id}/members/{member_id}/$ref") and is the
     key of the admin `stats.by_route` counters ("POST /groups/{id}/members/$ref").
     `permissions`: the token must hold at least one of these roles (least privileged first).
-    `cost`: base resource units (NOTES §1); writes cost 1 RU + 1 write; 0 is free and never throttled
-    (the `$batch` envelope, whose steps are charged one by one).
+    `cost`: base resource units (Graph docs: concepts/throttling-limits); writes cost 1 RU + 1 write; 0 is
+    free and never throttled (the `$batch` envelope, whose steps are charged one by one).
     """
 
     method: str

@@ -24,8 +24,8 @@ import uvicorn
 from reconciler.emulator.app import Emulator, create_app
 from reconciler.emulator.tls import TlsFiles, ensure_certificates, tls_files_for
 
-# msgraph_core never closes its keep-alive connections (NOTES §11): without a short grace period a
-# stop would wait ~30 s for them.
+# msgraph_core never closes its keep-alive connections (msgraph-core 1.5, observed): without a short grace
+# period a stop would wait ~30 s for them.
 GRACEFUL_SHUTDOWN_S = 1
 
 
@@ -65,7 +65,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def emulator_info(emulator: Emulator, scheme: str, host: str, port: int, ca: Path | None) -> dict[str, Any]:
-    """The JSON of SPEC §8 that clients need to reach and trust the emulator."""
+    """The info-file JSON (documented in the README): what clients need to reach and trust the emulator."""
     url_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     if ":" in url_host:
         url_host = f"[{url_host}]"

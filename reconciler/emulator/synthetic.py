@@ -1,7 +1,8 @@
 """`synthetic:USERS:GROUPS:MEMBERSHIPS`: a large deterministic tenant with realistic shape.
 
 Names and departments from small lists, a management tree, licenses direct and through groups, some
-nested groups, and a long-tailed (Zipf) group-size distribution: a few groups hold 10,000+ members.
+nested security groups (only where Graph allows them), and a long-tailed (Zipf) group-size distribution:
+a few groups hold 10,000+ members.
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ def synthetic_seed(user_count: int, group_count: int, membership_count: int) -> 
     groups = []
     for n in range(group_count):
         name = f"{rng.choice(TOPICS)} {rng.choice(GROUP_WORDS)} {n}"
-        groups.append(make_group(seeded_uuid(rng), name, unified=n % 10 < 3))
+        groups.append(make_group(seeded_uuid(rng), name, unified=_is_unified(n)))
     if groups:
         groups[0]["displayName"] = "All Employees EMS"
         groups[0]["assignedLicenses"] = [{"disabledPlans": [], "skuId": skus.EMSPREMIUM}]
@@ -247,7 +248,30 @@ def _memberships(
     for group, size in zip(groups, sizes, strict=True):
         group_id = str(group["id"])
         edges.extend((group_id, user_ids[i]) for i in rng.sample(range(len(user_ids)), size))
-    for parent in range(0, len(groups) - 1, 50):
-        for child in rng.sample(range(parent + 1, len(groups)), min(2, len(groups) - parent - 1)):
-            edges.append((str(groups[parent]["id"]), str(groups[child]["id"])))
+    # Graph nests groups only in security groups that are not role-assignable, and never a Microsoft 365
+    # group (member_types): parent and child are both security groups, the child later than the parent.
+    for base in range(0, len(groups), 50):
+        parent = base + _FIRST_SECURITY
+        first, end = _security_rank(parent + 1), _security_rank(len(groups))
+        for rank in rng.sample(range(first, end), min(2, max(0, end - first))):
+            edges.append((str(groups[parent]["id"]), str(groups[_security_index(rank)]["id"])))
     return edges
+
+
+# Groups n with n % 10 < 3 are Microsoft 365 groups, the rest security groups.
+_FIRST_SECURITY = 3
+_SECURITY_PER_TEN = 10 - _FIRST_SECURITY
+
+
+def _is_unified(n: int) -> bool:
+    return n % 10 < _FIRST_SECURITY
+
+
+def _security_rank(n: int) -> int:
+    """How many security groups come before group n."""
+    return n // 10 * _SECURITY_PER_TEN + max(0, n % 10 - _FIRST_SECURITY)
+
+
+def _security_index(rank: int) -> int:
+    """The index of the security group that has `rank` security groups before it."""
+    return rank // _SECURITY_PER_TEN * 10 + _FIRST_SECURITY + rank % _SECURITY_PER_TEN

@@ -1,4 +1,5 @@
-"""Graph's identity-and-access throttling (NOTES §1): token buckets of resource units and writes.
+"""Graph's identity-and-access throttling (Graph docs: concepts/throttling, concepts/throttling-limits):
+token buckets of resource units and writes.
 
 Each app+tenant pair has an RU bucket (3,500 / 5,000 / 8,000 RU per 10 s by tenant size) and a write
 bucket (3,000 writes per 150 s); writes also draw on the tenant's bucket shared by all apps (18,000 per

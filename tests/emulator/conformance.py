@@ -1,5 +1,6 @@
 """Helpers for the conformance suite: expectations come from Microsoft's Graph documentation
-(`/work/shared/graph/NOTES.md`, `examples/`), never from the emulator's code.
+(the pages each test names, and Microsoft's request/response examples), never from the
+emulator's code.
 
 The demo tenant is used only for its data (people and groups known by UPN and mailNickname);
 every expectation about behaviour is written against Microsoft's documented behaviour.

@@ -1,4 +1,4 @@
-"""The admin API under `/_emulator/` (SPEC §8), in-process."""
+"""The admin API under `/_emulator/` (documented in the README), in-process."""
 
 from __future__ import annotations
 

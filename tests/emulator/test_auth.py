@@ -1,4 +1,5 @@
-"""The emulator's token endpoint and token checks (NOTES §8), in-process."""
+"""The emulator's token endpoint and token checks (Entra docs: v2-oauth2-client-creds-grant-flow,
+access-token-claims-reference), in-process."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Conformance: the token endpoint, token claims, 401/403/405 and the error format
 (ED v2-oauth2-client-creds-grant-flow, access-token-claims-reference; DC concepts/errors.md,
-includes/permissions/*; NOTES §5, §8, §11)."""
+includes/permissions/*; concepts/errors; Entra docs v2-oauth2-client-creds-grant-flow)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Conformance: JSON batching (DC concepts/json-batching.md, concepts/throttling.md "Throttling and
-batching"; NOTES §1, §7), through raw HTTP and msgraph_core's BatchRequestContent."""
+batching"), through raw HTTP and msgraph_core's BatchRequestContent."""
 
 from __future__ import annotations
 

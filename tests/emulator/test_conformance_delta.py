@@ -1,5 +1,5 @@
 """Conformance: delta queries on users and groups (DC user-delta, group-delta,
-concepts/delta-query-overview, delta-query-users, delta-query-groups; NOTES §3)."""
+concepts/delta-query-overview, delta-query-users, delta-query-groups)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """Conformance: organization, directory/deletedItems, directoryObjects/getByIds
-(DC organization-list/get, directory-deleteditems-list/get/restore/delete, directoryobject-getbyids;
-NOTES §4, §11)."""
+(DC organization-list/get, directory-deleteditems-list/get/restore/delete, directoryobject-getbyids)."""
 
 from __future__ import annotations
 

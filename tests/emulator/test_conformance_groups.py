@@ -1,6 +1,6 @@
 """Conformance: groups, members and owners (DC group-post-groups, group-update, group-delete,
 group-post-members, group-delete-members, group-list-members, group-list-transitivemembers,
-group-*-owners; NOTES §4-6), through raw HTTP and the real SDK."""
+group-*-owners; user-list on replication delays), through raw HTTP and the real SDK."""
 
 from __future__ import annotations
 
@@ -562,8 +562,8 @@ def test_a_malformed_object_id_is_an_invalid_object_identifier(
 def test_expand_members_returns_at_most_100(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
-    """NOTES §2 (Graph known issue 13635): `$expand` on directory objects returns at most 100 related
-    objects; the members collection itself pages through all of them."""
+    """Graph docs: concepts/paging (Graph known issue 13635): `$expand` on directory objects returns at
+    most 100 related objects; the members collection itself pages through all of them."""
     try:
         admin.post("seed", json={"seed": "synthetic:300:1:250"}).raise_for_status()
         http = graph_http("reader")

@@ -1,6 +1,6 @@
 """Conformance: subscribedSkus, assignLicense (user and group), licenseDetails
 (DC subscribedsku-list/get, user-assignlicense, group-assignlicense, user-list-licensedetails,
-resources/licenseassignmentstate; NOTES §4)."""
+resources/licenseassignmentstate)."""
 
 from __future__ import annotations
 

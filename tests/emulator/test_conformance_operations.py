@@ -1,5 +1,6 @@
-"""Conformance: throttling headers and 429s (DC concepts/throttling, throttling-limits; NOTES §1),
-replication lag (NOTES §6), fault injection, and the admin API of SPEC §8."""
+"""Conformance: throttling headers and 429s (DC concepts/throttling, throttling-limits),
+replication lag (Graph docs: user-list, group-post-members), fault injection, and the admin API the
+README documents."""
 
 from __future__ import annotations
 
@@ -386,7 +387,7 @@ def test_faults_match_the_raw_path_and_follow_the_rng_seed(
 
 
 def test_info_file_has_the_documented_shape(emulator_info: dict[str, Any]) -> None:
-    """SPEC §8: the --info-file JSON."""
+    """The --info-file JSON the README documents."""
     from pathlib import Path
 
     assert set(emulator_info) >= {"graph_url", "authority", "tenant_id", "ca_bundle", "admin_url", "apps"}
@@ -413,7 +414,7 @@ def test_retry_after_is_enough_to_wait(
 def test_null_limits_are_the_small_tenant_tier(
     reset_emulator: dict[str, Any], graph_http: Http, admin: httpx.Client
 ) -> None:
-    """NOTES §1 / DC throttling-limits: a tenant under 50 users gets 3,500 RU per 10 s per app; the demo
+    """DC throttling-limits: a tenant under 50 users gets 3,500 RU per 10 s per app; the demo
     has 39 users. transitiveMembers costs 5 RU, so the 701st call within the window is over."""
     http = graph_http("reader")
     admin.put("config", json={"throttle": {"enabled": True}}).raise_for_status()

@@ -1,5 +1,5 @@
 """Conformance: paging and OData query options (DC concepts/paging, query-parameters,
-aad-advanced-queries, user-list, group-list, resources/user and group filter tables; NOTES §2)."""
+aad-advanced-queries, user-list, group-list, resources/user and group filter tables)."""
 
 from __future__ import annotations
 

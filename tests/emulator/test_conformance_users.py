@@ -1,5 +1,5 @@
 """Conformance: users (DC user-get, user-list, user-post-users, user-update, user-delete, manager,
-directReports, memberOf, revokeSignInSessions; NOTES §4-5), through raw HTTP and the real SDK."""
+directReports, memberOf, revokeSignInSessions; concepts/errors), through raw HTTP and the real SDK."""
 
 from __future__ import annotations
 
@@ -383,8 +383,8 @@ def test_memberships_through_the_sdk(graph_client: Factory, graph_http: Http) ->
 
 
 def test_get_member_groups_and_check_member_groups(graph_http: Http) -> None:
-    """DC directoryobject-getmembergroups / checkmembergroups (costs in NOTES §1): transitive group ids,
-    as `Collection(Edm.String)`."""
+    """DC directoryobject-getmembergroups / checkmembergroups (costs in concepts/throttling-limits):
+    transitive group ids, as `Collection(Edm.String)`."""
     http = graph_http("reader")
     transitive = ids_of(http.get("users/lee@contoso.example/transitiveMemberOf").json())
     reply = http.post("users/lee@contoso.example/getMemberGroups", json={"securityEnabledOnly": True})

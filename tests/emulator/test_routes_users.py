@@ -1,4 +1,5 @@
-"""/users routes: status codes, bodies and Graph's error codes/messages (NOTES §4, §5)."""
+"""/users routes: status codes, bodies and Graph's error codes/messages (Graph docs: user-post-users,
+user-update, concepts/errors)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import demo_tenant, skus
+from reconciler.emulator import demo_tenant, member_types, skus
 from reconciler.emulator.seeds import SeedError, apply_seed, build_seed
 from reconciler.emulator.store import Store
 
@@ -126,3 +126,58 @@ def test_load_seed_replaces_everything_but_keeps_meta() -> None:
     assert store.users == {} and store.groups == {} and store.member_log == []
     assert store.get_meta("emulator.signing_key") == "k" and store.get_meta("emulator.seed") == "empty"
     store.close()
+
+
+SEEDS = [
+    "empty",
+    "demo",
+    "synthetic:2000:200:20000",
+    "synthetic:50:40:400",
+    "synthetic:10:1:5",
+    "synthetic:1:3:0",
+    "synthetic:1000:100:5000",
+]
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_every_seeded_edge_is_one_graph_would_create(name: str) -> None:
+    """No seed holds a membership that the routes would refuse (one rule for both: member_types), an owner
+    that is not a user (group-post-owners), or a cycle of nested groups."""
+    seed = build_seed(name)
+    users = {u["id"]: u for u in seed.users}
+    groups = {g["id"]: g for g in seed.groups}
+    nested: dict[str, set[str]] = {}
+    for group_id, member_id in seed.members:
+        kind = "user" if member_id in users else "group"
+        member = users.get(member_id) or groups[member_id]
+        assert member_types.membership_refusal(groups[group_id], kind, member) is None, (group_id, member_id)
+        if kind == "group":
+            nested.setdefault(group_id, set()).add(member_id)
+    assert len(set(seed.members)) == len(seed.members)
+    assert all(owner in users and group in groups for group, owner in seed.owners)
+    assert not _cycle(nested)
+
+
+def _cycle(children: dict[str, set[str]]) -> bool:
+    done: set[str] = set()
+    path: set[str] = set()
+
+    def visit(node: str) -> bool:
+        if node in path:
+            return True
+        if node in done:
+            return False
+        path.add(node)
+        found = any(visit(child) for child in children.get(node, ()))
+        path.discard(node)
+        done.add(node)
+        return found
+
+    return any(visit(node) for node in list(children))
+
+
+def test_synthetic_seed_nests_groups_at_every_size_that_has_room() -> None:
+    for name, nested in (("synthetic:50:40:400", True), ("synthetic:10:1:5", False)):
+        seed = build_seed(name)
+        users = {u["id"] for u in seed.users}
+        assert any(m not in users for _, m in seed.members) is nested, name

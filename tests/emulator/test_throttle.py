@@ -1,4 +1,5 @@
-"""Resource-unit throttling (NOTES §1), the cost model, and injected faults; on the emulator's clock."""
+"""Resource-unit throttling (Graph docs: concepts/throttling, concepts/throttling-limits), the cost model,
+and injected faults; on the emulator's clock."""
 
 from __future__ import annotations
 

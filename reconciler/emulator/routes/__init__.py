@@ -4,12 +4,22 @@ segments, so `/users/delta` wins over `/users/{id}`)."""
 from __future__ import annotations
 
 from reconciler.emulator.pipeline import Route
-from reconciler.emulator.routes import batch, delta, directory, groups, licenses, relations, users
+from reconciler.emulator.routes import (
+    batch,
+    delta,
+    directory,
+    groups,
+    licenses,
+    memberships,
+    relations,
+    users,
+)
 
 ROUTES: list[Route] = [
     *users.ROUTES,
     *groups.ROUTES,
     *relations.ROUTES,
+    *memberships.ROUTES,
     *licenses.ROUTES,
     *directory.ROUTES,
     *delta.ROUTES,

@@ -1,5 +1,6 @@
-"""JSON `$batch` (NOTES §7): at most 20 steps, each run through the whole pipeline (auth, throttling, faults)
-via `ctx.dispatch`; `dependsOn` (or msgraph-core's `depends_on`) steps whose dependency failed get 424."""
+"""JSON `$batch` (Graph docs: concepts/json-batching): at most 20 steps, each run through the whole
+pipeline (auth, throttling, faults) via `ctx.dispatch`; `dependsOn` (or msgraph-core's `depends_on`) steps
+whose dependency failed get 424."""
 
 from __future__ import annotations
 

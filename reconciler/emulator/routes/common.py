@@ -11,137 +11,21 @@ from typing import Any
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
+from reconciler.emulator.properties import (
+    GROUP_DEFAULT,
+    GROUP_MAILBOX_PROPS,
+    GROUP_PROPS,
+    USER_DEFAULT,
+    USER_NOT_LISTABLE,
+    USER_PROPS,
+    USER_SIGN_IN_ACTIVITY,
+)
 from reconciler.emulator.store import Store
 
 Json = dict[str, Any]
 
-USER_DEFAULT = (
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-    "id",
-)
-USER_PROPS = frozenset(
-    {
-        *USER_DEFAULT,
-        "accountEnabled",
-        "ageGroup",
-        "assignedLicenses",
-        "assignedPlans",
-        "city",
-        "companyName",
-        "country",
-        "createdDateTime",
-        "creationType",
-        "deletedDateTime",
-        "department",
-        "employeeHireDate",
-        "employeeId",
-        "employeeType",
-        "externalUserState",
-        "faxNumber",
-        "imAddresses",
-        "licenseAssignmentStates",
-        "mailNickname",
-        "onPremisesDistinguishedName",
-        "onPremisesDomainName",
-        "onPremisesImmutableId",
-        "onPremisesLastSyncDateTime",
-        "onPremisesSamAccountName",
-        "onPremisesSecurityIdentifier",
-        "onPremisesSyncEnabled",
-        "onPremisesUserPrincipalName",
-        "otherMails",
-        "passwordPolicies",
-        "postalCode",
-        "preferredDataLocation",
-        "proxyAddresses",
-        "showInAddressList",
-        "signInSessionsValidFromDateTime",
-        "state",
-        "streetAddress",
-        "usageLocation",
-        "userType",
-        "manager",
-    }
-)
-# Properties Graph keeps outside the directory: it cannot list them (NOTES §2, §3).
-USER_NOT_LISTABLE = frozenset(
-    {
-        "aboutMe",
-        "birthday",
-        "hireDate",
-        "interests",
-        "mySite",
-        "pastProjects",
-        "preferredName",
-        "responsibilities",
-        "schools",
-        "skills",
-        "mailboxSettings",
-    }
-)
-GROUP_DEFAULT = (
-    "id",
-    "deletedDateTime",
-    "classification",
-    "createdDateTime",
-    "creationOptions",
-    "description",
-    "displayName",
-    "expirationDateTime",
-    "groupTypes",
-    "isAssignableToRole",
-    "mail",
-    "mailEnabled",
-    "mailNickname",
-    "membershipRule",
-    "membershipRuleProcessingState",
-    "onPremisesDomainName",
-    "onPremisesLastSyncDateTime",
-    "onPremisesSamAccountName",
-    "onPremisesSecurityIdentifier",
-    "onPremisesNetBiosName",
-    "onPremisesProvisioningErrors",
-    "onPremisesSyncEnabled",
-    "preferredDataLocation",
-    "preferredLanguage",
-    "proxyAddresses",
-    "renewedDateTime",
-    "resourceBehaviorOptions",
-    "resourceProvisioningOptions",
-    "securityEnabled",
-    "securityIdentifier",
-    "serviceProvisioningErrors",
-    "theme",
-    "visibility",
-)
-# Exchange-backed properties that Graph returns only when selected on a single group.
-GROUP_MAILBOX_PROPS = {
-    "allowExternalSenders": False,
-    "autoSubscribeNewMembers": False,
-    "hideFromAddressLists": False,
-    "hideFromOutlookClients": False,
-    "isSubscribedByMail": False,
-    "unseenCount": 0,
-}
-GROUP_PROPS = frozenset(
-    {
-        *GROUP_DEFAULT,
-        *GROUP_MAILBOX_PROPS,
-        "assignedLicenses",
-        "licenseProcessingState",
-        "hasMembersWithLicenseErrors",
-    }
-)
 GRAPH = "https://graph.microsoft.com/v1.0"
+AUDIT_LOG_READ = "AuditLog.Read.All"
 
 
 def iso_now(ctx: EmulatorContext) -> str:
@@ -302,20 +186,29 @@ def group_getter(store: Store) -> odata.Getter:
     return get
 
 
-def parse_select(req: GraphRequest, kind: str) -> list[str] | None:
+def parse_select(req: GraphRequest, kind: str, single: bool = False) -> list[str] | None:
+    """The `$select`ed names, checked against the property catalogue; `single`: a GET of one object."""
     raw = req.query.get("$select")
     if not raw:
         return None
     names = [n.strip() for n in raw.split(",") if n.strip()]
     known = USER_PROPS if kind == "user" else GROUP_PROPS
     for name in names:
-        if kind == "user" and name in USER_NOT_LISTABLE:
-            raise GraphApiError(501, "NotImplemented", "This operation target is not yet supported.")
-        if name not in known and name not in ("members", "owners"):
+        if name not in known:
             raise GraphApiError(
                 400,
                 "BadRequest",
                 f"Could not find a property named '{name}' on type 'microsoft.graph.{kind}'.",
+            )
+        if kind == "user" and name in USER_NOT_LISTABLE and not single:
+            raise GraphApiError(501, "NotImplemented", "This operation target is not yet supported.")
+        if (
+            kind == "user"
+            and name == USER_SIGN_IN_ACTIVITY
+            and (req.app is None or AUDIT_LOG_READ not in req.app.roles)
+        ):
+            raise GraphApiError(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
             )
     return names
 

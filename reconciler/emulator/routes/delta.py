@@ -1,4 +1,4 @@
-"""/users/delta and /groups/delta (NOTES §3).
+"""/users/delta and /groups/delta (Graph docs: concepts/delta-query-overview, user-delta, group-delta).
 
 State tokens are opaque base64 JSON: the kind, `$select`, the id filter, the store version the round covers,
 and when the round began (tokens older than 7 days give 410 with a `Location` for a full resync). A round
@@ -12,7 +12,7 @@ import bisect
 import re
 from typing import Any
 
-from reconciler.emulator import odata
+from reconciler.emulator import odata, properties
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
 from reconciler.emulator.routes import common
@@ -105,7 +105,7 @@ def _tracked(state: Json) -> frozenset[str]:
     """The properties whose changes a round reports: the `$select`ed ones, or the default set."""
     if state.get("s") is not None:
         return frozenset(state["s"])
-    return frozenset(common.USER_DEFAULT if state["k"] == "user" else common.GROUP_DEFAULT)
+    return frozenset(properties.USER_DEFAULT if state["k"] == "user" else properties.GROUP_DEFAULT)
 
 
 def _changed_props(ctx: EmulatorContext, oid: str, since: int, tracked: frozenset[str]) -> set[str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from reconciler.emulator import member_types
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
 from reconciler.emulator.routes import common
@@ -43,16 +44,16 @@ _WRITABLE = frozenset(
 )
 _BINDS = {"members@odata.bind": "members", "owners@odata.bind": "owners"}
 REPLICATING = "The source resource object or one of the objects being referenced don't exist."
+# Graph creates and changes only Microsoft 365 and security groups (group-post-groups; groups-overview). The
+# text is Graph's as observed (microsoftgraph/microsoft-graph-docs-contrib#8276, #3748).
+MAIL_ENABLED_WRITE = (
+    "The service does not currently support writes of mail-enabled groups. Please ensure that the "
+    "mail-enablement property is unset and the security-enablement property is set."
+)
 
 
 def invalid_value(prop: str) -> GraphApiError:
     return bad_request(f"Invalid value specified for property '{prop}' of resource 'Group'.")
-
-
-def check_assigned_membership(group: Json) -> None:
-    """Entra computes a dynamic group's members from its rule: nobody adds or removes them by hand."""
-    if "DynamicMembership" in (group.get("groupTypes") or []):
-        raise bad_request("Members of a group with dynamic membership cannot be added or removed manually.")
 
 
 def already_exists(relation: str) -> GraphApiError:
@@ -86,9 +87,9 @@ def check_values(body: Json, creating: bool) -> None:
                 raise invalid_value(prop)
 
 
-def bind_targets(ctx: EmulatorContext, body: Json, group: Json | None) -> list[tuple[str, str]]:
+def bind_targets(ctx: EmulatorContext, body: Json, group: Json) -> list[tuple[str, str]]:
     """The (relation, object id) pairs of `members@odata.bind` / `owners@odata.bind`, all checked first:
-    Graph applies them all or none."""
+    Graph applies them all or none (group-post-members, example 2). `group` may be one being created."""
     pairs: list[tuple[str, str]] = []
     for key, relation in _BINDS.items():
         urls = body.get(key)
@@ -97,12 +98,15 @@ def bind_targets(ctx: EmulatorContext, body: Json, group: Json | None) -> list[t
         if not isinstance(urls, list):
             raise bad_request(f"Invalid value for '{key}': an array of URLs is expected.")
         pairs.extend((relation, common.ref_target(url)) for url in urls)
-    if group is not None and any(relation == "members" for relation, _ in pairs):
-        check_assigned_membership(group)
+    if any(relation == "members" for relation, _ in pairs):
+        refusal = member_types.members_refusal(group)
+        if refusal is not None:
+            raise refusal
     if len(pairs) > MAX_BINDS:
         raise bad_request(
             f"The request contains {len(pairs)} references; at most {MAX_BINDS} can be added in one request."
         )
+    existing = group["id"] in ctx.store.groups
     now = ctx.now()
     for relation, oid in pairs:
         kind = ctx.store.kind_of(oid)
@@ -110,16 +114,27 @@ def bind_targets(ctx: EmulatorContext, body: Json, group: Json | None) -> list[t
             raise not_found(oid)
         if not ctx.store.is_visible(oid, now):
             raise bad_request(REPLICATING)
-        if relation == "owners" and kind != "user":
-            raise bad_request(f"Invalid object identifier '{oid}'.")
+        check_edge(ctx, group, relation, oid, kind)
         if (
-            group is not None
+            existing
             and oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]
         ):
             raise already_exists(relation)
     if len(set(pairs)) != len(pairs):
         raise already_exists(pairs[0][0])
     return pairs
+
+
+def check_edge(ctx: EmulatorContext, group: Json, relation: str, oid: str, kind: str) -> None:
+    """Graph's rules on who may be a member (member_types) or an owner (group-post-owners: users and
+    service principals; the emulator holds no service principals)."""
+    if relation == "owners":
+        if kind != "user":
+            raise bad_request(f"Invalid object identifier '{oid}'.")
+        return
+    refusal = member_types.membership_refusal(group, kind, ctx.store.get(oid))
+    if refusal is not None:
+        raise refusal
 
 
 def check_proxy_conflict(ctx: EmulatorContext, group: Json) -> None:
@@ -148,7 +163,7 @@ def _render_with_expand(
             raise bad_request(f"Could not find a property named '{raw}' on type 'microsoft.graph.group'.")
         names = [s.strip() for s in match.group(2).split(",")] if match.group(2) else None
         related = ctx.store.members if match.group(1) == "members" else ctx.store.owners
-        # Graph expands at most 100 related objects (NOTES §2).
+        # Graph expands at most 100 related objects (Graph docs: concepts/paging, known issue 13635).
         ids = list(related.get(group["id"], {}))[:100]
         out[match.group(1)] = [common.render_any(ctx.store, oid, names) for oid in ids]
     return out
@@ -171,7 +186,7 @@ def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -
     body: Json = {
         "@odata.context": common.context_url(req, common.selected_fragment(req, "groups", entity=True))
     }
-    body.update(_render_with_expand(ctx, req, group, common.parse_select(req, "group")))
+    body.update(_render_with_expand(ctx, req, group, common.parse_select(req, "group", single=True)))
     return GraphResponse(200, body)
 
 
@@ -185,8 +200,9 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
         raise GraphApiError(
             403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
         )
-    pairs = bind_targets(ctx, body, None)
     unified = "Unified" in (body.get("groupTypes") or [])
+    if body["mailEnabled"] and not unified:
+        raise bad_request(MAIL_ENABLED_WRITE)
     group = make_group(
         common.new_object_id(ctx),
         body["displayName"],
@@ -199,6 +215,7 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     group["mail"] = f"{group['mailNickname']}@{domain}" if group["mailEnabled"] else None
     group["proxyAddresses"] = [f"SMTP:{group['mail']}"] if group["mail"] else []
     check_proxy_conflict(ctx, group)
+    pairs = bind_targets(ctx, body, group)
     visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
     ctx.store.save("group", group, visible_at)
     for relation, oid in pairs:
@@ -215,11 +232,14 @@ def update_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     group = find_group(ctx, params["id"])
     body = common.body_of(req)
     check_values(body, creating=False)
-    pairs = bind_targets(ctx, body, group)
+    if member_types.is_read_only(group):
+        raise bad_request(member_types.READ_ONLY_GROUP)
     changes = {k: v for k, v in body.items() if k not in _BINDS}
+    updated = group | changes
+    if member_types.is_read_only(updated):
+        raise bad_request(MAIL_ENABLED_WRITE)
+    pairs = bind_targets(ctx, body, updated)
     if changes:
-        updated = dict(group)
-        updated.update(changes)
         ctx.store.save("group", updated)
     for relation, oid in pairs:
         ctx.store.add_edge(relation, group["id"], oid)
@@ -264,12 +284,7 @@ def _add_ref(relation: str) -> Handler:
         now = ctx.now()
         if not ctx.store.is_visible(group["id"], now) or not ctx.store.is_visible(oid, now):
             raise bad_request(REPLICATING)
-        if relation == "owners" and kind != "user":
-            raise bad_request(f"Invalid object identifier '{oid}'.")
-        if oid == group["id"]:
-            raise bad_request("Invalid object identifier: a group cannot be a member of itself.")
-        if relation == "members":
-            check_assigned_membership(group)
+        check_edge(ctx, group, relation, oid, kind)
         if oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]:
             raise already_exists(relation)
         ctx.store.add_edge(relation, group["id"], oid)
@@ -285,8 +300,9 @@ def _remove_ref(relation: str) -> Handler:
         related = (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]
         if oid not in related:
             raise not_found(oid)
-        if relation == "members":
-            check_assigned_membership(group)
+        refusal = member_types.members_refusal(group) if relation == "members" else None
+        if refusal is not None:
+            raise refusal
         if relation == "owners" and len(related) == 1:
             raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
         ctx.store.remove_edge(relation, group["id"], oid)

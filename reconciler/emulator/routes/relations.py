@@ -136,40 +136,4 @@ def _routes(relation: Relation) -> list[Route]:
     return routes
 
 
-def _member_groups(parent: str, check: bool) -> Handler:
-    """getMemberGroups / checkMemberGroups: ids of the groups the object belongs to, transitively."""
-
-    def handler(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-        found = (
-            common.find_user(ctx, params["id"]) if parent == "users" else common.find_group(ctx, params["id"])
-        )
-        groups = transitive_groups(ctx, found["id"])
-        body = common.body_of(req)
-        if check:
-            asked = body.get("groupIds")
-            if not isinstance(asked, list):
-                raise common.bad_request("Invalid value specified for property 'groupIds'.")
-            value = [g for g in asked if g in set(groups)]
-        else:
-            if body.get("securityEnabledOnly"):
-                groups = [g for g in groups if ctx.store.groups[g].get("securityEnabled")]
-            value = groups
-        context = common.context_url(req, "Collection(Edm.String)")
-        return GraphResponse(200, {"@odata.context": context, "value": value})
-
-    return handler
-
-
-ROUTES = [
-    *[route for relation in RELATIONS for route in _routes(relation)],
-    *[
-        Route("POST", f"/{parent}/{{id}}/{action}", _member_groups(parent, check), MEMBERSHIP_READ, cost)
-        for parent in ("users", "groups")
-        for action, check, cost in (
-            ("getMemberGroups", False, 2),
-            ("getMemberObjects", False, 2),
-            ("checkMemberGroups", True, 4),
-            ("checkMemberObjects", True, 4),
-        )
-    ],
-]
+ROUTES = [route for relation in RELATIONS for route in _routes(relation)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reconciler.emulator import properties
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
 from reconciler.emulator.routes import common
@@ -16,7 +17,7 @@ DELETE = ("User.DeleteRestore.All", "User.ReadWrite.All", "Directory.ReadWrite.A
 
 _UPN = re.compile(r"^[A-Za-z0-9'.\-_!#^~]+@([A-Za-z0-9.-]+)$")
 _REQUIRED = ("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile")
-# What a client may write; everything else in USER_PROPS is read-only or computed.
+# What a client may write; everything else in properties.USER_PROPS is read-only or computed.
 _WRITABLE = frozenset(
     {
         "accountEnabled",
@@ -159,7 +160,7 @@ def count_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
 
 def get_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     user = find_user(ctx, params["id"])
-    select = common.parse_select(req, "user")
+    select = common.parse_select(req, "user", single=True)
     body: Json = {
         "@odata.context": common.context_url(req, common.selected_fragment(req, "users", entity=True))
     }
@@ -174,7 +175,7 @@ def create_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
             raise invalid_value(prop)
     check_values(body)
     upn = check_upn(ctx, body["userPrincipalName"], None)
-    user: Json = {name: None for name in common.USER_DEFAULT}
+    user: Json = {name: None for name in properties.USER_DEFAULT}
     user.update(
         {
             "businessPhones": [],
