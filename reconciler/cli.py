@@ -18,7 +18,7 @@ import click
 from reconciler import __version__
 from reconciler.config import Config, load_config
 from reconciler.errors import EntraformError
-from reconciler.files import describe_os_error, write_text
+from reconciler.files import make_directory, write_text
 from reconciler.wording import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -238,7 +238,7 @@ def schema(obj: Globals, out_dir: str) -> None:
     from reconciler.desired.schema import config_schema_json, state_schema_json
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_directory(out)
     schemas = {"state.schema.json": state_schema_json(), "config.schema.json": config_schema_json()}
     for name, text in schemas.items():
         write_text(out / name, text, "schema")
@@ -435,10 +435,7 @@ def import_(
     group_ids = run_sync(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
     with for_stderr(obj.quiet, obj.color) as progress:
         live = run_sync(read_tenant(config, progress))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise EntraformError(f"{out_dir}: cannot create the directory: {describe_os_error(exc)}") from None
+    make_directory(out)
     schema = find_schema(out)
     export = export_state(
         live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids, header=modeline(schema, out)

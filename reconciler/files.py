@@ -50,6 +50,17 @@ def write_text(path: Path, text: str, what: str) -> None:
         raise EntraformError(f"{name}: cannot write the {what}: {describe_os_error(exc)}") from None
 
 
+def make_directory(path: Path) -> None:
+    """`path` and its parents, made where missing."""
+    if path.exists() and not path.is_dir():
+        raise EntraformError(f"{path.as_posix()}: cannot create the directory: it exists and is a file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = describe_os_error(exc)
+        raise EntraformError(f"{path.as_posix()}: cannot create the directory: {reason}") from None
+
+
 def describe_os_error(exc: OSError) -> str:
     """What went wrong with a path, in a user's words."""
     if isinstance(exc, IsADirectoryError):

@@ -48,9 +48,18 @@ def load_desired(config: Config) -> DesiredState:
         raise EntraformError(f"{root}: the state directory does not exist (state_dir in the config)")
     collector = _Collector()
     files = sorted(path for path in root.rglob("*.y*ml") if not _hidden(path, root))
+    inside = root.resolve()
     with _cyclic_gc_paused():
         for path in files:
-            collector.read_file(path)
+            if path.resolve().is_relative_to(inside):
+                collector.read_file(path)
+            else:
+                # A link out of state_dir would put files no review of the repository sees into the plan.
+                message = (
+                    f"a symbolic link to {path.resolve().as_posix()}, outside the state directory; "
+                    "keep desired-state files inside state_dir"
+                )
+                collector.problems.append(EntraformError(message, Location(path.as_posix(), 1, 1)))
         state = collector.finish()
     if collector.problems:
         raise ValidationFailed(collector.problems)
@@ -137,7 +146,7 @@ class _Collector:
         self.problems.extend(strip_passwords(item, path))
         kind: Kind = "user" if section == "users" else "group"
         key_name = "userPrincipalName" if kind == "user" else "mailNickname"
-        declared_twice = self._declared_twice(kind, item, path, key_name)
+        declared_twice = self._declared_twice(kind, item, path, key_name, location)
         if kind == "user":
             user = type_check(UserSpec, item, path)
             problems = user.problems + (check_user(user.spec, item, path) if user.spec else [])
@@ -150,7 +159,9 @@ class _Collector:
                 self._add_group(group.spec, item)
         self.problems.extend(problems)
 
-    def _declared_twice(self, kind: Kind, item: MarkedMap, path: str, key_name: str) -> bool:
+    def _declared_twice(
+        self, kind: Kind, item: MarkedMap, path: str, key_name: str, location: Location
+    ) -> bool:
         """Checked on the raw key, so a duplicate is found even when either copy has other problems."""
         raw = item.get(key_name)
         if not isinstance(raw, str):
@@ -161,7 +172,10 @@ class _Collector:
             seen[raw.lower()] = item.value_location(key_name)
             return False
         message = f"{path}.{key_name}: {kind} {raw} is already declared at {first}; declare each {kind} once"
-        self.problems.append(EntraformError(message, item.value_location(key_name)))
+        here = item.value_location(key_name)
+        if here == first:  # the same mapping again: a YAML alias, whose marks are its anchor's
+            here, message = location, f"{message} (this item is a YAML alias of it)"
+        self.problems.append(EntraformError(message, here))
         return True
 
     def _add_user(self, spec: UserSpec, item: MarkedMap) -> None:

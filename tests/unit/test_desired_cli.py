@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -72,3 +73,34 @@ def test_schema_writes_both_schemas(tmp_path: Path) -> None:
     config = json.loads((tmp_path / "out" / "config.schema.json").read_text(encoding="utf-8"))
     assert "base_dir" not in config["properties"]
     assert "state_dir" in config["properties"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "expected"),
+    [
+        (
+            lambda p: (p / "cfg").mkdir(),
+            ["--config", "cfg", "validate"],
+            "error: cfg: cannot read the config file: it is a directory, not a file",
+        ),
+        (lambda p: None, ["--config", "nope.yaml", "plan"], "error: nope.yaml: no such config file"),
+        (
+            lambda p: (p / "entraform.yaml").write_bytes(b"tenant: \xff\n"),
+            ["validate"],
+            "error: entraform.yaml:1:9: not UTF-8 text (byte 0xff); save the config file as UTF-8",
+        ),
+        (
+            lambda p: (p / "out").write_text("x"),
+            ["schema", "--out", "out"],
+            "error: out: cannot create the directory: it exists and is a file",
+        ),
+    ],
+    ids=["config is a directory", "config missing", "config not UTF-8", "schema --out is a file"],
+)
+def test_a_bad_path_is_one_error_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: Any, args: list[str], expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stderr.splitlines()) == (1, [expected])

@@ -223,3 +223,34 @@ def test_the_shipped_contoso_state_is_valid(monkeypatch: pytest.MonkeyPatch) -> 
         depth = len(path.relative_to(REPO / "state").parts) - 1
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == f"# yaml-language-server: $schema={'../' * (depth + 1)}schemas/state.schema.json"
+
+
+def test_a_symbolic_link_out_of_the_state_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "elsewhere.yaml").write_text("users: []\n", encoding="utf-8")
+    (tmp_path / "state" / "in.yaml").write_text("users: []\n", encoding="utf-8")
+    (tmp_path / "state" / "out.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    (tmp_path / "state" / "also-in.yaml").symlink_to(tmp_path / "state" / "in.yaml")
+    with pytest.raises(EntraformError) as failed:
+        load_desired(Config())
+    assert failed.value.lines() == [
+        f"state/out.yaml:1:1: a symbolic link to {(tmp_path / 'elsewhere.yaml').resolve().as_posix()}, "
+        "outside the state directory; keep desired-state files inside state_dir"
+    ]
+
+
+def test_a_user_repeated_through_a_yaml_alias(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "a.yaml").write_text(
+        "users:\n- &a {userPrincipalName: x@contoso.example}\n- *a\n", encoding="utf-8"
+    )
+    with pytest.raises(EntraformError) as failed:
+        load_desired(Config())
+    [line] = failed.value.lines()
+    assert line.endswith(
+        "is already declared at state/a.yaml:2:26; declare each user once (this item is a YAML alias of it)"
+    )
