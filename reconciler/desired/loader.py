@@ -44,6 +44,8 @@ _SECTIONS = list(StateFile.model_fields)
 def load_desired(config: Config) -> DesiredState:
     """Read and check the desired state; raise `ValidationFailed` carrying every problem."""
     root = config.state_path
+    if root.exists() and not root.is_dir():
+        raise EntraformError(f"{root}: the state directory is a file (state_dir in the config)")
     if not root.is_dir():
         raise EntraformError(f"{root}: the state directory does not exist (state_dir in the config)")
     collector = _Collector()
