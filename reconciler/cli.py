@@ -17,7 +17,7 @@ import click
 
 from reconciler import __version__
 from reconciler.config import Config, load_config
-from reconciler.errors import EntraformError
+from reconciler.errors import ApplyFailed, EntraformError
 from reconciler.files import make_directory, write_text
 from reconciler.wording import counted
 
@@ -341,11 +341,10 @@ def apply(
     """Apply a saved plan FILE (if not stale), or plan, show it and ask y/N."""
     from reconciler.apply.journal import DEFAULT_JOURNAL
     from reconciler.apply.run import (
-        ApplyFailed,
         ApplyOptions,
         checked_plan,
         execute,
-        problem_lines,
+        problems_of,
         refuse_unsafe,
         summary_lines,
     )
@@ -390,7 +389,7 @@ def apply(
     for line in summary_lines(plan, result):
         click.echo(line)
     created = sum(
-        1 for c in plan.changes if c.action == "create" and c.kind == "user" and c.id in result.created_ids
+        1 for c in plan.changes if c.kind == "user" and c.action == "create" and c.id in result.created_ids
     )
     if created and passwords_file is None and not obj.quiet:
         click.echo(
@@ -400,7 +399,7 @@ def apply(
         )
     if result.interrupted:
         raise KeyboardInterrupt
-    failed, skipped = problem_lines(plan, result)
+    failed, skipped = problems_of(plan, result)
     if failed or skipped:
         raise ApplyFailed(failed, skipped)
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from yaml.error import Mark
 
-from reconciler.errors import ConfigError, EntraformError, Location, ValidationFailed
+from reconciler.errors import ConfigError, EntraformError, Location, Problem, ValidationFailed
 from reconciler.files import read_text
 from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
 
@@ -99,7 +99,7 @@ class Config(_Strict):
         return self.path(self.state_dir)
 
 
-def _substitute(key: str, value: Any, auth: MarkedMap, problems: list[EntraformError]) -> Any:
+def _substitute(key: str, value: Any, auth: MarkedMap, problems: list[Problem]) -> Any:
     """`${VAR}` in the auth section's strings replaced from the environment; literal secrets refused."""
     if not isinstance(value, str):
         return value
@@ -107,13 +107,11 @@ def _substitute(key: str, value: Any, auth: MarkedMap, problems: list[EntraformE
     place = auth.key_location(key)
     if key in _SECRET_FIELDS and not _VAR.fullmatch(value.strip()):
         message = f"{where} holds a literal secret; write ${{VARIABLE}} and set it in the environment"
-        problems.append(ConfigError(message, place))
+        problems.append(Problem(message, place))
         return None
     missing = [name for name in _VAR.findall(value) if name not in os.environ]
     for name in missing:
-        problems.append(
-            ConfigError(f"{where} needs the environment variable {name}, which is not set", place)
-        )
+        problems.append(Problem(f"{where} needs the environment variable {name}, which is not set", place))
     return None if missing else _VAR.sub(lambda match: os.environ[match.group(1)], value)
 
 
@@ -150,14 +148,16 @@ def load_config(path: str | None) -> Config:
             if error["type"] == "extra_forbidden":
                 message = f"unknown setting{_did_you_mean(loc)}"
             setting = ".".join(str(part) for part in loc)
-            problems.append(ConfigError(f"{setting}: {message}", _setting_location(document, loc)))
+            problems.append(Problem(f"{setting}: {message}", _setting_location(document, loc)))
     if problems:
         raise _failed(problems)
     return config
 
 
-def _failed(problems: list[EntraformError]) -> EntraformError:
-    return problems[0] if len(problems) == 1 else ValidationFailed(problems)
+def _failed(problems: list[Problem]) -> EntraformError:
+    if len(problems) == 1:
+        return ConfigError(problems[0].message, problems[0].location)
+    return ValidationFailed(problems)
 
 
 def _setting_location(document: MarkedMap, loc: tuple[int | str, ...]) -> Location:

@@ -28,7 +28,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.errors import EntraformError, Location
+from reconciler.errors import Location, Problem
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
@@ -136,7 +136,7 @@ class MarkedList(list[Any]):
 class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.problems: list[EntraformError] = []
+        self.problems: list[Problem] = []
         self._done: dict[int, Any] = {}  # aliases share the converted value
         self._active: set[int] = set()
         # Values a collection stands for once its aliases are expanded: the checks after this module
@@ -146,7 +146,7 @@ class _Converter:
         self._constructor = yaml.constructor.SafeConstructor()
 
     def problem(self, node: Node, message: str) -> None:
-        self.problems.append(EntraformError(message, _location(self.file, node.start_mark)))
+        self.problems.append(Problem(message, _location(self.file, node.start_mark)))
 
     def expanded(self, node: Node) -> int:
         return self._expanded.get(id(node), 1)
@@ -240,7 +240,7 @@ def _is_plain_non_string(node: Node) -> bool:
     )  # libyaml says "", PyYAML None
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, list[EntraformError]]:
+def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     """Parse one YAML document; return its value (None when empty) and every problem found."""
     try:
         return _EventReader(text, file).read()
@@ -248,7 +248,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[EntraformError]]:
         return _compose(text, file)
 
 
-def _compose(text: str, file: str) -> tuple[Any, list[EntraformError]]:
+def _compose(text: str, file: str) -> tuple[Any, list[Problem]]:
     try:
         loader = _Loader(text)
         try:
@@ -258,7 +258,7 @@ def _compose(text: str, file: str) -> tuple[Any, list[EntraformError]]:
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_error(exc, text, file)]
     except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
-        return None, [EntraformError(f"invalid YAML: {exc}", Location(file, 1, 1))]
+        return None, [Problem(f"invalid YAML: {exc}", Location(file, 1, 1))]
     if node is None:
         return None, []
     converter = _Converter(file)
@@ -266,7 +266,7 @@ def _compose(text: str, file: str) -> tuple[Any, list[EntraformError]]:
     size = converter.expanded(node)
     if size > _MAX_EXPANSION * converter.distinct:
         message = f"the aliases in this file expand {converter.distinct} values to {size}; nest fewer aliases"
-        return None, [EntraformError(message, Location(file, 1, 1))]
+        return None, [Problem(message, Location(file, 1, 1))]
     return value, converter.problems
 
 
@@ -288,7 +288,7 @@ class _EventReader:
         # every user, and a large file holds them all at once.
         self.strings: dict[str, str] = {}
 
-    def read(self) -> tuple[Any, list[EntraformError]]:
+    def read(self) -> tuple[Any, list[Problem]]:
         loader = _Loader(self.text)
         try:
             # Events are typed loosely (`Any`): the stubs give every event an optional mark and
@@ -353,7 +353,7 @@ class _EventReader:
             result.item_marks.append(event.start_mark)
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> EntraformError:
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line, mark.column) if mark else (0, 0)
     message = f"invalid YAML: {exc.problem or exc.context}"
@@ -362,4 +362,4 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> EntraformE
     lines = text.splitlines()
     if line < len(lines) and lines[line][col : col + 1] == "\t":
         message += "; indent with spaces, YAML does not allow tabs"
-    return EntraformError(message, Location(file, line + 1, col + 1))
+    return Problem(message, Location(file, line + 1, col + 1))

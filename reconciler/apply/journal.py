@@ -9,24 +9,37 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, assert_never
 
-from reconciler.plan.model import Change
+from reconciler.plan.model import (
+    Change,
+    Create,
+    LicenseChange,
+    ManagerChange,
+    MembershipChange,
+    OwnershipChange,
+    Remove,
+    Update,
+)
 
 DEFAULT_JOURNAL = ".entraform/journal.jsonl"
 
 
 def change_key(change: Change) -> str:
     """What a change is about, in the plan's own words: an object key, or both ends of an edge."""
-    if change.kind in ("user", "group"):
-        return change.key or change.object_id or ""
-    if change.kind == "membership":
-        return f"{change.group} ← {change.member}"
-    if change.kind == "owner":
-        return f"{change.group} ← owner {change.owner}"
-    if change.kind == "manager":
-        return f"{change.user or change.key} → manager {change.manager or '(none)'}"
-    return f"{change.user or change.group} · {change.sku}"
+    match change:
+        case Create() | Update() | Remove():
+            return change.subject.key
+        case MembershipChange():
+            return f"{change.group.key} ← {change.member.label}"
+        case OwnershipChange():
+            return f"{change.group.key} ← owner {change.owner.key}"
+        case ManagerChange():
+            return f"{change.user.key} → manager {change.manager.key}"
+        case LicenseChange():
+            return f"{change.holder.key} · {change.sku}"
+        case _:
+            assert_never(change)
 
 
 class Journal:

@@ -12,10 +12,21 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 from urllib.parse import quote
 
-from reconciler.plan.model import Change
+from reconciler.plan.model import (
+    Change,
+    Create,
+    LicenseChange,
+    ManagerChange,
+    MembershipChange,
+    ObjectKind,
+    ObjectRef,
+    OwnershipChange,
+    Remove,
+    Update,
+)
 
 BIND_LIMIT = 20  # members@odata.bind per PATCH, relationships per POST /groups (Graph docs)
 LICENSE_ACTIONS = ("assign_license", "update_license", "remove_license")
@@ -33,7 +44,6 @@ Op = Literal[
     "license",
     "delete",
 ]
-ObjectKind = Literal["user", "group"]
 ObjectKey = tuple[ObjectKind, str]
 
 
@@ -79,33 +89,19 @@ class Ids:
         (self.users if kind == "user" else self.groups)[key] = object_id
 
 
-def member_key(ref: str) -> ObjectKey:
-    """A membership's `member`: a UPN, or `group:NICK` for a nested group."""
-    if ref.lower().startswith("group:"):
-        return ("group", ref[len("group:") :].lower())
-    return ("user", ref.lower())
+def key_of(ref: ObjectRef) -> ObjectKey:
+    return (ref.kind, ref.key)
 
 
 def subject_of(change: Change) -> ObjectKey:
     """The object a change writes to (the URL's `{id}`)."""
-    if change.kind in ("user", "group"):
-        return (change.kind, (change.key or "").lower())
-    if change.kind == "manager":
-        return ("user", (change.user or change.key or "").lower())
-    if change.kind == "license" and change.user:
-        return ("user", change.user.lower())
-    return ("group", (change.group or change.key or "").lower())
+    return key_of(change.subject)
 
 
 def target_of(change: Change) -> ObjectKey | None:
     """The other end of an edge: the member, owner or manager."""
-    if change.kind == "membership" and change.member:
-        return member_key(change.member)
-    if change.kind == "owner" and change.owner:
-        return ("user", change.owner.lower())
-    if change.kind == "manager" and change.manager:
-        return ("user", change.manager.lower())
-    return None
+    other = change.other
+    return key_of(other) if other is not None else None
 
 
 def generate_password(length: int = PASSWORD_LENGTH) -> str:
@@ -124,25 +120,20 @@ def generate_password(length: int = PASSWORD_LENGTH) -> str:
 def group_units(changes: list[Change]) -> list[Unit]:
     """Group changes into units, keeping plan order; deterministic for a given plan."""
     position = {c.id: i for i, c in enumerate(changes)}
-    new_groups = {subject_of(c)[1]: c for c in changes if c.action == "create" and c.kind == "group"}
+    new_groups = {c.subject.key for c in changes if isinstance(c, Create) and c.kind == "group"}
     inline: dict[str, list[Change]] = {}
     member_adds: dict[str, list[Change]] = {}
     licenses: dict[ObjectKey, list[Change]] = {}
     singles: list[Change] = []
     for change in changes:
-        group = subject_of(change)[1] if change.kind in ("membership", "owner") else ""
-        target = target_of(change)
         if (
-            change.action in ("add_member", "add_owner")
-            and group in new_groups
-            and target is not None
-            and target[0] == "user"
-            and len(inline.setdefault(group, [])) < BIND_LIMIT
+            _inline_in_create(change, new_groups)
+            and len(inline.setdefault(change.subject.key, [])) < BIND_LIMIT
         ):
-            inline[group].append(change)
-        elif change.action == "add_member":
-            member_adds.setdefault(group, []).append(change)
-        elif change.action in LICENSE_ACTIONS:
+            inline[change.subject.key].append(change)
+        elif isinstance(change, MembershipChange) and change.action == "add_member":
+            member_adds.setdefault(change.group.key, []).append(change)
+        elif isinstance(change, LicenseChange):
             licenses.setdefault(subject_of(change), []).append(change)
         else:
             singles.append(change)
@@ -153,9 +144,10 @@ def group_units(changes: list[Change]) -> list[Unit]:
 
     drafts: list[tuple[int, Op, list[Change]]] = []
     for change in singles:
-        if change.action == "create" and change.kind == "group":
-            members = inline.get(subject_of(change)[1], [])
-            drafts.append((position[change.id], "create_group", [change, *members]))
+        if isinstance(change, Create) and change.kind == "group":
+            drafts.append(
+                (position[change.id], "create_group", [change, *inline.get(change.subject.key, [])])
+            )
         else:
             drafts.append((position[change.id], _single_op(change), [change]))
     for adds in member_adds.values():
@@ -164,36 +156,50 @@ def group_units(changes: list[Change]) -> list[Unit]:
             chunk = adds[start : start + BIND_LIMIT]
             op: Op = "bind_members" if len(chunk) > 1 else "add_ref"
             drafts.append((min(position[c.id] for c in chunk), op, chunk))
-    for same_owner in licenses.values():
-        drafts.append((position[same_owner[0].id], "license", same_owner))
+    for same_holder in licenses.values():
+        drafts.append((position[same_holder[0].id], "license", same_holder))
     drafts.sort(key=lambda d: d[0])
     # Graph refuses to remove a group's last owner, so removals of owners wait for the group's new ones.
     owners_added: dict[str, list[str]] = {}
     for change in changes:
-        if change.action == "add_owner":
-            owners_added.setdefault(subject_of(change)[1], []).append(change.id)
+        if isinstance(change, OwnershipChange) and change.action == "add_owner":
+            owners_added.setdefault(change.group.key, []).append(change.id)
     units = []
     for i, (_, op, group_changes) in enumerate(drafts):
         first = group_changes[0]
-        after = owners_added.get(subject_of(first)[1], []) if first.action == "remove_owner" else []
+        removes_owner = isinstance(first, OwnershipChange) and first.action == "remove_owner"
+        after = owners_added.get(first.subject.key, []) if removes_owner else []
         units.append(Unit(id=f"u{i + 1:04d}", op=op, changes=group_changes, after=after))
     return units
 
 
+def _inline_in_create(change: Change, new_groups: set[str]) -> bool:
+    """A user member or owner of a group created in this apply rides along in its `POST /groups`."""
+    if isinstance(change, MembershipChange) and change.action == "add_member":
+        return change.group.key in new_groups and change.member.kind == "user"
+    if isinstance(change, OwnershipChange) and change.action == "add_owner":
+        return change.group.key in new_groups
+    return False
+
+
 def _single_op(change: Change) -> Op:
-    if change.action == "create":
-        return "create_user" if change.kind == "user" else "create_group"
-    if change.action in ("update", "disable"):
-        return "patch"
-    if change.action in ("add_member", "add_owner"):
-        return "add_ref"
-    if change.action in ("remove_member", "remove_owner"):
-        return "remove_ref"
-    if change.action == "set_manager":
-        return "set_manager"
-    if change.action == "clear_manager":
-        return "clear_manager"
-    return "delete"
+    match change:
+        case Create():
+            return "create_user" if change.kind == "user" else "create_group"
+        case Update() | Remove(action="disable"):
+            return "patch"
+        case Remove():
+            return "delete"
+        case MembershipChange(action="add_member") | OwnershipChange(action="add_owner"):
+            return "add_ref"
+        case MembershipChange() | OwnershipChange():
+            return "remove_ref"
+        case ManagerChange():
+            return change.action
+        case LicenseChange():
+            return "license"
+        case _:
+            assert_never(change)
 
 
 def split_unit(unit: Unit, new_id: str) -> list[Unit]:
@@ -226,37 +232,39 @@ def build_requests(unit: Unit, ids: Ids, graph_url: str) -> list[Request]:
     """The Graph request(s) that carry out a unit, in order. Raises `UnresolvedId`."""
     change = unit.changes[0]
     ref_base = graph_url.rstrip("/") + "/directoryObjects/"
-    if unit.op == "create_user":
+    path = f"/{change.subject.kind}s/{_id(change.subject, ids)}" if not isinstance(change, Create) else ""
+    if unit.op == "create_user" and isinstance(change, Create):
         return [Request("POST", "/users", _user_body(change, unit.password or generate_password()))]
-    if unit.op == "create_group":
+    if unit.op == "create_group" and isinstance(change, Create):
         return [Request("POST", "/groups", _group_body(change, unit.changes[1:], ids, ref_base))]
     if unit.op == "delete":
-        return [Request("DELETE", _path(change, ids))]
-    if unit.op == "patch":
-        return _patch_requests(change, ids)
+        return [Request("DELETE", path)]
+    if unit.op == "patch" and isinstance(change, Update | Remove):
+        return _patch_requests(change, path)
     if unit.op == "bind_members":
-        refs = [ref_base + _target_id(c, ids) for c in unit.changes]
-        return [Request("PATCH", _path(change, ids), {"members@odata.bind": refs})]
+        refs = [ref_base + _other_id(c, ids) for c in unit.changes]
+        return [Request("PATCH", path, {"members@odata.bind": refs})]
     if unit.op in ("add_ref", "remove_ref"):
         relation = "members" if change.kind == "membership" else "owners"
-        target = _target_id(change, ids)
-        group = _path(change, ids)
+        target = _other_id(change, ids)
         if unit.op == "add_ref":
-            return [Request("POST", f"{group}/{relation}/$ref", {"@odata.id": ref_base + target})]
-        return [Request("DELETE", f"{group}/{relation}/{target}/$ref")]
+            return [Request("POST", f"{path}/{relation}/$ref", {"@odata.id": ref_base + target})]
+        return [Request("DELETE", f"{path}/{relation}/{target}/$ref")]
     if unit.op == "set_manager":
-        body = {"@odata.id": ref_base + _target_id(change, ids)}
-        return [Request("PUT", f"{_path(change, ids)}/manager/$ref", body)]
+        return [Request("PUT", f"{path}/manager/$ref", {"@odata.id": ref_base + _other_id(change, ids)})]
     if unit.op == "clear_manager":
-        return [Request("DELETE", f"{_path(change, ids)}/manager/$ref")]
-    return [Request("POST", f"{_path(change, ids)}/assignLicense", license_body(unit.changes))]
+        return [Request("DELETE", f"{path}/manager/$ref")]
+    if unit.op == "license":
+        return [Request("POST", f"{path}/assignLicense", license_body(unit.changes))]
+    raise ValueError(f"unit {unit.id}: {unit.op} does not carry out {change.action} {change.kind}")
 
 
 def lookup_request(unit: Unit) -> Request:
     """Read the object a create conflicted on, by its key, with the attributes the create sent."""
     create = unit.changes[0]
+    sent = create.after if isinstance(create, Create) else {}
     kind, key = subject_of(create)
-    select = ",".join(["id", *sorted(k for k in (create.after or {}) if "@" not in k)])
+    select = ",".join(["id", *sorted(k for k in sent if "@" not in k)])
     if kind == "user":
         return Request("GET", f"/users/{quote(key, safe='@')}?$select={select}")
     condition = "mailNickname eq '" + key.replace("'", "''") + "'"
@@ -268,12 +276,12 @@ def license_body(changes: list[Change]) -> dict[str, Any]:
     add: list[dict[str, Any]] = []
     remove: list[str] = []
     for change in changes:
+        if not isinstance(change, LicenseChange):
+            raise ValueError(f"{change.id} is no license change")
         if change.action == "remove_license":
-            remove.append(change.sku_id or change.sku or "")
+            remove.append(change.sku_id)
         else:
-            add.append(
-                {"skuId": change.sku_id or change.sku, "disabledPlans": change.disabled_plan_ids or []}
-            )
+            add.append({"skuId": change.sku_id, "disabledPlans": list(change.disabled_plan_ids)})
     return {"addLicenses": add, "removeLicenses": remove}
 
 
@@ -288,27 +296,23 @@ def referenced_keys(unit: Unit) -> list[ObjectKey]:
     return keys
 
 
-def _path(change: Change, ids: Ids) -> str:
-    # A plan names the live id of a change's subject; only objects this apply creates need a lookup.
-    kind, key = subject_of(change)
-    return f"/{kind}s/{change.object_id or ids.get((kind, key))}"
+def _id(ref: ObjectRef, ids: Ids) -> str:
+    # A plan names the live id of what exists; only objects this apply creates need a lookup.
+    return ref.id or ids.get(key_of(ref))
 
 
-def _target_id(change: Change, ids: Ids) -> str:
-    if change.target_id:
-        return change.target_id
-    target = target_of(change)
-    if target is None:
+def _other_id(change: Change, ids: Ids) -> str:
+    other = change.other
+    if other is None:
         raise UnresolvedId(f"change {change.id} names no member, owner or manager")
-    return ids.get(target)
+    return _id(other, ids)
 
 
-def _patch_requests(change: Change, ids: Ids) -> list[Request]:
-    path = _path(change, ids)
-    if change.action == "disable":
+def _patch_requests(change: Update | Remove, path: str) -> list[Request]:
+    if isinstance(change, Remove):
         body: dict[str, Any] = {"accountEnabled": False}
     else:
-        body = {attr: values.get("after") for attr, values in (change.diff or {}).items()}
+        body = {attr: values.get("after") for attr, values in change.diff.items()}
     requests = [Request("PATCH", path, body)] if body else []
     if change.revoke_sessions:
         # Revoke before disabling: if the PATCH then fails, the next plan still shows the disable and
@@ -317,9 +321,9 @@ def _patch_requests(change: Change, ids: Ids) -> list[Request]:
     return requests
 
 
-def _user_body(change: Change, password: str) -> dict[str, Any]:
-    body = dict(change.after or {})
-    upn = body.get("userPrincipalName") or change.key or ""
+def _user_body(change: Create, password: str) -> dict[str, Any]:
+    body = dict(change.after)
+    upn = body.get("userPrincipalName") or change.subject.key
     body["userPrincipalName"] = upn
     body.setdefault("accountEnabled", True)
     body.setdefault("mailNickname", upn.split("@")[0])
@@ -328,14 +332,14 @@ def _user_body(change: Change, password: str) -> dict[str, Any]:
     return body
 
 
-def _group_body(create: Change, members: list[Change], ids: Ids, ref_base: str) -> dict[str, Any]:
-    body = dict(create.after or {})
-    body.setdefault("mailNickname", create.key)
+def _group_body(create: Create, members: list[Change], ids: Ids, ref_base: str) -> dict[str, Any]:
+    body = dict(create.after)
+    body.setdefault("mailNickname", create.subject.key)
     body.setdefault("displayName", body["mailNickname"])
     body.setdefault("mailEnabled", False)
     body.setdefault("securityEnabled", True)
     for relation, action in (("owners", "add_owner"), ("members", "add_member")):
-        refs = [ref_base + _target_id(c, ids) for c in members if c.action == action]
+        refs = [ref_base + _other_id(c, ids) for c in members if c.action == action]
         if refs:
             body[f"{relation}@odata.bind"] = refs
     return body

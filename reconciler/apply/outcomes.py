@@ -17,6 +17,7 @@ from reconciler.graph.errors import (
     is_replication_lag,
     request_id,
 )
+from reconciler.graph.retry import DEFAULT_POLICY, NO_ANSWER, RetryPolicy
 
 
 class Verdict(Enum):
@@ -49,9 +50,11 @@ _CREATES: tuple[Op, ...] = ("create_user", "create_group")
 _REMOVALS: tuple[Op, ...] = ("remove_ref", "clear_manager", "delete")
 
 
-def classify(op: Op, response: RawResponse, method: str = "", path: str = "") -> Outcome:
+def classify(
+    op: Op, response: RawResponse, method: str = "", path: str = "", policy: RetryPolicy = DEFAULT_POLICY
+) -> Outcome:
     """The verdict on one Graph answer to `method path`, a request of a unit of kind `op`."""
-    verdict = _verdict(op, response)
+    verdict = _verdict(op, response, policy)
     message = error_message(response)
     if response.status == 403 and method:
         # Name the permission the app lacks, as every other command does (SPEC §6).
@@ -68,16 +71,16 @@ def classify(op: Op, response: RawResponse, method: str = "", path: str = "") ->
 
 
 def transport_failure(message: str) -> Outcome:
-    """No answer at all (connection reset, envelope error): the write may or may not have happened."""
-    return Outcome(Verdict.TRANSIENT, 0, "NoResponse", message)
+    """No answer at all (connection reset, timeout): the write may or may not have happened."""
+    return Outcome(Verdict.TRANSIENT, NO_ANSWER, "NoResponse", message)
 
 
-def _verdict(op: Op, response: RawResponse) -> Verdict:
+def _verdict(op: Op, response: RawResponse, policy: RetryPolicy) -> Verdict:
     if response.ok:
         return Verdict.DONE
-    if response.status == 429:
+    if response.status in policy.throttled:
         return Verdict.THROTTLED
-    if response.status in (502, 503, 504):
+    if policy.is_transient(response.status):
         return Verdict.TRANSIENT
     if op in _CREATES and is_conflict(response):
         return Verdict.CONFLICT

@@ -22,7 +22,7 @@ from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
 from reconciler.apply.scheduler import DEFAULT_PARALLELISM, Result, Scheduler
 from reconciler.config import Config
-from reconciler.errors import EntraformError, PlanError
+from reconciler.errors import PlanError, Problem
 from reconciler.live import LiveState
 from reconciler.plan.describe import describe
 from reconciler.plan.model import Kind, Plan
@@ -64,7 +64,7 @@ def checked_plan(config: Config, plan_file: str | None, progress: ProgressDispla
             raise PlanError(
                 f"{plan_file}: the plan is stale: the tenant or the desired state changed since it was made; "
                 "run `entraform plan --out` again and review the new plan",
-                [f"{plan_file}: {line}" for line in moved],
+                [Problem(f"{plan_file}: {line}") for line in moved],
             )
     return planned
 
@@ -74,7 +74,7 @@ def refuse_unsafe(plan: Plan, force: bool) -> None:
     if plan.unsafe and not force:
         raise PlanError(
             f"the plan is unsafe ({len(plan.unsafe)} item(s)); review it, then apply with --force",
-            [f"unsafe: {item.message}" for item in plan.unsafe],
+            [Problem(f"unsafe: {item.message}") for item in plan.unsafe],
         )
 
 
@@ -121,6 +121,7 @@ async def _execute(
                 passwords=passwords,
                 pacer=WritePacer(),
                 parallelism=options.parallelism,
+                retry=client.retry,
                 on_progress=on_progress,
             )
             return await scheduler.run(stop)
@@ -159,16 +160,18 @@ def summary_lines(plan: Plan, result: Result) -> list[str]:
     return lines
 
 
-def problem_lines(plan: Plan, result: Result) -> tuple[list[str], list[str]]:
+def problems_of(plan: Plan, result: Result) -> tuple[list[Problem], list[Problem]]:
     """(failures with Graph's code and message, skipped changes with the reason), in plan order."""
-    failed: list[str] = []
-    skipped: list[str] = []
+    failed: list[Problem] = []
+    skipped: list[Problem] = []
     for change in plan.changes:
         outcome = result.outcome.get(change.id)
         if outcome == "failed":
-            failed.append(f"{change.id} {describe(change)}: {result.errors.get(change.id, 'failed')}")
+            failed.append(
+                Problem(f"{change.id} {describe(change)}: {result.errors.get(change.id, 'failed')}")
+            )
         elif outcome == "skipped":
-            skipped.append(f"{change.id} {describe(change)}: {result.errors.get(change.id)}")
+            skipped.append(Problem(f"{change.id} {describe(change)}: {result.errors.get(change.id)}"))
     return failed, skipped
 
 
@@ -176,17 +179,3 @@ def _bucket(outcome: str | None) -> str:
     if outcome in ("applied", "already"):
         return "applied"
     return outcome or "not started"
-
-
-class ApplyFailed(EntraformError):
-    """Some changes failed or were skipped: one `error:` line each, then the count."""
-
-    def __init__(self, failed: list[str], skipped: list[str]) -> None:
-        super().__init__(
-            f"{len(failed)} change(s) failed and {len(skipped)} were skipped; "
-            "fix the cause and run apply again"
-        )
-        self.problems = failed + [f"skipped {line}" for line in skipped]
-
-    def lines(self) -> list[str]:
-        return [*self.problems, self.message]

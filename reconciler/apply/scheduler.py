@@ -6,6 +6,9 @@ transiently failed steps are sent again later, replication lag after a create is
 bounded backoff, a create that conflicts is settled by reading the object, a grouped write that fails
 as a whole is split into single writes. A change that fails takes the changes depending on it with it
 (skipped); independent changes go on.
+
+Retries: this module owns every retry of a write — of steps answered transiently and of envelopes that
+got no usable answer — under `graph.retry`'s policy; the SDK retries nothing (see `graph.retry`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,38 +39,28 @@ from reconciler.apply.operations import (
 from reconciler.apply.outcomes import Outcome, Verdict, classify, transport_failure
 from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
-from reconciler.errors import GraphError
+from reconciler.errors import GraphError, GraphNoAnswer
 from reconciler.graph.client import MAX_BATCH_STEPS, BatchStep, RawResponse
-from reconciler.plan.model import Change
+from reconciler.graph.retry import DEFAULT_POLICY, RetryPolicy
+from reconciler.plan.model import Change, Create
 
 DEFAULT_PARALLELISM = 4  # envelopes in flight: Graph advises a few concurrent requests per app
-MAX_TRANSIENT_ATTEMPTS = 8
-MAX_THROTTLED_ATTEMPTS = 12
 LAG_BUDGET_S = 60.0  # how long an object created in this apply may stay invisible
-MAX_BACKOFF_S = 10.0
 UNCERTAIN_LOOKUP_S = 5.0  # how long a create of unknown outcome is looked for before it is sent again
 
 TERMINAL = ("applied", "already", "failed", "skipped")
-_NO_ANSWER = (0, 429, 500, 502, 503, 504)  # an envelope that failed this way may be sent again
 
 
 class BatchSender(Protocol):
     async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Timing:
-    """Backoff shape; tests shrink `base_s` to stay fast."""
+    """What only writes wait for, besides the retry policy's backoff; tests shrink them to stay fast."""
 
-    base_s: float = 0.25
-    max_s: float = MAX_BACKOFF_S
     lag_budget_s: float = LAG_BUDGET_S
     uncertain_s: float = UNCERTAIN_LOOKUP_S
-    rng: random.Random = field(default_factory=random.Random)
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential with jitter: base·2^(n-1), capped, ×[0.5, 1)."""
-        return min(self.max_s, self.base_s * 2.0 ** max(0, attempt - 1)) * (0.5 + self.rng.random() / 2)
 
 
 @dataclass
@@ -107,6 +99,7 @@ class Scheduler:
         pacer: WritePacer | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
         timing: Timing | None = None,
+        retry: RetryPolicy = DEFAULT_POLICY,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.client = client
@@ -117,6 +110,7 @@ class Scheduler:
         self.pacer = pacer or WritePacer()
         self.parallelism = max(1, parallelism)
         self.timing = timing or Timing()
+        self.retry = retry
         self.on_progress = on_progress
         self.result = Result()
         self.changes: dict[str, Change] = {c.id: c for u in units for c in u.changes}
@@ -189,8 +183,15 @@ class Scheduler:
         error = task.exception()
         if error is not None and not isinstance(error, GraphError):
             raise error
-        if isinstance(error, GraphError) and error.status not in _NO_ANSWER:
-            # The envelope itself was refused (credentials, permission): no step will do better.
+        if isinstance(error, GraphError) and not isinstance(error, GraphNoAnswer):
+            # The envelope itself was answered with an error: each of its steps gets that answer.
+            refused = RawResponse(error.status, {}, {"error": {"code": error.code, "message": error.message}})
+            if self.retry.is_transient(error.status):
+                for state, request in steps:
+                    outcome = classify(state.unit.op, refused, request.method, request.url, self.retry)
+                    self._answered(state, outcome, refused)
+                return
+            # Refused (credentials, permission): no step will do better.
             for state, _ in steps:
                 self._fail(
                     state, Outcome(Verdict.FAILED, error.status, error.code, error.message, error.request_id)
@@ -209,7 +210,8 @@ class Scheduler:
             if state.lookup:
                 self._looked_up(state, answer)
             else:
-                self._answered(state, classify(state.unit.op, answer, request.method, request.url), answer)
+                outcome = classify(state.unit.op, answer, request.method, request.url, self.retry)
+                self._answered(state, outcome, answer)
         self.pacer.accepted(accepted)
 
     # ---- verdicts ---------------------------------------------------------------------------------
@@ -220,10 +222,10 @@ class Scheduler:
         if verdict is Verdict.THROTTLED:
             self.pacer.throttled(outcome.retry_after, outcome.write_limited)
             state.throttled += 1
-            if state.throttled > MAX_THROTTLED_ATTEMPTS:
+            if self.retry.gives_up(outcome.status, state.throttled):
                 self._fail(state, outcome)
             else:
-                self._later(state, _wait(outcome, self.timing.backoff(state.throttled)), front=True)
+                self._later(state, self.retry.wait(state.throttled, outcome.retry_after), front=True)
         elif verdict is Verdict.TRANSIENT:
             if outcome.status == 504:  # the gateway gave up waiting: the write may have happened
                 self._uncertain(state)
@@ -232,7 +234,7 @@ class Scheduler:
             now = time.monotonic()
             state.first_lag = state.first_lag or now
             state.lag_attempts += 1
-            self._later(state, self.timing.backoff(state.lag_attempts))
+            self._later(state, self.retry.backoff(state.lag_attempts))
         elif verdict is Verdict.CONFLICT:
             state.lookup = "conflict"
             self._ready.appendleft(state)
@@ -249,10 +251,10 @@ class Scheduler:
 
     def _transient(self, state: _State, outcome: Outcome) -> None:
         state.attempts += 1
-        if state.attempts >= MAX_TRANSIENT_ATTEMPTS:
+        if self.retry.gives_up(outcome.status, state.attempts):
             self._fail(state, outcome)
         else:
-            self._later(state, _wait(outcome, self.timing.backoff(state.attempts)))
+            self._later(state, self.retry.wait(state.attempts, outcome.retry_after))
 
     def _may_lag(self, state: _State) -> bool:
         """Only a just-created object can be missing for replication; retry within the lag budget."""
@@ -297,7 +299,7 @@ class Scheduler:
         the create sent; none found after an unknown outcome means the create must be sent again."""
         unit = state.unit
         create = unit.changes[0]
-        outcome = classify("delete", answer)  # only its transport verdicts matter here
+        outcome = classify("delete", answer, policy=self.retry)  # only its transport verdicts matter here
         found = _found_object(answer)
         if outcome.verdict in (Verdict.THROTTLED, Verdict.TRANSIENT):
             self._answered(state, outcome, answer)
@@ -308,7 +310,7 @@ class Scheduler:
             state.first_lag = state.first_lag or time.monotonic()
             if time.monotonic() - state.first_lag < self.timing.uncertain_s:
                 state.lag_attempts += 1
-                self._later(state, self.timing.backoff(state.lag_attempts))
+                self._later(state, self.retry.backoff(state.lag_attempts))
             else:
                 state.lookup, state.first_lag, state.lag_attempts = None, None, 0
                 self._ready.appendleft(state)
@@ -316,14 +318,13 @@ class Scheduler:
         if found is None:
             if answer.status in (200, 404) and self._lag_left(state):
                 state.lag_attempts += 1
-                self._later(state, self.timing.backoff(state.lag_attempts))
+                self._later(state, self.retry.backoff(state.lag_attempts))
             else:
                 self._fail(state, Outcome(Verdict.FAILED, answer.status, "ObjectConflict", _gone(create)))
             return
+        sent = create.after if isinstance(create, Create) else {}
         differing = sorted(
-            k
-            for k, v in (create.after or {}).items()
-            if "@" not in k and k in found and not _same(k, found[k], v)
+            k for k, v in sent.items() if "@" not in k and k in found and not _same(k, found[k], v)
         )
         if differing:
             message = (
@@ -442,11 +443,6 @@ class Scheduler:
                 self._finished(change, "skipped", reason="its dependencies never finished")
 
 
-def _wait(outcome: Outcome, backoff: float) -> float:
-    """Graph's `Retry-After` when it gives one (0 too: retry at once), else our backoff."""
-    return backoff if outcome.retry_after is None else outcome.retry_after
-
-
 def _same(attr: str, found: Any, sent: Any) -> bool:
     if attr in ("userPrincipalName", "mailNickname") and isinstance(found, str) and isinstance(sent, str):
         return found.lower() == sent.lower()  # keys compare case-insensitively in Entra ID
@@ -464,7 +460,7 @@ def _found_object(answer: RawResponse) -> dict[str, Any] | None:
 
 
 def _gone(create: Change) -> str:
-    return f"Graph said {create.kind} {create.key} already exists, but it cannot be read"
+    return f"Graph said {create.kind} {create.subject.key} already exists, but it cannot be read"
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -34,7 +34,7 @@ from reconciler.desired.schema import (
     describe,
 )
 from reconciler.desired.typecheck import did_you_mean, type_check
-from reconciler.errors import EntraformError, Location, ValidationFailed
+from reconciler.errors import EntraformError, Location, Problem, ValidationFailed
 from reconciler.files import read_text
 from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
 
@@ -61,7 +61,7 @@ def load_desired(config: Config) -> DesiredState:
                     f"a symbolic link to {path.resolve().as_posix()}, outside the state directory; "
                     "keep desired-state files inside state_dir"
                 )
-                collector.problems.append(EntraformError(message, Location(path.as_posix(), 1, 1)))
+                collector.problems.append(Problem(message, Location(path.as_posix(), 1, 1)))
         state = collector.finish()
     if collector.problems:
         raise ValidationFailed(collector.problems)
@@ -87,7 +87,7 @@ def _hidden(path: Path, root: Path) -> bool:
 
 class _Collector:
     def __init__(self) -> None:
-        self.problems: list[EntraformError] = []
+        self.problems: list[Problem] = []
         self.users: dict[str, DesiredUser] = {}
         self.groups: dict[str, DesiredGroup] = {}
         self.files: list[str] = []
@@ -101,13 +101,13 @@ class _Collector:
         if path.suffix != ".yaml":
             if path.suffix == ".yml":
                 message = "only *.yaml files are read; rename this file to .yaml"
-                self.problems.append(EntraformError(message, Location(name, 1, 1)))
+                self.problems.append(Problem(message, Location(name, 1, 1)))
             return
         self.files.append(name)
         try:
             text = read_text(path, "file")
         except EntraformError as exc:  # unreadable, or not UTF-8: the other files are still read
-            self.problems.append(exc)
+            self.problems.append(exc.problem)
             return
         document, problems = parse_yaml(text, name)
         self.problems.extend(problems)
@@ -119,21 +119,21 @@ class _Collector:
             message = (
                 f"a desired-state file is a mapping with `users:` and/or `groups:`, got {describe(document)}"
             )
-            self.problems.append(EntraformError(message, Location(name, 1, 1)))
+            self.problems.append(Problem(message, Location(name, 1, 1)))
             return
         for key in document:
             if key not in _SECTIONS and not key.startswith("x-"):  # x-…: room for YAML anchors
                 message = (
                     f"unknown key {key!r}{did_you_mean(key, _SECTIONS)}; a file holds `users:` and `groups:`"
                 )
-                self.problems.append(EntraformError(message, document.key_location(key)))
+                self.problems.append(Problem(message, document.key_location(key)))
         for section in _SECTIONS:
             items = document.get(section)
             if items is None:
                 continue  # `users:` with every entry commented out
             if not isinstance(items, MarkedList):
                 message = f"{section}: expected a list of {section} (`- ` items), got {describe(items)}"
-                self.problems.append(EntraformError(message, document.location_of(section)))
+                self.problems.append(Problem(message, document.location_of(section)))
                 continue
             for index, item in enumerate(items):
                 self._read_item(section, f"{section}[{index}]", item, items.item_location(index))
@@ -142,7 +142,7 @@ class _Collector:
     def _read_item(self, section: str, path: str, item: Any, location: Location) -> None:
         if not isinstance(item, MarkedMap):
             self.problems.append(
-                EntraformError(f"{path}: expected a mapping (key: value), got {describe(item)}", location)
+                Problem(f"{path}: expected a mapping (key: value), got {describe(item)}", location)
             )
             return
         self.problems.extend(strip_passwords(item, path))
@@ -177,7 +177,7 @@ class _Collector:
         here = item.value_location(key_name)
         if here == first:  # the same mapping again: a YAML alias, whose marks are its anchor's
             here, message = location, f"{message} (this item is a YAML alias of it)"
-        self.problems.append(EntraformError(message, here))
+        self.problems.append(Problem(message, here))
         return True
 
     def _add_user(self, spec: UserSpec, item: MarkedMap) -> None:
@@ -238,7 +238,7 @@ class _Collector:
         first = self.ids.get(object_id)
         if first is not None:
             message = f"id: {object_id} is already pinned at {first}; an id belongs to one object"
-            self.problems.append(EntraformError(message, location))
+            self.problems.append(Problem(message, location))
         self.ids.setdefault(object_id, location)
         return object_id
 
@@ -254,7 +254,7 @@ class _Collector:
                 first = self.first_seen[kind].get(old)
                 if first is not None:
                     message = f"renamedFrom: {old} is still declared at {first}; remove one of the two"
-                    self.problems.append(EntraformError(message, location))
+                    self.problems.append(Problem(message, location))
         declared: dict[Kind, set[str]] = {"user": set(self.users), "group": set(self.groups)}
         renamed: dict[Kind, dict[str, str]] = {
             kind: {old: new for old, (new, _) in olds.items()} for kind, olds in self.renamed.items()

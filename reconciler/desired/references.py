@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 
 from reconciler.desired import grouptypes
 from reconciler.desired.model import DesiredGroup, Reference
-from reconciler.errors import EntraformError, Location
+from reconciler.errors import Location, Problem
 
 Kind = Literal["user", "group"]
 
@@ -29,29 +29,29 @@ def resolve(
     refs: list[PendingRef],
     declared: dict[Kind, set[str]],
     renamed: dict[Kind, dict[str, str]],
-) -> tuple[list[Reference], list[EntraformError]]:
+) -> tuple[list[Reference], list[Problem]]:
     """Split references into external ones (must exist live) and errors (a former key of a renamed object)."""
     external: list[Reference] = []
-    problems: list[EntraformError] = []
+    problems: list[Problem] = []
     for ref in refs:
         if ref.key in declared[ref.kind]:
             continue
         new_key = renamed[ref.kind].get(ref.key)
         if new_key is not None:
             message = f"{ref.key} was renamed to {new_key} (see its renamedFrom); refer to {new_key}"
-            problems.append(EntraformError(f"{ref.role} {message}", ref.location))
+            problems.append(Problem(f"{ref.role} {message}", ref.location))
         else:
             external.append(Reference(ref.kind, ref.key, ref.location, ref.role))
     return external, problems
 
 
-def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
+def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[Problem]:
     """One error per membership that closes a cycle of nested declared groups, at that membership."""
     edges = {
         key: [(m.key, m.location) for m in group.members or () if m.kind == "group" and m.key in groups]
         for key, group in groups.items()
     }
-    problems: list[EntraformError] = []
+    problems: list[Problem] = []
     done: set[str] = set()
     for root in sorted(edges):
         if root in done:
@@ -74,7 +74,7 @@ def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
                 message = f"nested groups form a cycle: {cycle}; remove one of these memberships"
                 if child == path[-1]:
                     message = f"{child} cannot be a member of itself"
-                problems.append(EntraformError(message, location or Location("", 0, 0)))
+                problems.append(Problem(message, location or Location("", 0, 0)))
             elif child not in done:
                 path.append(child)
                 on_path.add(child)
@@ -82,13 +82,13 @@ def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
     return problems
 
 
-def nested_microsoft_365_groups(groups: dict[str, DesiredGroup]) -> list[EntraformError]:
+def nested_microsoft_365_groups(groups: dict[str, DesiredGroup]) -> list[Problem]:
     """A declared Microsoft 365 group listed as a member of another declared group, at that membership.
 
     Graph's rule the parent cannot tell on its own (a Microsoft 365 or role-assignable parent already says
     it takes no groups at all, in `rules.check_group`).
     """
-    problems: list[EntraformError] = []
+    problems: list[Problem] = []
     for parent in groups.values():
         if grouptypes.parent_refusal(parent.attrs) or grouptypes.is_read_only(parent.attrs):
             continue
@@ -99,5 +99,5 @@ def nested_microsoft_365_groups(groups: dict[str, DesiredGroup]) -> list[Entrafo
                 message = (
                     f"group {child.key} is {grouptypes.kind_of(child.attrs)} ({child.location}): {refused}"
                 )
-                problems.append(EntraformError(message, member.location or parent.location))
+                problems.append(Problem(message, member.location or parent.location))
     return problems

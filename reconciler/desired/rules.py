@@ -12,7 +12,7 @@ import re
 from reconciler.desired import grouptypes
 from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
 from reconciler.desired.typecheck import did_you_mean, join_path
-from reconciler.errors import EntraformError, Location
+from reconciler.errors import Location, Problem
 from reconciler.yamlload import MarkedList, MarkedMap
 
 UPN_LOCAL_CHARS = "A-Z a-z 0-9 ' . - _ ! # ^ ~"
@@ -34,7 +34,7 @@ class _Problems:
     def __init__(self, item: MarkedMap, path: str) -> None:
         self.item = item
         self.path = path
-        self.found: list[EntraformError] = []
+        self.found: list[Problem] = []
 
     def at(self, key: str, message: str, index: int | None = None) -> None:
         location = self.item.location_of(key) if key in self.item.value_marks else self.item.location
@@ -43,19 +43,19 @@ class _Problems:
         if index is not None and isinstance(value, MarkedList):
             location = value.item_location(index)
             path = join_path(path, index)
-        self.found.append(EntraformError(f"{path}: {message}", location))
+        self.found.append(Problem(f"{path}: {message}", location))
 
 
-def strip_passwords(item: MarkedMap, path: str) -> list[EntraformError]:
+def strip_passwords(item: MarkedMap, path: str) -> list[Problem]:
     """Remove every password key (anywhere in the item) and report it: passwords never go to git."""
-    problems: list[EntraformError] = []
+    problems: list[Problem] = []
     if not item.keys() <= _NOT_PASSWORDS:
         for key in [key for key in item if _is_password(key)]:
             message = (
                 f"{join_path(path, key)}: passwords do not belong in the desired state; remove {key!r} "
                 "(new users get a random one: `entraform apply --initial-passwords FILE`)"
             )
-            problems.append(EntraformError(message, item.key_location(key)))
+            problems.append(Problem(message, item.key_location(key)))
             del item[key]
     for key, value in item.items():
         if isinstance(value, MarkedMap | MarkedList):
@@ -79,7 +79,7 @@ _NOT_PASSWORDS = frozenset(
 )
 
 
-def _strip_nested(value: MarkedMap | MarkedList, path: str) -> list[EntraformError]:
+def _strip_nested(value: MarkedMap | MarkedList, path: str) -> list[Problem]:
     if isinstance(value, MarkedMap):
         return strip_passwords(value, path)
     return [
@@ -123,7 +123,7 @@ def nickname_problem(nickname: str, kind: str) -> str | None:
     return None
 
 
-def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[EntraformError]:
+def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[Problem]:
     problems = _Problems(item, path)
     written = spec.model_fields_set
     _check_common(problems, spec, written, "user")
@@ -158,7 +158,7 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[EntraformErro
     return problems.found
 
 
-def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[EntraformError]:
+def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[Problem]:
     problems = _Problems(item, path)
     written = spec.model_fields_set
     _check_common(problems, spec, written, "group")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.desired.schema import LicenseModel, describe
-from reconciler.errors import EntraformError, Location
+from reconciler.errors import Location, Problem
 from reconciler.yamlload import MarkedList, MarkedMap
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,7 +31,7 @@ class Checked(Generic[M]):
     """
 
     spec: M | None
-    problems: list[EntraformError]
+    problems: list[Problem]
 
 
 def type_check(model: type[M], item: MarkedMap, path: str) -> Checked[M]:
@@ -62,7 +62,7 @@ def join_path(path: str, part: str | int) -> str:
     return f"{path}[{part}]" if isinstance(part, int) else f"{path}.{part}"
 
 
-def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDetails) -> EntraformError:
+def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDetails) -> Problem:
     loc = error["loc"]
     parent: Any = item
     location = item.location
@@ -74,16 +74,14 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
     value = error["input"]
     kind = error["type"]
     if kind == "missing":
-        return EntraformError(
-            f"{parent_path}: missing required key {last!r}", _own_location(parent, location)
-        )
+        return Problem(f"{parent_path}: missing required key {last!r}", _own_location(parent, location))
     if kind == "extra_forbidden" and isinstance(parent, MarkedMap) and isinstance(last, str):
         known = list((LicenseModel if "licenses" in loc[:-1] else model).model_fields)
         message = f"unknown key {last!r}{did_you_mean(last, known)}"
-        return EntraformError(f"{parent_path}: {message}", parent.key_location(last))
+        return Problem(f"{parent_path}: {message}", parent.key_location(last))
     _, location = _child(parent, last, location)
     message = _message(error, value, _plain_text(parent, last))
-    return EntraformError(f"{join_path(parent_path, last)}: {message}", location)
+    return Problem(f"{join_path(parent_path, last)}: {message}", location)
 
 
 def _child(parent: Any, part: str | int, location: Location) -> tuple[Any, Location]:

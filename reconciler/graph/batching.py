@@ -1,8 +1,9 @@
-"""Many Graph requests as JSON `$batch` envelopes of 20, a few at a time, re-queuing throttled steps.
+"""Many Graph requests as JSON `$batch` envelopes of 20, a few at a time, re-queuing transient steps.
 
-The SDK retries a throttled request but not a throttled step inside a `$batch` (Graph docs: throttling,
-"Throttling and batching"; msgraph-core's RetryHandler skips batch items): those
-come back as 429/503/504 items and are sent again, in new envelopes, after the longest `Retry-After`.
+Graph throttles each step of a `$batch` on its own (Graph docs: throttling, "Throttling and batching"),
+and no SDK retries those: a step answered transiently (`graph.retry`) is sent again in a new envelope
+after the longest `Retry-After`, and so is every step of an envelope that got no usable answer. This
+module owns those retries for reads; the writes' scheduler owns its own.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from reconciler.errors import GraphError, GraphNoAnswer
 from reconciler.graph.client import MAX_BATCH_STEPS, BatchStep, GraphClient, RawResponse
-from reconciler.graph.errors import is_retryable
-
-MAX_ATTEMPTS = 5
-_MAX_BACKOFF_S = 30.0
+from reconciler.graph.retry import NO_ANSWER
 
 
 async def run_batches(
@@ -23,7 +22,6 @@ async def run_batches(
     *,
     concurrency: int = 4,
     on_progress: Callable[[int], None] | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
 ) -> dict[str, RawResponse]:
     """Run `steps` (ids unique) and return every step's final answer by id.
 
@@ -34,15 +32,30 @@ async def run_batches(
     pending = steps
     limit = asyncio.Semaphore(concurrency)
 
+    policy = client.retry
+
     async def run(envelope: list[BatchStep]) -> dict[str, RawResponse]:
         async with limit:
-            return await client.batch(envelope)
+            try:
+                return await client.batch(envelope)
+            except GraphError as exc:
+                if not isinstance(exc, GraphNoAnswer) and not policy.is_transient(exc.status):
+                    raise
+                # The whole envelope failed transiently: each of its steps is answered that way.
+                status = NO_ANSWER if isinstance(exc, GraphNoAnswer) else exc.status
+                return {step.id: RawResponse(status) for step in envelope}
 
-    for attempt in range(1, max_attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         answers: dict[str, RawResponse] = {}
         for part in await asyncio.gather(*(run(envelope) for envelope in pack(pending))):
             answers.update(part)
-        retry = _to_retry(pending, answers) if attempt < max_attempts else []
+        retry = [
+            s
+            for s in _to_retry(pending, answers, client)
+            if not policy.gives_up(answers[s.id].status, attempt)
+        ]
         retry_ids = {step.id for step in retry}
         done = [step for step in pending if step.id not in retry_ids]
         results.update({step.id: answers[step.id] for step in done})
@@ -50,7 +63,7 @@ async def run_batches(
             on_progress(len(done))
         if not retry:
             break
-        await asyncio.sleep(_wait(retry, answers, attempt))
+        await asyncio.sleep(_wait(retry, answers, attempt, client))
         pending = [_without_done_dependencies(step, retry_ids) for step in retry]
     return results
 
@@ -84,25 +97,27 @@ def pack(steps: list[BatchStep]) -> list[list[BatchStep]]:
     return envelopes
 
 
-def _to_retry(pending: list[BatchStep], answers: dict[str, RawResponse]) -> list[BatchStep]:
-    """Throttled steps, and the steps that failed (424) only because one of those did."""
+def _to_retry(
+    pending: list[BatchStep], answers: dict[str, RawResponse], client: GraphClient
+) -> list[BatchStep]:
+    """Transiently failed steps, and the steps that failed (424) only because one of those did."""
     retry: list[BatchStep] = []
     retry_ids: set[str] = set()
     for step in pending:
         answer = answers[step.id]
-        if is_retryable(answer) or (answer.status == 424 and retry_ids.intersection(step.depends_on)):
+        transient = client.retry.is_transient(answer.status)
+        if transient or (answer.status == 424 and retry_ids.intersection(step.depends_on)):
             retry.append(step)
             retry_ids.add(step.id)
     return retry
 
 
-def _wait(retry: list[BatchStep], answers: dict[str, RawResponse], attempt: int) -> float:
-    """The longest `Retry-After` of the throttled steps; without one, an exponential backoff."""
-    waits = [answers[step.id].retry_after for step in retry]
-    given = [w for w in waits if w is not None]
-    if given:
-        return max(given)
-    return min(_MAX_BACKOFF_S, 2.0**attempt)
+def _wait(
+    retry: list[BatchStep], answers: dict[str, RawResponse], attempt: int, client: GraphClient
+) -> float:
+    """The longest `Retry-After` of the steps sent again; without one, the policy's backoff."""
+    given = [wait for step in retry if (wait := answers[step.id].retry_after) is not None]
+    return max(given) if given else client.retry.wait(attempt, None)
 
 
 def _without_done_dependencies(step: BatchStep, retry_ids: set[str]) -> BatchStep:

@@ -1,13 +1,15 @@
-"""The Graph client: the official SDK's HTTP pipeline (auth, retry, redirect middleware) with raw JSON.
+"""The Graph client: the official SDK's HTTP pipeline (auth, redirect middleware) with raw JSON.
 
-Every request goes through kiota's `GraphRequestAdapter`, so tokens, CAE challenges, 429/503/504
-retries honouring `Retry-After` and redirects are the SDK's own. Responses are read as raw bytes and
-parsed with `json`: SDK model objects cost ~8 ms each to build
+Every request goes through kiota's `GraphRequestAdapter`, so tokens, CAE challenges and redirects are
+the SDK's own. Retries are not: the SDK's retry handler is switched off on every request and
+`graph.retry` says which layer retries what (`get` retries single reads itself). Responses are read as
+raw bytes and parsed with `json`: SDK model objects cost ~8 ms each to build
 (msgraph-sdk-python issue #584), far too slow for bulk reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import ssl
@@ -20,8 +22,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.config import Config
-from reconciler.errors import ConfigError, GraphError
+from reconciler.errors import ConfigError, GraphError, GraphNoAnswer
 from reconciler.graph.errors import error_from_response
+from reconciler.graph.retry import DEFAULT_POLICY, RetryPolicy
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -78,10 +81,12 @@ class GraphClient:
         adapter: RequestAdapter,
         base_url: str,
         closers: list[Callable[[], Awaitable[None]]] | None = None,
+        retry: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self._adapter = adapter
         self.base_url = base_url.rstrip("/")
         self._closers = closers or []
+        self.retry = retry
         self.requests_sent = 0  # HTTP requests, each $batch envelope one (what benchmarks report)
 
     def url(self, path_or_url: str) -> str:
@@ -107,7 +112,7 @@ class GraphClient:
         from kiota_abstractions.method import Method
         from kiota_abstractions.native_response_handler import NativeResponseHandler
         from kiota_abstractions.request_information import RequestInformation
-        from kiota_http.middleware.options import ResponseHandlerOption
+        from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
 
         info = RequestInformation()
         info.http_method = Method(method.upper())
@@ -119,7 +124,9 @@ class GraphClient:
             info.headers.try_add("Content-Type", "application/json")
             info.content = json.dumps(body).encode()
         # The native handler hands back the httpx response untouched: no SDK model, no raise on 4xx.
-        info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+        # The SDK's retries are off: `graph.retry` gives each request one layer that retries it.
+        no_retry = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
+        info.add_request_options([ResponseHandlerOption(NativeResponseHandler()), no_retry])
         self.requests_sent += 1
         response = await self._transmit(info, method, path)
         return RawResponse(
@@ -129,8 +136,21 @@ class GraphClient:
         )
 
     async def get(self, path_or_url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """GET raw JSON; any error status raises a `GraphError` with one clear message."""
-        response = await self.send("GET", path_or_url, headers=headers)
+        """GET raw JSON, retrying transient answers (`graph.retry`); any other error status raises a
+        `GraphError` with one clear message."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self.send("GET", path_or_url, headers=headers)
+            except GraphNoAnswer:
+                if self.retry.gives_up(0, attempt):
+                    raise
+                await asyncio.sleep(self.retry.wait(attempt, None))
+                continue
+            if not self.retry.is_transient(response.status) or self.retry.gives_up(response.status, attempt):
+                break
+            await asyncio.sleep(self.retry.wait(attempt, response.retry_after))
         if not response.ok:
             raise error_from_response("GET", self.relative(path_or_url), response)
         if not isinstance(response.body, dict):
@@ -178,14 +198,15 @@ class GraphClient:
         except ClientAuthenticationError as exc:
             raise GraphError(f"could not get a Graph token: {_first_line(str(exc))}") from None
         except httpx.ConnectError as exc:
-            hint = (
-                " (is ca_bundle set to the PEM that signed its certificate?)"
-                if "CERTIFICATE" in str(exc)
-                else ""
-            )
-            raise GraphError(f"cannot connect to {self.base_url}: {_first_line(str(exc))}{hint}") from None
+            detail = _first_line(str(exc))
+            if "CERTIFICATE" in detail:  # not a passing fault: the same certificate is refused next time
+                hint = " (is ca_bundle set to the PEM that signed its certificate?)"
+                raise GraphError(f"cannot connect to {self.base_url}: {detail}{hint}") from None
+            raise GraphNoAnswer(f"cannot connect to {self.base_url}: {detail}") from None
         except httpx.TransportError as exc:
-            raise GraphError(f"{method} {self.relative(path)} failed: {type(exc).__name__}: {exc}") from None
+            raise GraphNoAnswer(
+                f"{method} {self.relative(path)} failed: {type(exc).__name__}: {exc}"
+            ) from None
         if response is None:
             raise GraphError(f"{method} {self.relative(path)} got no response")
         return response

@@ -101,11 +101,6 @@ def error_from_response(
     return GraphError(text, status=response.status, code=code, request_id=request_id(response))
 
 
-def is_retryable(response: RawResponse) -> bool:
-    """Throttled or transiently unavailable: retry after `Retry-After` (or a backoff)."""
-    return response.status in (429, 503, 504)
-
-
 def is_conflict(response: RawResponse) -> bool:
     """A unique key is taken: a create that may have succeeded before a lost response (Graph docs:
     user-post-users)."""

@@ -1,13 +1,24 @@
-"""One line per change, shared by the renderers, unsafe messages and the stale check."""
+"""One line per change, shared by the renderers, held and unsafe messages, and the stale check."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, assert_never
 
-from reconciler.plan.model import Change
+from reconciler.plan.model import (
+    Action,
+    Change,
+    Create,
+    LicenseChange,
+    ManagerChange,
+    MembershipChange,
+    ObjectRef,
+    OwnershipChange,
+    Remove,
+    Update,
+)
 
-SYMBOLS: dict[str, str] = {
+SYMBOLS: dict[Action, str] = {
     "create": "+",
     "add_member": "+",
     "add_owner": "+",
@@ -29,44 +40,58 @@ def value(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
-def _holder(change: Change) -> str:
-    return change.user if change.user is not None else f"group {change.group}"
+def _holder(ref: ObjectRef) -> str:
+    return ref.key if ref.kind == "user" else f"group {ref.key}"
 
 
 def describe(change: Change) -> str:
     """`create user ada@…`, `add member ada@… to grp-eng`, … (no symbol, no attribute details)."""
-    a = change.action
-    if a in ("create", "update", "delete"):
-        return f"{a} {change.kind} {change.key}"
-    if a == "disable":
-        return f"disable user {change.key} (accountEnabled false, sign-in sessions revoked)"
-    if a == "set_manager":
-        return f"set manager of {change.user} to {change.manager}"
-    if a == "clear_manager":
-        return f"clear manager of {change.user} (was {change.manager})"
-    if a == "add_member":
-        return f"add member {change.member} to {change.group}"
-    if a == "remove_member":
-        return f"remove member {change.member} from {change.group}"
-    if a == "add_owner":
-        return f"add owner {change.owner} to {change.group}"
-    if a == "remove_owner":
-        return f"remove owner {change.owner} from {change.group}"
-    plans = f" (disabledPlans: {', '.join(change.disabled_plans)})" if change.disabled_plans else ""
-    if a == "assign_license":
-        return f"assign license {change.sku} to {_holder(change)}{plans}"
-    if a == "update_license":
-        return f"update license {change.sku} of {_holder(change)}"
-    return f"remove license {change.sku} from {_holder(change)}"
+    match change:
+        case Create() | Update():
+            return f"{change.action} {change.kind} {change.subject.key}"
+        case Remove(action="disable"):
+            return f"disable user {change.subject.key} (accountEnabled false, sign-in sessions revoked)"
+        case Remove():
+            return f"delete {change.kind} {change.subject.key}"
+        case ManagerChange(action="set_manager"):
+            return f"set manager of {change.user.key} to {change.manager.key}"
+        case ManagerChange():
+            return f"clear manager of {change.user.key} (was {change.manager.key})"
+        case MembershipChange(action="add_member"):
+            return f"add member {change.member.label} to {change.group.key}"
+        case MembershipChange():
+            return f"remove member {change.member.label} from {change.group.key}"
+        case OwnershipChange(action="add_owner"):
+            return f"add owner {change.owner.key} to {change.group.key}"
+        case OwnershipChange():
+            return f"remove owner {change.owner.key} from {change.group.key}"
+        case LicenseChange(action="assign_license"):
+            plans = f" (disabledPlans: {', '.join(change.disabled_plans)})" if change.disabled_plans else ""
+            return f"assign license {change.sku} to {_holder(change.holder)}{plans}"
+        case LicenseChange(action="update_license"):
+            return f"update license {change.sku} of {_holder(change.holder)}"
+        case LicenseChange():
+            return f"remove license {change.sku} from {_holder(change.holder)}"
+        case _:
+            assert_never(change)
+
+
+def attribute_diff(change: Change) -> dict[str, dict[str, Any]]:
+    """`{attr: {"before": …, "after": …}}` of an update, or of the disabled plans of a license update."""
+    if isinstance(change, Update):
+        return {name: dict(d) for name, d in change.diff.items()}
+    if isinstance(change, LicenseChange) and change.action == "update_license":
+        return {"disabledPlans": {"before": list(change.plans_before), "after": list(change.disabled_plans)}}
+    return {}
 
 
 def details(change: Change) -> list[str]:
     """The attribute lines under a change: `attr: value` for a create, `attr: before → after` otherwise."""
-    lines = [f"{name}: {value(v)}" for name, v in (change.after or {}).items()]
+    lines = [f"{name}: {value(v)}" for name, v in change.after.items()] if isinstance(change, Create) else []
     lines += [
-        f"{name}: {value(d['before'])} → {value(d['after'])}" for name, d in (change.diff or {}).items()
+        f"{name}: {value(d['before'])} → {value(d['after'])}" for name, d in attribute_diff(change).items()
     ]
-    if change.action == "update" and change.revoke_sessions:
+    if isinstance(change, Update) and change.revoke_sessions:
         lines.append("sign-in sessions revoked")
     return lines
 

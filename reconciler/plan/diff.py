@@ -6,13 +6,15 @@ No clock, no network, no randomness: changes come out in ORDER of actions, then 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.config import Config
 from reconciler.desired.model import DesiredState
 from reconciler.live import LiveState
 from reconciler.plan.digest import desired_digest, live_digest
 from reconciler.plan.groups import group_drafts, orphan_group_drafts
 from reconciler.plan.matching import Draft, Index
-from reconciler.plan.model import ORDER, Change, Plan
+from reconciler.plan.model import ORDER, Change, Create, LicenseChange, Plan, Remove
 from reconciler.plan.safety import fraction_items, split_protected
 from reconciler.plan.users import leaver_drafts, leavers, user_drafts
 
@@ -43,36 +45,41 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
     )
 
 
-def sort_key(change: Change) -> tuple[int, str, str, str, str, str, str, str, str, str]:
-    c = change
+def sort_key(change: Change) -> tuple[int, str, str, str, str, str]:
+    """Action order (SPEC §4), then the object written to, the other end, the SKU, and their ids."""
+    other = change.other
+    sku = change.sku if isinstance(change, LicenseChange) else ""
     return (
-        _RANK[(c.action, c.kind)],
-        c.key or c.user or c.group or "",
-        c.user or "",
-        c.group or "",
-        c.member or "",
-        c.owner or "",
-        c.manager or "",
-        c.sku or "",
-        c.object_id or "",
-        c.target_id or "",
+        _RANK[(change.action, change.kind)],
+        change.subject.key,
+        other.label if other is not None else "",
+        sku,
+        change.subject.id or "",
+        (other.id or "") if other is not None else "",
     )
 
 
 def _number(drafts: list[Draft]) -> list[Change]:
+    """Ids in plan order, then `depends_on`: the creates each change needs, and for a group delete the
+    removal of the licenses it assigns (Graph refuses to delete a group that still assigns licenses)."""
+    ids = [f"c{n:04d}" for n in range(1, len(drafts) + 1)]
     creates: dict[tuple[str, str], str] = {}
     group_license_removals: dict[str, list[str]] = {}
-    for n, draft in enumerate(drafts, start=1):
+    for change_id, draft in zip(ids, drafts, strict=True):
         change = draft.change
-        change.id = f"c{n:04d}"
-        if change.action == "create" and change.key is not None:
-            creates[(change.kind, change.key)] = change.id
-        if change.action == "remove_license" and change.group is not None:
-            group_license_removals.setdefault(change.group, []).append(change.id)
-    for draft in drafts:
+        if isinstance(change, Create):
+            creates[(change.subject.kind, change.subject.key)] = change_id
+        if (
+            isinstance(change, LicenseChange)
+            and change.action == "remove_license"
+            and change.holder.kind == "group"
+        ):
+            group_license_removals.setdefault(change.holder.key, []).append(change_id)
+    changes: list[Change] = []
+    for change_id, draft in zip(ids, drafts, strict=True):
         change = draft.change
-        change.depends_on = sorted({creates[need] for need in draft.needs if need in creates})
-        if change.action == "delete" and change.kind == "group" and change.key is not None:
-            # A group that still assigns licenses cannot be deleted (Graph refuses it).
-            change.depends_on = sorted({*change.depends_on, *group_license_removals.get(change.key, [])})
-    return [d.change for d in drafts]
+        needed = {creates[need] for need in draft.needs if need in creates}
+        if isinstance(change, Remove) and change.kind == "group":
+            needed |= set(group_license_removals.get(change.subject.key, []))
+        changes.append(replace(change, id=change_id, depends_on=tuple(sorted(needed))))
+    return changes

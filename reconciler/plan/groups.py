@@ -7,8 +7,8 @@ from reconciler.desired import grouptypes
 from reconciler.desired.model import DesiredGroup
 from reconciler.live import LiveGroup
 from reconciler.plan.licenses import license_drafts, remove_license
-from reconciler.plan.matching import Draft, Index, Ref, needs_of
-from reconciler.plan.model import Action, Change
+from reconciler.plan.matching import Draft, Index, needs_of
+from reconciler.plan.model import Create, MembershipChange, ObjectRef, OwnershipChange, Remove, Update
 from reconciler.plan.users import attr_diff, create_after
 
 NICKNAME = "mailNickname"
@@ -20,17 +20,14 @@ def group_drafts(index: Index, leaver_ids: set[str]) -> list[Draft]:
     for key in sorted(index.desired.groups):
         declared = index.desired.groups[key]
         live = index.groups[key]
-        me = Ref("group", key, live.id if live else None, live is None)
+        me = ObjectRef("group", key, live.id if live else None)
         if live is None:
-            after = create_after(declared.attrs, _create_defaults(declared))
-            drafts.append(Draft(Change(id="", action="create", kind="group", key=key, after=after)))
+            drafts.append(Draft(Create(me, create_after(declared.attrs, _create_defaults(declared)))))
         else:
             new_nickname = declared.attrs.get(NICKNAME) or key
             diff = attr_diff(declared.attrs, live.attrs, NICKNAME, live.mail_nickname, new_nickname)
             if diff:
-                drafts.append(
-                    Draft(Change(id="", action="update", kind="group", key=key, object_id=live.id, diff=diff))
-                )
+                drafts.append(Draft(Update(me, diff)))
         if not is_dynamic(declared.attrs) and not (live and is_dynamic(live.attrs)):
             # Entra ID keeps a dynamic group's members from its rule and refuses edits to them.
             drafts.extend(_members(index, declared, live, me, leaver_ids))
@@ -53,7 +50,7 @@ def _create_defaults(declared: DesiredGroup) -> dict[str, object]:
 
 
 def _members(
-    index: Index, declared: DesiredGroup, live: LiveGroup | None, me: Ref, leaver_ids: set[str]
+    index: Index, declared: DesiredGroup, live: LiveGroup | None, me: ObjectRef, leaver_ids: set[str]
 ) -> list[Draft]:
     current = {
         "user": live.member_user_ids if live else set[str](),
@@ -70,7 +67,7 @@ def _members(
             wanted.add(member.id)
             if member.id in current[kind]:
                 continue
-        drafts.append(Draft(_edge("add_member", me, member), needs_of(me, member)))
+        drafts.append(Draft(MembershipChange("add_member", me, member), needs_of(me, member)))
     if live is None:
         return drafts
     if declared.members is not None and declared.members_mode == "replace":
@@ -79,18 +76,13 @@ def _members(
     else:
         # Append mode or unmanaged members: only disabled leavers leave (SPEC §2 `removal.users`).
         extra = [("user", i) for i in (live.member_user_ids & leaver_ids) - wanted]
-    removals = [
-        Ref("user", index.user_key_of(i), i, False)
-        if kind == "user"
-        else Ref("group", index.group_key_of(i), i, False)
-        for kind, i in extra
-    ]
+    removals = [index.live_user(i) if kind == "user" else index.live_group(i) for kind, i in extra]
     for member in sorted(removals, key=lambda r: (r.label, r.id or "")):
-        drafts.append(Draft(_edge("remove_member", me, member)))
+        drafts.append(Draft(MembershipChange("remove_member", me, member)))
     return drafts
 
 
-def _owners(index: Index, declared: DesiredGroup, live: LiveGroup | None, me: Ref) -> list[Draft]:
+def _owners(index: Index, declared: DesiredGroup, live: LiveGroup | None, me: ObjectRef) -> list[Draft]:
     if declared.owners is None:
         return []
     current = live.owner_ids if live else set()
@@ -104,25 +96,12 @@ def _owners(index: Index, declared: DesiredGroup, live: LiveGroup | None, me: Re
             wanted.add(owner.id)
             if owner.id in current:
                 continue
-        drafts.append(Draft(_edge("add_owner", me, owner), needs_of(me, owner)))
+        drafts.append(Draft(OwnershipChange("add_owner", me, owner), needs_of(me, owner)))
     # Graph refuses to remove a group's last owner; ORDER puts every add_owner before any remove_owner.
-    gone = [Ref("user", index.user_key_of(i), i, False) for i in current - wanted]
+    gone = [index.live_user(i) for i in current - wanted]
     for owner in sorted(gone, key=lambda r: (r.key, r.id or "")):
-        drafts.append(Draft(_edge("remove_owner", me, owner)))
+        drafts.append(Draft(OwnershipChange("remove_owner", me, owner)))
     return drafts
-
-
-def _edge(action: Action, group: Ref, other: Ref) -> Change:
-    """A membership or ownership change between `group` and `other` (ids when they exist live)."""
-    change = Change(
-        id="", action=action, kind="membership", group=group.key, object_id=group.id, target_id=other.id
-    )
-    if action in ("add_owner", "remove_owner"):
-        change.kind = "owner"
-        change.owner = other.key
-    else:
-        change.member = other.label
-    return change
 
 
 def in_group_scope(index: Index, group: LiveGroup) -> bool:
@@ -144,7 +123,7 @@ def orphan_group_drafts(index: Index) -> list[Draft]:
     drafts: list[Draft] = []
     for g in sorted(orphans, key=lambda g: (g.key, g.id)):
         # Graph refuses to delete a group that still assigns licenses: remove them first.
-        me = Ref("group", g.key, g.id, False)
+        me = ObjectRef("group", g.key, g.id)
         drafts += [Draft(remove_license(me, index.live.skus, sku_id)) for sku_id in sorted(g.licenses)]
-        drafts.append(Draft(Change(id="", action="delete", kind="group", key=g.key, object_id=g.id)))
+        drafts.append(Draft(Remove("delete", me)))
     return drafts

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from reconciler.desired.model import LicenseSpec
 from reconciler.live import LiveLicense, LiveSku
-from reconciler.plan.matching import Draft, Ref
-from reconciler.plan.model import Action, Change
+from reconciler.plan.matching import Draft, needs_of
+from reconciler.plan.model import LicenseChange, ObjectRef
 
 
 def find_sku(skus: Mapping[str, LiveSku], name: str) -> LiveSku | None:
@@ -56,12 +56,12 @@ def plan_names(sku: LiveSku | None, plan_ids: Iterable[str]) -> list[str]:
 
 
 def license_drafts(
-    owner: Ref,
+    holder: ObjectRef,
     specs: tuple[LicenseSpec, ...],
     live_licenses: Mapping[str, LiveLicense],
     skus: Mapping[str, LiveSku],
 ) -> list[Draft]:
-    """assign/update/remove_license changes making `owner`'s direct licenses equal `specs`."""
+    """assign/update/remove_license changes making `holder`'s direct licenses equal `specs`."""
     wanted: dict[str, ResolvedLicense] = {}
     for spec in specs:
         resolved = resolve(skus, spec)
@@ -70,35 +70,23 @@ def license_drafts(
     drafts: list[Draft] = []
     for sku_id, lic in wanted.items():
         current = live_licenses.get(sku_id)
-        action: Action
-        if current is None:
-            action = "assign_license"
-            diff = None
-        elif current.disabled_plans != frozenset(lic.plan_ids):
-            action = "update_license"
-            before = plan_names(lic.sku, current.disabled_plans)
-            diff = {"disabledPlans": {"before": before, "after": list(lic.plan_names)}}
-        else:
+        if current is not None and current.disabled_plans == frozenset(lic.plan_ids):
             continue
-        change = _license_change(owner, action, lic.sku.part_number, sku_id)
-        change.disabled_plans = list(lic.plan_names)
-        change.disabled_plan_ids = list(lic.plan_ids)
-        change.diff = diff
-        drafts.append(Draft(change, ((owner.kind, owner.key),) if owner.created else ()))
+        change = LicenseChange(
+            "assign_license" if current is None else "update_license",
+            holder,
+            lic.sku.part_number,
+            sku_id,
+            disabled_plans=lic.plan_names,
+            disabled_plan_ids=lic.plan_ids,
+            plans_before=() if current is None else tuple(plan_names(lic.sku, current.disabled_plans)),
+        )
+        drafts.append(Draft(change, needs_of(holder)))
     for sku_id in sorted(set(live_licenses) - set(wanted)):
-        drafts.append(Draft(remove_license(owner, skus, sku_id)))
+        drafts.append(Draft(remove_license(holder, skus, sku_id)))
     return drafts
 
 
-def remove_license(owner: Ref, skus: Mapping[str, LiveSku], sku_id: str) -> Change:
+def remove_license(holder: ObjectRef, skus: Mapping[str, LiveSku], sku_id: str) -> LicenseChange:
     sku = skus.get(sku_id)
-    return _license_change(owner, "remove_license", sku.part_number if sku else sku_id, sku_id)
-
-
-def _license_change(owner: Ref, action: Action, part_number: str, sku_id: str) -> Change:
-    change = Change(id="", action=action, kind="license", object_id=owner.id, sku=part_number, sku_id=sku_id)
-    if owner.kind == "user":
-        change.user = owner.key
-    else:
-        change.group = owner.key
-    return change
+    return LicenseChange("remove_license", holder, sku.part_number if sku else sku_id, sku_id)

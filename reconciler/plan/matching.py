@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from reconciler.config import Config
 from reconciler.desired.model import DesiredState
 from reconciler.live import LiveGroup, LiveState, LiveUser
-from reconciler.plan.model import Change
-
-ObjectKind = Literal["user", "group"]
+from reconciler.plan.model import Change, ObjectKind, ObjectRef, ends
 
 
 class _Declared(Protocol):
@@ -60,21 +58,6 @@ def match_objects(declared: Mapping[str, _Declared], live: Mapping[str, _L]) -> 
     return result
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A resolved reference: the live id when the object exists, and whether this plan creates it."""
-
-    kind: ObjectKind
-    key: str
-    id: str | None
-    created: bool
-
-    @property
-    def label(self) -> str:
-        """How a plan names the object as a member: a UPN, or `group:NICK`."""
-        return self.key if self.kind == "user" else f"group:{self.key}"
-
-
 @dataclass
 class Index:
     """Everything the diff looks up repeatedly, built once."""
@@ -111,20 +94,27 @@ class Index:
             declared_group_keys={g.id: key for key, g in groups.items() if g is not None},
         )
 
-    def user(self, key: str) -> Ref | None:
-        """A user by UPN: declared (matched or to be created) or live only; None when it is neither."""
+    def user(self, key: str) -> ObjectRef | None:
+        """A user by UPN: declared (matched, or to be created: no id) or live only; None when neither."""
         if key in self.users:
             found = self.users[key]
-            return Ref("user", key, found.id if found else None, found is None)
+            return ObjectRef("user", key, found.id if found else None)
         live_user = self.live_user_by_key.get(key)
-        return Ref("user", key, live_user.id, False) if live_user else None
+        return ObjectRef("user", key, live_user.id) if live_user else None
 
-    def group(self, key: str) -> Ref | None:
+    def group(self, key: str) -> ObjectRef | None:
         if key in self.groups:
             found = self.groups[key]
-            return Ref("group", key, found.id if found else None, found is None)
+            return ObjectRef("group", key, found.id if found else None)
         live_group = self.live_group_by_key.get(key)
-        return Ref("group", key, live_group.id, False) if live_group else None
+        return ObjectRef("group", key, live_group.id) if live_group else None
+
+    def live_user(self, user_id: str) -> ObjectRef:
+        """A live user by id, under the key the plan uses for it (its declared key across a rename)."""
+        return ObjectRef("user", self.user_key_of(user_id), user_id)
+
+    def live_group(self, group_id: str) -> ObjectRef:
+        return ObjectRef("group", self.group_key_of(group_id), group_id)
 
     def user_key_of(self, user_id: str) -> str:
         """The key a plan uses for a live user: its declared key when declared (renames), else its UPN."""
@@ -133,8 +123,17 @@ class Index:
     def group_key_of(self, group_id: str) -> str:
         return self.declared_group_keys.get(group_id) or _live_key(self.live.groups.get(group_id), group_id)
 
-    def is_protected(self, key: str | None) -> bool:
-        return key is not None and key.removeprefix("group:") in self.protected
+    def protected_end(self, change: Change) -> str | None:
+        """The protected principal a change touches, by key or (across a rename) by id, or None."""
+        touched = ends(change)
+        for end in touched:
+            if end.key in self.protected:
+                return end.key
+        for end in touched:
+            if end.id is not None and end.id in self.protected_ids:
+                found = self.live.users.get(end.id) or self.live.groups.get(end.id)
+                return found.key if found else end.id
+        return None
 
 
 def _live_key(obj: LiveUser | LiveGroup | None, fallback: str) -> str:
@@ -142,13 +141,14 @@ def _live_key(obj: LiveUser | LiveGroup | None, fallback: str) -> str:
     return obj.key if obj is not None else fallback
 
 
-@dataclass
+@dataclass(frozen=True)
 class Draft:
-    """A change before ordering: `needs` names the creates (kind, key) it must wait for."""
+    """A change before numbering: `needs` names the creates (kind, key) it must wait for."""
 
     change: Change
     needs: tuple[tuple[ObjectKind, str], ...] = ()
 
 
-def needs_of(*refs: Ref) -> tuple[tuple[ObjectKind, str], ...]:
-    return tuple((ref.kind, ref.key) for ref in refs if ref.created)
+def needs_of(*refs: ObjectRef) -> tuple[tuple[ObjectKind, str], ...]:
+    """The creates an edge between `refs` waits for: those of its ends that do not exist yet."""
+    return tuple((ref.kind, ref.key) for ref in refs if ref.id is None)

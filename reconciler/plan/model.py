@@ -1,9 +1,17 @@
-"""The plan: changes in the order they are applied, what makes it unsafe, and what is held (SPEC §4)."""
+"""The plan: changes in the order they are applied, what makes it unsafe, and what is held (SPEC §4).
+
+A change is one of a closed family of small frozen records over typed references to directory objects.
+Each knows its action, its kind, the object it writes to (`subject`) and the other end of an edge
+(`other`) once; ordering, safety, targeting, description, journaling and the Graph operations ask it,
+and `mypy --strict` with `assert_never` proves that each of them handles every variant. The plan JSON
+(`planfile`) is the one place that flattens them into Graph-style fields.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 Action = Literal[
     "create",
@@ -21,11 +29,12 @@ Action = Literal[
     "remove_license",
 ]
 Kind = Literal["user", "group", "membership", "owner", "manager", "license"]
+ObjectKind = Literal["user", "group"]
 
 # SPEC §4: create user · create group · update user · update group · set/clear manager · add member ·
 # add owner · assign/update license · remove member · remove owner · remove license · disable user ·
 # delete user · delete group.
-ORDER: tuple[tuple[str, str], ...] = (
+ORDER: tuple[tuple[Action, Kind], ...] = (
     ("create", "user"),
     ("create", "group"),
     ("update", "user"),
@@ -45,34 +54,170 @@ ORDER: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass
-class Change:
-    """One change. Fields not relevant to an action stay None and are left out of the JSON.
+@dataclass(frozen=True)
+class ObjectRef:
+    """A user (by lower-cased UPN) or group (by lower-cased mailNickname), with its Graph id when it
+    exists live; an object this plan creates has no id until apply learns it."""
 
-    `key` names the object (UPN or mailNickname); memberships name `group` and `member`
-    (a UPN, or `group:NICK` for a nested group); licenses name `user` or `group` and `sku`.
-    """
+    kind: ObjectKind
+    key: str
+    id: str | None = None
 
-    id: str
-    action: Action
-    kind: Kind
-    key: str | None = None
-    object_id: str | None = None
-    after: dict[str, Any] | None = None  # create: the attributes sent
-    diff: dict[str, dict[str, Any]] | None = None  # update: {attr: {"before": …, "after": …}}
-    group: str | None = None
-    member: str | None = None
-    owner: str | None = None
-    user: str | None = None
-    manager: str | None = None
-    sku: str | None = None  # skuPartNumber as written, resolved at apply through `sku_id`
-    sku_id: str | None = None
-    disabled_plans: list[str] | None = None  # JSON: "disabledPlans" (names as written)
-    disabled_plan_ids: list[str] | None = None
-    # Graph ids of the ends of an edge, when they exist live (apply resolves the rest from depends_on).
-    target_id: str | None = None
-    revoke_sessions: bool = False  # disable/update to accountEnabled false also revokes sign-in sessions
-    depends_on: list[str] = field(default_factory=list)
+    @property
+    def label(self) -> str:
+        """How a plan names the object at the other end of an edge: a UPN, or `group:NICK`."""
+        return self.key if self.kind == "user" else f"group:{self.key}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Numbered:
+    """What every change has: its id in the plan (`c0001`…) and the creates it waits for."""
+
+    id: str = ""
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Create(_Numbered):
+    """A new user or group with the attributes sent (`after`)."""
+
+    subject: ObjectRef
+    after: Mapping[str, Any]
+    action: ClassVar[Literal["create"]] = "create"
+
+    @property
+    def kind(self) -> ObjectKind:
+        return self.subject.kind
+
+    @property
+    def other(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Update(_Numbered):
+    """Attributes of a user or group: `{attr: {"before": …, "after": …}}`. Disabling a user this way
+    (accountEnabled false) also revokes their sign-in sessions (SPEC §5)."""
+
+    subject: ObjectRef
+    diff: Mapping[str, Mapping[str, Any]]
+    revoke_sessions: bool = False
+    action: ClassVar[Literal["update"]] = "update"
+
+    @property
+    def kind(self) -> ObjectKind:
+        return self.subject.kind
+
+    @property
+    def other(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Remove(_Numbered):
+    """An undeclared object in an authoritative scope: a user disabled (sessions revoked) or deleted,
+    a group deleted."""
+
+    action: Literal["disable", "delete"]
+    subject: ObjectRef
+
+    @property
+    def kind(self) -> ObjectKind:
+        return self.subject.kind
+
+    @property
+    def other(self) -> None:
+        return None
+
+    @property
+    def revoke_sessions(self) -> bool:
+        return self.action == "disable"
+
+
+@dataclass(frozen=True)
+class ManagerChange(_Numbered):
+    """A user's manager set to `manager`, or cleared (`manager` is then the one it had)."""
+
+    action: Literal["set_manager", "clear_manager"]
+    user: ObjectRef
+    manager: ObjectRef
+    kind: ClassVar[Literal["manager"]] = "manager"
+
+    @property
+    def subject(self) -> ObjectRef:
+        return self.user
+
+    @property
+    def other(self) -> ObjectRef:
+        return self.manager
+
+
+@dataclass(frozen=True)
+class MembershipChange(_Numbered):
+    """A user or nested group added to or removed from a group's members."""
+
+    action: Literal["add_member", "remove_member"]
+    group: ObjectRef
+    member: ObjectRef
+    kind: ClassVar[Literal["membership"]] = "membership"
+
+    @property
+    def subject(self) -> ObjectRef:
+        return self.group
+
+    @property
+    def other(self) -> ObjectRef:
+        return self.member
+
+
+@dataclass(frozen=True)
+class OwnershipChange(_Numbered):
+    """A user added to or removed from a group's owners."""
+
+    action: Literal["add_owner", "remove_owner"]
+    group: ObjectRef
+    owner: ObjectRef
+    kind: ClassVar[Literal["owner"]] = "owner"
+
+    @property
+    def subject(self) -> ObjectRef:
+        return self.group
+
+    @property
+    def other(self) -> ObjectRef:
+        return self.owner
+
+
+@dataclass(frozen=True)
+class LicenseChange(_Numbered):
+    """A direct license of a user, or a group-based license of a group, assigned, updated (other
+    disabled plans) or removed. `sku` is the skuPartNumber; plans are names, with their ids beside."""
+
+    action: Literal["assign_license", "update_license", "remove_license"]
+    holder: ObjectRef
+    sku: str
+    sku_id: str
+    disabled_plans: tuple[str, ...] = ()
+    disabled_plan_ids: tuple[str, ...] = ()
+    plans_before: tuple[str, ...] = ()  # update_license: the disabled plans (names) it had
+    kind: ClassVar[Literal["license"]] = "license"
+
+    @property
+    def subject(self) -> ObjectRef:
+        return self.holder
+
+    @property
+    def other(self) -> None:
+        return None
+
+
+Change = Create | Update | Remove | ManagerChange | MembershipChange | OwnershipChange | LicenseChange
+
+
+def ends(change: Change) -> tuple[ObjectRef, ...]:
+    """The objects a change touches: its subject, and the other end of an edge."""
+    other = change.other
+    return (change.subject,) if other is None else (change.subject, other)
 
 
 @dataclass

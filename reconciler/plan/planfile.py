@@ -1,7 +1,10 @@
 """Plan ⇄ JSON (SPEC §4), saved plans (`plan --out`) and the stale check of `apply FILE`.
 
-The top level has exactly the documented keys. A change carries its non-empty fields under their
-names, except `disabledPlans` (Graph's camelCase, as in the YAML); None fields are left out.
+The top level has exactly the documented keys. This is the one place the typed changes are flattened:
+a change carries `id`, `action`, `kind`, the names of the objects it touches (`key`, or `group`,
+`member`, `owner`, `user`, `manager`), their Graph ids where they exist (`object_id` of the object
+written to, `target_id` of the other end), `after`/`diff`, the SKU fields (`disabledPlans` in Graph's
+camelCase), `revoke_sessions` when true and `depends_on` when not empty — always in that key order.
 """
 
 from __future__ import annotations
@@ -11,13 +14,29 @@ from collections import Counter
 from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, assert_never, get_args
 
 from reconciler import __version__
 from reconciler.errors import PlanError
 from reconciler.files import read_text, write_text
-from reconciler.plan.describe import describe, one_line
-from reconciler.plan.model import ORDER, Action, Change, HeldItem, Plan, UnsafeItem
+from reconciler.plan.describe import attribute_diff, describe, one_line
+from reconciler.plan.model import (
+    ORDER,
+    Action,
+    Change,
+    Create,
+    HeldItem,
+    LicenseChange,
+    ManagerChange,
+    MembershipChange,
+    ObjectKind,
+    ObjectRef,
+    OwnershipChange,
+    Plan,
+    Remove,
+    UnsafeItem,
+    Update,
+)
 
 FORMAT_VERSION = 1
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -33,22 +52,79 @@ _TOP_KEYS = (
     "held",
     "changes",
 )
-_JSON_NAMES = {"disabled_plans": "disabledPlans"}
-_FIELD_NAMES = {v: k for k, v in _JSON_NAMES.items()}
-_CHANGE_FIELDS = {f.name for f in fields(Change)}
 _UNSAFE_FIELDS = {f.name for f in fields(UnsafeItem)}
 _UNSAFE_REASONS = ("delete_fraction", "update_fraction")
 _HELD_FIELDS = {f.name for f in fields(HeldItem)}
+_KEY_ORDER = (
+    "id",
+    "action",
+    "kind",
+    "key",
+    "object_id",
+    "after",
+    "diff",
+    "group",
+    "member",
+    "owner",
+    "user",
+    "manager",
+    "sku",
+    "sku_id",
+    "disabledPlans",
+    "disabled_plan_ids",
+    "target_id",
+    "revoke_sessions",
+    "depends_on",
+)
+_COMMON = frozenset({"id", "action", "kind", "depends_on"})
+# The keys each shape of change may carry besides the common ones.
+_SHAPES: dict[str, frozenset[str]] = {
+    "create": frozenset({"key", "after"}),
+    "update": frozenset({"key", "object_id", "diff", "revoke_sessions"}),
+    "remove": frozenset({"key", "object_id", "revoke_sessions"}),
+    "manager": frozenset({"object_id", "user", "manager", "target_id"}),
+    "membership": frozenset({"object_id", "group", "member", "target_id"}),
+    "owner": frozenset({"object_id", "group", "owner", "target_id"}),
+    "license": frozenset(
+        {"object_id", "diff", "user", "group", "sku", "sku_id", "disabledPlans", "disabled_plan_ids"}
+    ),
+}
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields(Change):
-        value = getattr(change, f.name)
-        if value is None or value is False or (f.name == "depends_on" and not value):
-            continue
-        out[_JSON_NAMES.get(f.name, f.name)] = value
-    return out
+    out: dict[str, Any] = {"id": change.id, "action": change.action, "kind": change.kind}
+    match change:
+        case Create():
+            out |= {"key": change.subject.key, "after": dict(change.after)}
+        case Update():
+            out |= {"key": change.subject.key, "object_id": change.subject.id, "diff": attribute_diff(change)}
+            out["revoke_sessions"] = change.revoke_sessions
+        case Remove():
+            out |= {"key": change.subject.key, "object_id": change.subject.id}
+            out["revoke_sessions"] = change.revoke_sessions
+        case ManagerChange():
+            out |= {"object_id": change.user.id, "user": change.user.key, "manager": change.manager.key}
+            out["target_id"] = change.manager.id
+        case MembershipChange():
+            out |= {"object_id": change.group.id, "group": change.group.key, "member": change.member.label}
+            out["target_id"] = change.member.id
+        case OwnershipChange():
+            out |= {"object_id": change.group.id, "group": change.group.key, "owner": change.owner.key}
+            out["target_id"] = change.owner.id
+        case LicenseChange():
+            out |= {"object_id": change.holder.id, "diff": attribute_diff(change) or None}
+            out[change.holder.kind] = change.holder.key
+            out |= {"sku": change.sku, "sku_id": change.sku_id}
+            if change.action != "remove_license":
+                out["disabledPlans"] = list(change.disabled_plans)
+                out["disabled_plan_ids"] = list(change.disabled_plan_ids)
+        case _:
+            assert_never(change)
+    out["depends_on"] = list(change.depends_on)
+    present = {
+        k: v for k, v in out.items() if v is not None and v is not False and not (k == "depends_on" and not v)
+    }
+    return {key: present[key] for key in _KEY_ORDER if key in present}
 
 
 def summary(plan: Plan) -> dict[str, int]:
@@ -118,7 +194,7 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
     if expected_tenant is not None and data["tenant"] != expected_tenant:
         raise PlanError(f"{source}: the plan was made for tenant {data['tenant']!r}, not {expected_tenant!r}")
     try:
-        changes = [_change(c) for c in data["changes"]]
+        changes = [change_from_dict(c) for c in data["changes"]]
         unsafe = [_unsafe(u) for u in data["unsafe"]]
         held = [_held(h) for h in data.get("held", [])]
         plan = Plan(
@@ -138,18 +214,110 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
     return plan
 
 
-def _change(raw: Any) -> Change:
+# The actions of each variant, by name: reading a plan turns a JSON string into the variant's literal.
+_REMOVES: dict[str, Literal["disable", "delete"]] = {"disable": "disable", "delete": "delete"}
+_MANAGERS: dict[str, Literal["set_manager", "clear_manager"]] = {
+    "set_manager": "set_manager",
+    "clear_manager": "clear_manager",
+}
+_MEMBERS: dict[str, Literal["add_member", "remove_member"]] = {
+    "add_member": "add_member",
+    "remove_member": "remove_member",
+}
+_OWNERS: dict[str, Literal["add_owner", "remove_owner"]] = {
+    "add_owner": "add_owner",
+    "remove_owner": "remove_owner",
+}
+_LICENSES: dict[str, Literal["assign_license", "update_license", "remove_license"]] = {
+    "assign_license": "assign_license",
+    "update_license": "update_license",
+    "remove_license": "remove_license",
+}
+_OBJECTS: dict[str, ObjectKind] = {"user": "user", "group": "group"}
+
+
+def change_from_dict(raw: Any) -> Change:
+    """A change read back from its plan JSON; a damaged one raises `ValueError` saying what is wrong."""
     if not isinstance(raw, dict):
         raise ValueError(f"a change is {type(raw).__name__}, not an object")
-    values: dict[str, Any] = {_FIELD_NAMES.get(str(k), str(k)): v for k, v in raw.items()}
-    unknown = sorted(set(values) - _CHANGE_FIELDS)
+    if (raw.get("action"), raw.get("kind")) not in ORDER:
+        raise ValueError(
+            f"change {raw.get('id')!r}: no action {raw.get('action')!r} on kind {raw.get('kind')!r}"
+        )
+    action, kind = str(raw["action"]), str(raw["kind"])
+    shape = "remove" if action in ("disable", "delete") else action if kind in ("user", "group") else kind
+    unknown = sorted(set(raw) - _COMMON - _SHAPES[shape])
     if unknown:
         raise ValueError(f"change {raw.get('id')!r} has unknown keys {unknown}")
-    if (values.get("action"), values.get("kind")) not in ORDER:
-        raise ValueError(
-            f"change {raw.get('id')!r}: no action {values.get('action')!r} on kind {values.get('kind')!r}"
+    numbered: dict[str, Any] = {"id": _text(raw, "id"), "depends_on": tuple(_texts(raw, "depends_on"))}
+    if kind in _OBJECTS:
+        subject = ObjectRef(_OBJECTS[kind], _text(raw, "key"), _id(raw, "object_id"))
+        if action == "create":
+            return Create(subject, _mapping(raw, "after"), **numbered)
+        if action == "update":
+            return Update(subject, _mapping(raw, "diff"), bool(raw.get("revoke_sessions")), **numbered)
+        return Remove(_REMOVES[action], subject, **numbered)
+    if kind == "manager":
+        user = ObjectRef("user", _text(raw, "user"), _id(raw, "object_id"))
+        return ManagerChange(
+            _MANAGERS[action],
+            user,
+            ObjectRef("user", _text(raw, "manager"), _id(raw, "target_id")),
+            **numbered,
         )
-    return Change(**values)
+    if kind in ("membership", "owner"):
+        group = ObjectRef("group", _text(raw, "group"), _id(raw, "object_id"))
+        if kind == "owner":
+            return OwnershipChange(
+                _OWNERS[action],
+                group,
+                ObjectRef("user", _text(raw, "owner"), _id(raw, "target_id")),
+                **numbered,
+            )
+        label = _text(raw, "member")
+        member = (
+            ObjectRef("group", label.removeprefix("group:"), _id(raw, "target_id"))
+            if label.startswith("group:")
+            else ObjectRef("user", label, _id(raw, "target_id"))
+        )
+        return MembershipChange(_MEMBERS[action], group, member, **numbered)
+    holder_kind: ObjectKind = "user" if "user" in raw else "group"
+    before = ((raw.get("diff") or {}).get("disabledPlans") or {}).get("before") or []
+    return LicenseChange(
+        _LICENSES[action],
+        ObjectRef(holder_kind, _text(raw, holder_kind), _id(raw, "object_id")),
+        _text(raw, "sku"),
+        _text(raw, "sku_id"),
+        disabled_plans=tuple(_texts(raw, "disabledPlans")),
+        disabled_plan_ids=tuple(_texts(raw, "disabled_plan_ids")),
+        plans_before=tuple(str(p) for p in before),
+        **numbered,
+    )
+
+
+def _text(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"change {raw.get('id')!r}: {key} must be a string, not {value!r}")
+    return value
+
+
+def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise ValueError(f"change {raw.get('id')!r}: {key} must be an object, not {value!r}")
+    return value
+
+
+def _id(raw: dict[str, Any], key: str) -> str | None:
+    return None if raw.get(key) is None else _text(raw, key)
+
+
+def _texts(raw: dict[str, Any], key: str) -> list[str]:
+    values = raw.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"change {raw.get('id')!r}: {key} must be a list of strings")
+    return values
 
 
 def _unsafe(raw: Any) -> UnsafeItem:
@@ -176,7 +344,7 @@ def _signature(change: Change) -> str:
 
 def _short(change: Change) -> str:
     # A create lists every attribute sent: its headline says enough to find it in the plan.
-    return describe(change) if change.action == "create" else one_line(change)
+    return describe(change) if isinstance(change, Create) else one_line(change)
 
 
 def compare(saved: Plan, fresh: Plan) -> list[str]:

@@ -4,8 +4,6 @@ every draft touching a protected principal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from reconciler.plan.describe import describe, one_line
 from reconciler.plan.groups import in_group_scope
 from reconciler.plan.matching import Draft, Index
@@ -29,34 +27,18 @@ _PLURAL = {
 }
 
 
-def _named(change: Change) -> Iterable[str | None]:
-    return (change.key, change.user, change.group, change.member, change.owner, change.manager)
-
-
 def split_protected(index: Index, drafts: list[Draft]) -> tuple[list[Draft], list[HeldItem]]:
-    """Drafts naming a protected principal anywhere (object, group, member, owner, manager) are not
-    changes but held items saying what the YAML wants; edges touching a protected user count too."""
+    """Drafts touching a protected principal at either end (object, group, member, owner, manager) are
+    not changes but held items saying what the YAML wants."""
     kept: list[Draft] = []
     items: list[HeldItem] = []
     for draft in drafts:
-        change = draft.change
-        named = next((name for name in _named(change) if index.is_protected(name)), None)
-        principal = named.removeprefix("group:") if named is not None else None
-        principal = principal or _protected_live_name(index, change)
+        principal = index.protected_end(draft.change)
         if principal is None:
             kept.append(draft)
-            continue
-        items.append(HeldItem(principal=principal, wants=one_line(change)))
+        else:
+            items.append(HeldItem(principal=principal, wants=one_line(draft.change)))
     return kept, items
-
-
-def _protected_live_name(index: Index, change: Change) -> str | None:
-    """The live key of a protected object the change touches by id (caught even across a rename)."""
-    for object_id in (change.object_id, change.target_id):
-        if object_id is not None and object_id in index.protected_ids:
-            found = index.live.users.get(object_id) or index.live.groups.get(object_id)
-            return found.key if found else object_id
-    return None
 
 
 def existing_counts(index: Index) -> dict[str, int]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser
 from reconciler.errors import EntraformError
 from reconciler.live import LiveState
-from reconciler.plan.model import Change, Plan
+from reconciler.plan.model import Change, Plan, ends
 
 TARGET_KINDS = ("user", "group")
 
@@ -39,14 +39,7 @@ class Target:
     def touches(self, change: Change) -> bool:
         """The change is about this object: the object itself, or an edge (member, owner, manager,
         license) with this object at either end."""
-        if self.kind == "user":
-            ends = [change.user, change.member, change.owner, change.manager]
-            ends.append(change.key if change.kind in ("user", "manager") else None)
-        else:
-            ends = [change.group, change.key if change.kind == "group" else None]
-            if change.member is not None and change.member.lower() == f"group:{self.key}":
-                return True
-        return any(end is not None and end.lower() == self.key for end in ends)
+        return any(end.kind == self.kind and end.key == self.key for end in ends(change))
 
 
 def check_targets(targets: list[Target], desired: DesiredState, live: LiveState) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from reconciler.desired.model import DesiredUser
 from reconciler.live import LiveUser
 from reconciler.plan.licenses import license_drafts, remove_license
-from reconciler.plan.matching import Draft, Index, Ref, needs_of
-from reconciler.plan.model import Change
+from reconciler.plan.matching import Draft, Index, needs_of
+from reconciler.plan.model import Create, ManagerChange, ObjectRef, Remove, Update
 
 UPN = "userPrincipalName"
 
@@ -49,13 +49,12 @@ def user_drafts(index: Index) -> list[Draft]:
     for key in sorted(index.desired.users):
         declared = index.desired.users[key]
         live = index.users[key]
-        me = Ref("user", key, live.id if live else None, live is None)
+        me = ObjectRef("user", key, live.id if live else None)
         if live is None:
             defaults = {UPN: key, "accountEnabled": True, "mailNickname": key.split("@", 1)[0]}
-            after = create_after(declared.attrs, defaults)
-            drafts.append(Draft(Change(id="", action="create", kind="user", key=key, after=after)))
+            drafts.append(Draft(Create(me, create_after(declared.attrs, defaults))))
         else:
-            drafts.extend(_update(declared, live))
+            drafts.extend(_update(declared, live, me))
         drafts.extend(_manager(index, declared, live, me))
         if declared.licenses is not None:
             current = live.direct_licenses if live else {}
@@ -63,45 +62,30 @@ def user_drafts(index: Index) -> list[Draft]:
     return drafts
 
 
-def _update(declared: DesiredUser, live: LiveUser) -> list[Draft]:
+def _update(declared: DesiredUser, live: LiveUser, me: ObjectRef) -> list[Draft]:
     new_upn = declared.attrs.get(UPN) or declared.key
     diff = attr_diff(declared.attrs, live.attrs, UPN, live.upn, new_upn)
     if not diff:
         return []
-    change = Change(id="", action="update", kind="user", key=declared.key, object_id=live.id, diff=diff)
     enabled = diff.get("accountEnabled")
     # Disabling also revokes sign-in sessions so that access is cut at once (SPEC §5).
-    change.revoke_sessions = (
-        enabled is not None and enabled["after"] is False and enabled["before"] is not False
-    )
-    return [Draft(change)]
+    revoke = enabled is not None and enabled["after"] is False and enabled["before"] is not False
+    return [Draft(Update(me, diff, revoke_sessions=revoke))]
 
 
-def _manager(index: Index, declared: DesiredUser, live: LiveUser | None, me: Ref) -> list[Draft]:
+def _manager(index: Index, declared: DesiredUser, live: LiveUser | None, me: ObjectRef) -> list[Draft]:
     if not declared.manager_declared:
         return []
     current = live.manager_id if live else None
     if declared.manager is None:
         if current is None:
             return []
-        old = index.user_key_of(current)
-        change = Change(
-            id="", action="clear_manager", kind="manager", user=me.key, manager=old, object_id=me.id
-        )
-        return [Draft(change)]
+        # The manager cleared is named for the reader only: no id, nothing to resolve.
+        return [Draft(ManagerChange("clear_manager", me, ObjectRef("user", index.user_key_of(current))))]
     boss = index.user(declared.manager)
     if boss is None or (boss.id is not None and boss.id == current):
         return []  # an unknown manager is a pre-flight problem, not a change
-    change = Change(
-        id="",
-        action="set_manager",
-        kind="manager",
-        user=me.key,
-        manager=boss.key,
-        object_id=me.id,
-        target_id=boss.id,
-    )
-    return [Draft(change, needs_of(me, boss))]
+    return [Draft(ManagerChange("set_manager", me, boss), needs_of(me, boss))]
 
 
 def in_user_scope(index: Index, user: LiveUser) -> bool:
@@ -128,14 +112,11 @@ def leaver_drafts(index: Index, users: list[LiveUser]) -> list[Draft]:
     """
     drafts: list[Draft] = []
     for user in users:
+        me = ObjectRef("user", user.key, user.id)
         if index.config.removal.users == "delete":
-            drafts.append(Draft(Change(id="", action="delete", kind="user", key=user.key, object_id=user.id)))
+            drafts.append(Draft(Remove("delete", me)))
             continue
         if user.attrs.get("accountEnabled") is not False:
-            change = Change(
-                id="", action="disable", kind="user", key=user.key, object_id=user.id, revoke_sessions=True
-            )
-            drafts.append(Draft(change))
-        me = Ref("user", user.key, user.id, False)
+            drafts.append(Draft(Remove("disable", me)))
         drafts.extend(Draft(remove_license(me, index.live.skus, sku)) for sku in sorted(user.direct_licenses))
     return drafts

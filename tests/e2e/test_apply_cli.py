@@ -16,7 +16,7 @@ import pytest
 import yaml
 from workdir import Workdir, make_workdir
 
-from reconciler.errors import GraphError
+from reconciler.errors import GraphNoAnswer
 from reconciler.graph.client import BatchStep, GraphClient, RawResponse
 
 
@@ -211,7 +211,7 @@ def test_creates_whose_answers_were_lost_are_settled_by_reading(
         creates = [s.url for s in steps if s.method == "POST" and s.url in ("/users", "/groups")]
         if creates and not set(creates) <= set(lost):
             lost.extend(creates)
-            raise GraphError("POST /$batch failed: ReadTimeout")  # Graph did the work; the answer is lost
+            raise GraphNoAnswer("POST /$batch failed: ReadTimeout")  # Graph did the work; the answer is lost
         return answers
 
     monkeypatch.setattr(GraphClient, "batch", losing_batch)

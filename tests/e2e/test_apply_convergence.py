@@ -109,11 +109,7 @@ def write_desired(folder: Path, desired: dict[str, Any]) -> None:
 
 def touched_keys(change: Change) -> set[str]:
     """The objects a change writes to (an edge's member or owner is not written to)."""
-    if change.kind in ("user", "group"):
-        return {change.key or ""}
-    if change.kind in ("membership", "owner"):
-        return {change.group or ""}
-    return {change.user or change.group or change.key or ""}
+    return {change.subject.key}
 
 
 def snapshot(live: LiveState) -> dict[str, Any]:
@@ -199,9 +195,7 @@ def test_apply_converges_and_touches_nothing_else(
     settle = {"lag_ms": 0, "faults": [], "clock_offset_s": offset + 5, "rng_seed": 99}
     admin.put("config", json=settle).raise_for_status()
     final = checked_plan(config, None)
-    assert final.plan.changes == [], [
-        c.id + " " + c.action + " " + str(c.key or c.member) for c in final.plan.changes
-    ]
+    assert final.plan.changes == [], [c.id + " " + c.action + " " + c.subject.key for c in final.plan.changes]
     after = snapshot(final.live)
     untouched = set(before) - touched
     assert OUTSIDER in untouched and OUTSIDE_GROUP in untouched

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 from reconciler.config import Config
@@ -15,6 +17,9 @@ from reconciler.desired.model import (
 )
 from reconciler.errors import Location
 from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser, ServicePlan
+from reconciler.plan.diff import diff
+from reconciler.plan.model import Change
+from reconciler.plan.planfile import change_from_dict, change_to_dict
 
 E3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"  # ENTERPRISEPACK
 E5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"  # SPE_E5
@@ -205,3 +210,52 @@ def sample() -> tuple[DesiredState, LiveState, Config]:
         ),
     )
     return want, state, config(scope={"protected": ["breakglass@contoso.example"]})
+
+
+def flat(change: Change) -> SimpleNamespace:
+    """A change as the plan JSON names its fields (SPEC §4); a field the JSON leaves out is None."""
+    data = change_to_dict(change)
+    fields = {name: data.get(JSON_NAMES.get(name, name)) for name in FLAT_FIELDS}
+    fields["depends_on"] = data.get("depends_on", [])
+    fields["revoke_sessions"] = data.get("revoke_sessions", False)
+    return SimpleNamespace(**fields)
+
+
+def flat_diff(want: DesiredState, have: LiveState, cfg: Config) -> Any:
+    """`diff`, with each change seen as its plan JSON (`flat`), so tests read the documented fields."""
+    plan = diff(want, have, cfg)
+    return replace(plan, changes=[flat(c) for c in plan.changes])
+
+
+JSON_NAMES = {"disabled_plans": "disabledPlans"}
+FLAT_FIELDS = (
+    "id",
+    "action",
+    "kind",
+    "key",
+    "object_id",
+    "after",
+    "diff",
+    "group",
+    "member",
+    "owner",
+    "user",
+    "manager",
+    "sku",
+    "sku_id",
+    "disabled_plans",
+    "disabled_plan_ids",
+    "target_id",
+)
+
+
+def change(id: str, action: str, kind: str, **fields: Any) -> Change:
+    """A change written the way the plan JSON writes it: `change("c1", "add_member", "membership",
+    group="grp-a", member="ada@…", object_id="g1")` (a create needs no `after`, an update no `diff`)."""
+    data: dict[str, Any] = {"id": id, "action": action, "kind": kind}
+    if action == "create":
+        data["after"] = {}
+    if action == "update":
+        data["diff"] = {}
+    data |= {JSON_NAMES.get(k, k): v for k, v in fields.items() if v is not None and v is not False}
+    return change_from_dict(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
+from builders import change
 
 from reconciler.apply.operations import (
     Ids,
@@ -24,11 +25,11 @@ REF = GRAPH + "/directoryObjects/"
 
 
 def create_user(cid: str, upn: str) -> Change:
-    return Change(id=cid, action="create", kind="user", key=upn, after={"displayName": upn.upper()})
+    return change(id=cid, action="create", kind="user", key=upn, after={"displayName": upn.upper()})
 
 
 def add_member(cid: str, group: str, member: str, deps: list[str], gid: str | None = "g1") -> Change:
-    return Change(
+    return change(
         id=cid,
         action="add_member",
         kind="membership",
@@ -56,7 +57,7 @@ def test_member_chunks_follow_the_order_their_users_are_created() -> None:
     # Plan order is the reverse of creation order: each chunk must hold users created close together.
     adds = [add_member(f"m{i}", "grp-a", f"user{39 - i}@c.example", [f"u{39 - i}"]) for i in range(40)]
     binds = [u for u in group_units(creates + adds) if u.op == "bind_members"]
-    chunks = {frozenset(c.member for c in unit.changes) for unit in binds}
+    chunks = {frozenset(c.other.key for c in unit.changes if c.other) for unit in binds}
     assert chunks == {frozenset(f"user{i}@c.example" for i in range(k, k + 20)) for k in (0, 20)}
 
 
@@ -72,8 +73,8 @@ def test_a_single_member_add_is_a_ref_post() -> None:
 
 
 def test_a_new_group_takes_its_first_twenty_user_relationships_inline() -> None:
-    create = Change(id="c1", action="create", kind="group", key="grp-new", after={"displayName": "New"})
-    owner = Change(
+    create = change(id="c1", action="create", kind="group", key="grp-new", after={"displayName": "New"})
+    owner = change(
         id="c2", action="add_owner", kind="owner", group="grp-new", owner="o@c.example", depends_on=["c1"]
     )
     members = [add_member(f"m{i}", "grp-new", f"user{i}@c.example", ["c1"], gid=None) for i in range(21)]
@@ -92,7 +93,7 @@ def test_a_new_group_takes_its_first_twenty_user_relationships_inline() -> None:
 
 def test_all_license_changes_of_a_user_are_one_assign_license() -> None:
     changes = [
-        Change(
+        change(
             id="c1",
             action="assign_license",
             kind="license",
@@ -102,7 +103,7 @@ def test_all_license_changes_of_a_user_are_one_assign_license() -> None:
             sku_id="s-e5",
             disabled_plan_ids=["p1"],
         ),
-        Change(
+        change(
             id="c2",
             action="update_license",
             kind="license",
@@ -111,7 +112,7 @@ def test_all_license_changes_of_a_user_are_one_assign_license() -> None:
             sku="E3",
             sku_id="s-e3",
         ),
-        Change(
+        change(
             id="c3",
             action="remove_license",
             kind="license",
@@ -120,8 +121,14 @@ def test_all_license_changes_of_a_user_are_one_assign_license() -> None:
             sku="EMS",
             sku_id="s-ems",
         ),
-        Change(
-            id="c4", action="assign_license", kind="license", group="grp-a", object_id="g1", sku_id="s-e5"
+        change(
+            id="c4",
+            action="assign_license",
+            kind="license",
+            group="grp-a",
+            object_id="g1",
+            sku="E5",
+            sku_id="s-e5",
         ),
     ]
     units = group_units(changes)
@@ -160,10 +167,10 @@ def test_generated_passwords_are_long_random_and_complex() -> None:
 
 
 def test_disable_revokes_sessions_then_patches() -> None:
-    change = Change(
+    disable = change(
         id="c1", action="disable", kind="user", key="bob@c.example", object_id="u9", revoke_sessions=True
     )
-    (unit,) = group_units([change])
+    (unit,) = group_units([disable])
     requests = build_requests(unit, Ids(), GRAPH)
     assert [(r.method, r.url, r.body) for r in requests] == [
         ("POST", "/users/u9/revokeSignInSessions", None),
@@ -172,7 +179,7 @@ def test_disable_revokes_sessions_then_patches() -> None:
 
 
 def test_update_manager_and_removals() -> None:
-    update = Change(
+    update = change(
         id="c1",
         action="update",
         kind="group",
@@ -180,7 +187,7 @@ def test_update_manager_and_removals() -> None:
         object_id="g1",
         diff={"description": {"before": "x", "after": None}},
     )
-    manager = Change(
+    manager = change(
         id="c2",
         action="set_manager",
         kind="manager",
@@ -189,8 +196,15 @@ def test_update_manager_and_removals() -> None:
         object_id="u1",
         target_id="u2",
     )
-    clear = Change(id="c3", action="clear_manager", kind="manager", user="a@c.example", object_id="u1")
-    remove = Change(
+    clear = change(
+        id="c3",
+        action="clear_manager",
+        kind="manager",
+        user="a@c.example",
+        manager="m@c.example",
+        object_id="u1",
+    )
+    remove = change(
         id="c4",
         action="remove_owner",
         kind="owner",
@@ -199,7 +213,7 @@ def test_update_manager_and_removals() -> None:
         object_id="g1",
         target_id="u2",
     )
-    delete = Change(id="c5", action="delete", kind="group", key="grp-z", object_id="g9")
+    delete = change(id="c5", action="delete", kind="group", key="grp-z", object_id="g9")
     got = [build_requests(u, Ids(), GRAPH)[0] for u in group_units([update, manager, clear, remove, delete])]
     assert [(r.method, r.url, r.body) for r in got] == [
         ("PATCH", "/groups/g1", {"description": None}),
@@ -222,7 +236,7 @@ def test_split_turns_a_failed_group_write_into_single_writes() -> None:
     adds = [add_member(f"m{i}", "grp-a", f"user{i}@c.example", []) for i in range(3)]
     parts = split_unit(Unit("u1", "bind_members", adds), "u1.1")
     assert [(p.op, p.changes) for p in parts] == [("add_ref", [a]) for a in adds]
-    create = Change(id="c1", action="create", kind="group", key="grp-new")
+    create = change(id="c1", action="create", kind="group", key="grp-new")
     parts = split_unit(Unit("u2", "create_group", [create, adds[0]]), "u2.1")
     assert [(p.op, p.changes) for p in parts] == [("create_group", [create]), ("add_ref", [adds[0]])]
 
@@ -231,6 +245,6 @@ def test_lookup_reads_the_conflicting_object_by_its_key() -> None:
     user = Unit("u1", "create_user", [create_user("c1", "o'neil@c.example")])
     assert lookup_request(user).url == "/users/o%27neil@c.example?$select=id,displayName"
     group = Unit(
-        "u2", "create_group", [Change(id="c2", action="create", kind="group", key="grp-a", after={})]
+        "u2", "create_group", [change(id="c2", action="create", kind="group", key="grp-a", after={})]
     )
     assert lookup_request(group).url == "/groups?$filter=mailNickname%20eq%20%27grp-a%27&$select=id"

@@ -9,13 +9,16 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+from builders import change
+
 from reconciler.apply.journal import Journal
 from reconciler.apply.operations import Ids, group_units
 from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
 from reconciler.apply.scheduler import Result, Scheduler, Timing
-from reconciler.errors import GraphError
+from reconciler.errors import GraphError, GraphNoAnswer
 from reconciler.graph.client import BatchStep, RawResponse
+from reconciler.graph.retry import RetryPolicy
 from reconciler.plan.model import Change
 
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -54,11 +57,11 @@ class FakeGraph:
 
 
 def user(cid: str, upn: str) -> Change:
-    return Change(id=cid, action="create", kind="user", key=upn, after={"displayName": upn})
+    return change(id=cid, action="create", kind="user", key=upn, after={"displayName": upn})
 
 
 def member(cid: str, upn: str, dep: str, group: str = "grp-a") -> Change:
-    return Change(
+    return change(
         id=cid,
         action="add_member",
         kind="membership",
@@ -91,7 +94,8 @@ def run(
                 journal=journal,
                 passwords=file,
                 parallelism=parallelism,
-                timing=Timing(base_s=0.001, lag_budget_s=5, uncertain_s=0.02, rng=random.Random(1)),
+                timing=Timing(lag_budget_s=5, uncertain_s=0.02),
+                retry=RetryPolicy(base_s=0.001, rng=random.Random(1)),
             )
             result = await scheduler.run(stop)
             if file:
@@ -167,7 +171,7 @@ def test_replication_lag_is_retried_only_for_objects_created_in_this_apply(tmp_p
             return RawResponse(400, {}, lag)
         return None
 
-    old = Change(
+    old = change(
         id="c3",
         action="add_member",
         kind="membership",
@@ -187,7 +191,7 @@ class LosingGraph(FakeGraph):
     async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
         answers = await super().batch(steps)
         if len(self.envelopes) == 1:
-            raise GraphError("POST /$batch failed: ReadTimeout")
+            raise GraphNoAnswer("POST /$batch failed: ReadTimeout")
         return answers
 
 
@@ -216,7 +220,7 @@ def test_a_lost_create_that_did_not_happen_is_sent_again_with_the_same_password(
         async def batch(self, steps: list[BatchStep]) -> dict[str, RawResponse]:
             if not self.envelopes:
                 self.envelopes.append(steps)
-                raise GraphError("POST /$batch failed: ConnectError")
+                raise GraphNoAnswer("POST /$batch failed: ConnectError")
             return await super().batch(steps)
 
     def script(step: BatchStep, seen: int) -> RawResponse | None:
@@ -308,11 +312,11 @@ def test_stop_lets_requests_in_flight_finish_and_sends_nothing_more(tmp_path: Pa
 
 
 def test_disable_revokes_then_patches_in_sequence(tmp_path: Path) -> None:
-    change = Change(
+    disable = change(
         id="c1", action="disable", kind="user", key="b@c.example", object_id="u9", revoke_sessions=True
     )
     graph = FakeGraph()
-    assert run([change], graph, tmp_path).outcome == {"c1": "applied"}
+    assert run([disable], graph, tmp_path).outcome == {"c1": "applied"}
     assert [(s.method, s.url) for s in graph.steps] == [
         ("POST", "/users/u9/revokeSignInSessions"),
         ("PATCH", "/users/u9"),
@@ -356,7 +360,7 @@ def test_a_refused_envelope_fails_its_steps_at_once(tmp_path: Path) -> None:
 
 
 def test_an_owner_is_removed_only_after_the_new_owner_is_added(tmp_path: Path) -> None:
-    remove = Change(
+    remove = change(
         id="c1",
         action="remove_owner",
         kind="owner",
@@ -365,7 +369,7 @@ def test_an_owner_is_removed_only_after_the_new_owner_is_added(tmp_path: Path) -
         object_id="g1",
         target_id="old",
     )
-    add = Change(
+    add = change(
         id="c2",
         action="add_owner",
         kind="owner",

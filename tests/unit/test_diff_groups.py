@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from builders import config, desired, dgroup, duser, lgroup, live, luser
+from builders import flat_diff as diff
 
-from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from builders import E3, E5, EXCHANGE, YAMMER, config, desired, dgroup, duser, lgroup, lic, live, luser
-
-from reconciler.plan.diff import diff
+from builders import flat_diff as diff
 
 
 def test_assign_resolves_sku_and_plan_names_case_insensitively() -> None:

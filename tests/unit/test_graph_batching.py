@@ -9,8 +9,10 @@ import httpx
 import pytest
 from graph_fakes import client_for, reply
 
+from reconciler.errors import GraphError
 from reconciler.graph.batching import pack, run_batches
 from reconciler.graph.client import BatchStep
+from reconciler.graph.retry import RetryPolicy
 
 
 def _steps(n: int) -> list[BatchStep]:
@@ -64,8 +66,52 @@ def test_attempts_are_bounded() -> None:
             200, {"responses": [{"id": i, "status": 503, "headers": {"Retry-After": "0"}} for i in ids]}
         )
 
-    answers = asyncio.run(run_batches(client_for(handler), _steps(2), max_attempts=3))
+    client = client_for(handler)
+    client.retry = RetryPolicy(attempts=3, base_s=0)
+    answers = asyncio.run(run_batches(client, _steps(2)))
     assert len(calls) == 3 and answers["0"].status == 503
+
+
+def test_an_envelope_that_gets_no_answer_is_sent_again() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadError("connection reset by peer")
+        ids = [r["id"] for r in json.loads(request.content)["requests"]]
+        return reply(200, {"responses": [{"id": i, "status": 200, "body": {"value": []}} for i in ids]})
+
+    client = client_for(handler)
+    client.retry = RetryPolicy(base_s=0)
+    answers = asyncio.run(run_batches(client, _steps(3)))
+    assert len(calls) == 2 and {a.status for a in answers.values()} == {200}
+
+
+def test_an_envelope_refused_for_good_is_not_sent_again() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return reply(401, {"error": {"code": "InvalidAuthenticationToken", "message": "expired"}})
+
+    with pytest.raises(GraphError, match="refused the credentials"):
+        asyncio.run(run_batches(client_for(handler), _steps(3)))
+    assert len(calls) == 1
+
+
+def test_the_sdk_retries_nothing_so_no_request_is_retried_twice() -> None:
+    """A 503 envelope is sent by run_batches' policy alone: as many times as it allows, not 4× that."""
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return reply(503, {"error": {"code": "serviceNotAvailable", "message": "busy"}}, {"Retry-After": "0"})
+
+    client = client_for(handler)
+    client.retry = RetryPolicy(attempts=2, base_s=0)
+    answers = asyncio.run(run_batches(client, _steps(1)))
+    assert len(calls) == 2 and answers["0"].status == 503
 
 
 def test_dependants_of_a_throttled_step_are_retried_without_a_done_dependency() -> None:

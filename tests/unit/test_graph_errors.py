@@ -11,7 +11,6 @@ from reconciler.graph.errors import (
     is_conflict,
     is_not_member,
     is_replication_lag,
-    is_retryable,
     permission_for,
 )
 
@@ -109,8 +108,3 @@ def test_membership_and_lag_predicates() -> None:
     assert is_already_member(already) and not is_already_member(absent)
     assert is_not_member(absent) and is_not_member(missing)
     assert is_replication_lag(lag) and is_replication_lag(missing) and not is_replication_lag(already)
-    assert (
-        is_retryable(RawResponse(503))
-        and is_retryable(RawResponse(429))
-        and not is_retryable(RawResponse(500))
-    )

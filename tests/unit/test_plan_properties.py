@@ -3,7 +3,7 @@
 - determinism: the same inputs, whatever the insertion order of their dicts and sets, give the same
   plan JSON, and diff does not change its inputs;
 - idempotence: simulating the plan on the live state and planning again gives no changes (protected
-  principals stay unsafe items, by design);
+  principals stay held items, by design);
 - dependencies: every `depends_on` names an earlier create, and every edge whose end does not exist
   live yet depends on that end's create.
 """
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import E3, E5, EXCHANGE, TEAMS, YAMMER, skus
+from builders import E3, E5, EXCHANGE, TEAMS, YAMMER, flat, skus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from simulate import simulate
 
 from reconciler.config import Config
 from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, LicenseSpec, MemberRef
@@ -24,7 +25,6 @@ from reconciler.plan.diff import diff
 from reconciler.plan.digest import desired_digest, live_digest
 from reconciler.plan.model import Plan
 from reconciler.plan.render_json import render_json
-from reconciler.plan.simulate import simulate
 
 USER_KEYS = [f"{n}@contoso.example" for n in ("ada", "bob", "cy", "dee", "eve")] + ["fay@fabrikam.example"]
 GROUP_KEYS = ["grp-a", "grp-b", "grp-c", "team-d"]
@@ -232,14 +232,15 @@ def reversed_copy(desired: DesiredState, live: LiveState) -> tuple[DesiredState,
 
 
 def check_dependencies(plan: Plan) -> None:
+    changes = [flat(c) for c in plan.changes]  # as the plan JSON names them
     creates: dict[tuple[str, str | None], str] = {
-        (c.kind, c.key): c.id for c in plan.changes if c.action == "create"
+        (c.kind, c.key): c.id for c in changes if c.action == "create"
     }
-    by_id = {c.id: c for c in plan.changes}
-    for change in plan.changes:
+    by_id = {c.id: c for c in changes}
+    for change in changes:
         if change.action == "delete" and change.kind == "group":
             # A group delete waits for exactly the removal of the licenses it assigns.
-            removals = [c.id for c in plan.changes if c.action == "remove_license" and c.group == change.key]
+            removals = [c.id for c in changes if c.action == "remove_license" and c.group == change.key]
             assert change.depends_on == removals
             assert all(by_id[dep].id < change.id for dep in change.depends_on)
             continue
@@ -280,9 +281,6 @@ def test_applying_the_plan_then_planning_again_changes_nothing(
     check_dependencies(plan)
     after = simulate(plan, live)
     again = diff(desired, after, config)
-    assert again.changes == [], [
-        c.id + " " + c.action + " " + str(c.key or c.group or c.user) for c in again.changes
-    ]
-    assert all(item.reason == "protected" for item in again.unsafe)
-    # A protected difference can only vanish when its reference did (a leaver deleted by this plan).
-    assert {i.message for i in again.unsafe} <= {i.message for i in plan.unsafe if i.reason == "protected"}
+    assert again.changes == [], [c.id + " " + c.action + " " + str(c.subject.key) for c in again.changes]
+    # A held difference can only vanish when its reference did (a leaver deleted by this plan).
+    assert {i.wants for i in again.held} <= {i.wants for i in plan.held}

@@ -6,33 +6,28 @@ import pytest
 from builders import desired, dgroup, duser, lgroup, live, luser
 
 from reconciler.errors import EntraformError
-from reconciler.plan.model import Change, Plan, UnsafeItem
+from reconciler.plan.model import (
+    Change,
+    Create,
+    ManagerChange,
+    MembershipChange,
+    ObjectRef,
+    Plan,
+    UnsafeItem,
+    Update,
+)
 from reconciler.plan.targets import Target, check_targets, narrow
 
-CHANGES = [
-    Change("c0001", "create", "user", key="ada@contoso.example"),
-    Change("c0002", "create", "group", key="grp-new"),
-    Change("c0003", "update", "user", key="bob@contoso.example"),
-    Change(
-        "c0004",
-        "set_manager",
-        "manager",
-        key="ada@contoso.example",
-        user="ada@contoso.example",
-        manager="grace@contoso.example",
-    ),
-    Change(
-        "c0005",
-        "add_member",
-        "membership",
-        group="grp-new",
-        member="ada@contoso.example",
-        depends_on=["c0001", "c0002"],
-    ),
-    Change(
-        "c0006", "add_member", "membership", group="grp-eng", member="group:grp-new", depends_on=["c0002"]
-    ),
-    Change("c0007", "remove_member", "membership", group="grp-eng", member="bob@contoso.example"),
+ADA, BOB, GRACE = (ObjectRef("user", f"{n}@contoso.example") for n in ("ada", "bob", "grace"))
+NEW, ENG = ObjectRef("group", "grp-new"), ObjectRef("group", "grp-eng", "g1")
+CHANGES: list[Change] = [
+    Create(ADA, {}, id="c0001"),
+    Create(NEW, {}, id="c0002"),
+    Update(BOB, {}, id="c0003"),
+    ManagerChange("set_manager", ADA, GRACE, id="c0004"),
+    MembershipChange("add_member", NEW, ADA, id="c0005", depends_on=("c0001", "c0002")),
+    MembershipChange("add_member", ENG, NEW, id="c0006", depends_on=("c0002",)),
+    MembershipChange("remove_member", ENG, BOB, id="c0007"),
 ]
 PLAN = Plan(
     tenant="t",

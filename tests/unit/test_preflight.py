@@ -14,7 +14,7 @@ P, G = "state/people.yaml", "state/groups.yaml"
 
 
 def problems(want: DesiredState, have: LiveState) -> list[str]:
-    return preflight(diff(want, have, config()), want, have)
+    return [str(problem) for problem in preflight(diff(want, have, config()), want, have)]
 
 
 def test_a_clean_plan_has_no_problems() -> None:
@@ -190,7 +190,7 @@ def test_deleting_a_synced_object_is_a_problem() -> None:
         "groups": {"authoritative": True, "match": {"mail_nickname_prefix": "grp-"}},
     }
     plan = diff(desired(), have, config(scope=scope, removal={"users": "delete"}))
-    assert preflight(plan, desired(), have) == [
+    assert [str(p) for p in preflight(plan, desired(), have)] == [
         "group grp-old is synced from on-premises AD: it cannot be deleted through Graph; "
         "delete it on-premises",
         "user gone@contoso.example is synced from on-premises AD: it cannot be deleted through Graph; "

@@ -10,6 +10,7 @@ from collections import Counter
 
 from builders import skus
 from hypothesis import given
+from simulate import simulate
 from test_plan_properties import SETTINGS, scenarios
 
 from reconciler.config import Config
@@ -17,8 +18,8 @@ from reconciler.desired.model import DesiredState
 from reconciler.live import LiveState
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan
-from reconciler.plan.preflight import _Licensing, preflight
-from reconciler.plan.simulate import simulate
+from reconciler.plan.preflight import preflight
+from reconciler.plan.seats import _Licensing
 
 
 def units(state: LiveState) -> Counter[str]:
@@ -48,7 +49,7 @@ def test_seats_agree_with_a_full_simulation(scenario: tuple[DesiredState, LiveSt
     desired, live, config = scenario
     live.skus = skus(e3_free=0, e5_free=0)  # every extra unit is reported, with its count
     plan = diff(desired, live, config)
-    seats = [line for line in preflight(plan, desired, live) if line.startswith("SKU ")]
+    seats = [str(p) for p in preflight(plan, desired, live) if p.message.startswith("SKU ")]
     assert seats == seat_lines_by_simulation(plan, live)
 
 

@@ -4,9 +4,9 @@ removals/updates make a plan unsafe."""
 from __future__ import annotations
 
 from builders import E3, config, desired, dgroup, duser, lgroup, lic, live, luser
+from builders import flat_diff as diff
 
 from reconciler.live import LiveUser
-from reconciler.plan.diff import diff
 
 PROTECTED = {"protected": ["BreakGlass@contoso.example", "grp-admins"]}
 
