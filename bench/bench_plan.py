@@ -24,7 +24,7 @@ from pathlib import Path
 from served import ENTRAFORM, admin_client, start_emulator, write_config
 
 from reconciler.config import Config
-from reconciler.graph.client import open_client
+from reconciler.graph.connect import open_client
 from reconciler.importer import export_state
 from reconciler.live import LiveState
 from reconciler.live_read import read_live

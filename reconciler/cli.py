@@ -19,6 +19,7 @@ from reconciler import __version__
 from reconciler.config import Config, load_config
 from reconciler.errors import ApplyFailed, EntraformError
 from reconciler.files import make_directory, write_text
+from reconciler.plan.model import Plan
 from reconciler.wording import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -249,7 +250,7 @@ def schema(obj: Globals, out_dir: str) -> None:
 _FORMATS = click.Choice(["text", "markdown", "json"])
 
 
-def _render(plan: Any, fmt: str, color: bool) -> str:
+def _render(plan: Plan, fmt: str, color: bool) -> str:
     from reconciler.plan.render_json import render_json
     from reconciler.plan.render_markdown import render_markdown
     from reconciler.plan.render_text import render_text
@@ -261,7 +262,7 @@ def _render(plan: Any, fmt: str, color: bool) -> str:
     return render_text(plan, color=color)
 
 
-def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Any:
+def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Plan:
     from reconciler.plan.targets import Target
     from reconciler.planning import make_plan
     from reconciler.progress import for_stderr
@@ -462,7 +463,7 @@ async def _filtered_ids(config: Config, collection: str, graph_filter: str) -> s
     """Ids of the objects a Graph `$filter` selects; advanced-query mode so endsWith/ne/not work too."""
     from urllib.parse import quote
 
-    from reconciler.graph.client import open_client
+    from reconciler.graph.connect import open_client
     from reconciler.graph.reads import PAGE_SIZE, read_all
 
     client = open_client(config, read_only=True)

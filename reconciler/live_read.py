@@ -14,7 +14,6 @@ Reads, all raw JSON and run concurrently (bench/bench_read.py has the numbers be
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.graph.client import GraphClient
@@ -28,7 +27,7 @@ _USER_SELECT = ",".join(
 _GROUP_SELECT = ",".join(("id", *GROUP_ATTRIBUTES, "assignedLicenses", "onPremisesSyncEnabled"))
 USERS_PATH = f"/users?$select={_USER_SELECT}&$expand=manager($select=id)&$top={PAGE_SIZE}"
 GROUPS_DELTA_PATH = f"/groups/delta?$select={_GROUP_SELECT},members"
-GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"
+GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"  # without members (bench/bench_read.py)
 OWNERS_PATH = f"/groups?$select=id&$expand=owners($select=id)&$top={PAGE_SIZE}"
 SKUS_PATH = "/subscribedSkus?$select=skuId,skuPartNumber,prepaidUnits,consumedUnits,servicePlans"
 ORGANIZATION_PATH = "/organization?$select=id,verifiedDomains"
@@ -39,13 +38,9 @@ EXPAND_CAP = 20
 _USER_TYPE = "#microsoft.graph.user"
 _GROUP_TYPE = "#microsoft.graph.group"
 
-MembersRead = Literal["delta", "batch"]
 
-
-async def read_live(
-    client: GraphClient, progress: ProgressDisplay | None = None, members: MembersRead = "delta"
-) -> LiveState:
-    """Read users, groups (members, owners), SKUs and domains; `members="batch"` is kept for the bench.
+async def read_live(client: GraphClient, progress: ProgressDisplay | None = None) -> LiveState:
+    """Read users, groups (members, owners), SKUs and domains.
 
     Pages are turned into `LiveUser`/`LiveGroup` as they arrive, so the raw JSON of 100,000 users is
     never held at once.
@@ -56,7 +51,7 @@ async def read_live(
     skus, users, groups, owners = await asyncio.gather(
         read_all(client, SKUS_PATH),
         _read_users(client, display.task("users")),
-        _read_groups(client, display, members),
+        _read_groups(client, display.task("groups")),
         _read_owners(client),
     )
     live = LiveState(tenant_id=str(organization[0].get("id", "")))
@@ -81,27 +76,13 @@ async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
     return users
 
 
-async def _read_groups(
-    client: GraphClient, display: ProgressDisplay, members: MembersRead
-) -> list[LiveGroup]:
-    task = display.task("groups")
-    if members == "delta":
-        merged = DeltaGroups()
-        async for page in pages(client, GROUPS_DELTA_PATH, delta=True):
-            merged.add(page)
-            task.advance(len(page))
-        task.finish()
-        return list(merged.groups.values())
-    listed = await read_all(client, GROUPS_PATH)
-    task.advance(len(listed))
+async def _read_groups(client: GraphClient, task: Task) -> list[LiveGroup]:
+    merged = DeltaGroups()
+    async for page in pages(client, GROUPS_DELTA_PATH, delta=True):
+        merged.add(page)
+        task.advance(len(page))
     task.finish()
-    members_task = display.task("members", total=len(listed))
-    paths = {g["id"]: f"/groups/{g['id']}/members?$select=id&$top={PAGE_SIZE}" for g in listed}
-    by_group = await read_many(client, paths, on_progress=members_task.advance)
-    groups = [group_from_json(g) for g in listed]
-    for group in groups:
-        _add_members(group, by_group[group.id])
-    return groups
+    return list(merged.groups.values())
 
 
 async def _read_owners(client: GraphClient) -> dict[str, list[Json]]:
@@ -134,10 +115,10 @@ class DeltaGroups:
             else:
                 # A repeated group (the next slice of its members) may carry its properties again.
                 group.attrs.update({a: item[a] for a in GROUP_ATTRIBUTES if a in item})
-            _add_members(group, item.get("members@delta") or [])
+            add_members(group, item.get("members@delta") or [])
 
 
-def _add_members(group: LiveGroup, members: list[Json]) -> None:
+def add_members(group: LiveGroup, members: list[Json]) -> None:
     for member in members:
         kind = _type(member)
         ids = (

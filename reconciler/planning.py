@@ -42,7 +42,7 @@ async def read_tenant(
     config: Config, progress: ProgressDisplay | None = None, read_only: bool = True
 ) -> LiveState:
     """The live tenant, read through a client opened and closed here."""
-    from reconciler.graph.client import open_client
+    from reconciler.graph.connect import open_client
     from reconciler.live_read import read_live
 
     client = open_client(config, read_only=read_only)

@@ -28,10 +28,6 @@ class Task:
         if self._progress is not None and self._id is not None:
             self._progress.advance(self._id, amount)
 
-    def set_total(self, total: int) -> None:
-        if self._progress is not None and self._id is not None:
-            self._progress.update(self._id, total=total)
-
     def finish(self) -> None:
         """Mark the line complete (a read whose size was unknown until its last page)."""
         if self._progress is not None and self._id is not None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 from reconciler.apply.operations import Op
-from reconciler.graph.client import RawResponse
 from reconciler.graph.errors import (
     error_code,
     error_from_response,
@@ -18,6 +17,7 @@ from reconciler.graph.errors import (
     request_id,
 )
 from reconciler.graph.retry import DEFAULT_POLICY, NO_ANSWER, RetryPolicy
+from reconciler.graph.wire import RawResponse
 
 
 class Verdict(Enum):

@@ -95,7 +95,7 @@ async def _execute(
     options: ApplyOptions,
     on_progress: Callable[[int], None] | None,
 ) -> Result:
-    from reconciler.graph.client import open_client
+    from reconciler.graph.connect import open_client
 
     ids = Ids(
         users={u.key: u.id for u in live.users.values()},

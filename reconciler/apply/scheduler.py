@@ -40,8 +40,8 @@ from reconciler.apply.outcomes import Outcome, Verdict, classify, transport_fail
 from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
 from reconciler.errors import GraphError, GraphNoAnswer
-from reconciler.graph.client import MAX_BATCH_STEPS, BatchStep, RawResponse
 from reconciler.graph.retry import DEFAULT_POLICY, RetryPolicy
+from reconciler.graph.wire import MAX_BATCH_STEPS, BatchStep, RawResponse
 from reconciler.plan.model import Change, Create
 
 DEFAULT_PARALLELISM = 4  # envelopes in flight: Graph advises a few concurrent requests per app

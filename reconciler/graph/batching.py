@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Callable
 
 from reconciler.errors import GraphError, GraphNoAnswer
-from reconciler.graph.client import MAX_BATCH_STEPS, BatchStep, GraphClient, RawResponse
+from reconciler.graph.client import GraphClient
 from reconciler.graph.retry import NO_ANSWER
+from reconciler.graph.wire import MAX_BATCH_STEPS, BatchStep, RawResponse
 
 
 async def run_batches(

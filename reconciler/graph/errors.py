@@ -8,12 +8,10 @@ messages.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.errors import GraphError
-
-if TYPE_CHECKING:
-    from reconciler.graph.client import RawResponse
+from reconciler.graph.wire import RawResponse
 
 # (method, path pattern, least-privileged application permission, what the request does); Graph docs: each
 # operation's permissions table.

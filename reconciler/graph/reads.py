@@ -7,8 +7,9 @@ from typing import Any
 
 from reconciler.errors import GraphError
 from reconciler.graph.batching import run_batches
-from reconciler.graph.client import BatchStep, GraphClient
+from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import error_from_response
+from reconciler.graph.wire import BatchStep
 
 PAGE_SIZE = 999  # Graph's largest page for directory objects (Graph docs: paging)
 Json = dict[str, Any]

@@ -17,7 +17,8 @@ import yaml
 from workdir import Workdir, make_workdir
 
 from reconciler.errors import GraphNoAnswer
-from reconciler.graph.client import BatchStep, GraphClient, RawResponse
+from reconciler.graph.client import GraphClient
+from reconciler.graph.wire import BatchStep, RawResponse
 
 
 @pytest.fixture

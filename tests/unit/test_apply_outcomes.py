@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.apply.operations import Op
 from reconciler.apply.outcomes import Verdict, classify
-from reconciler.graph.client import RawResponse
+from reconciler.graph.wire import RawResponse
 
 
 def answer(status: int, code: str = "", message: str = "", **extra: Any) -> RawResponse:

@@ -17,8 +17,8 @@ from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
 from reconciler.apply.scheduler import Result, Scheduler, Timing
 from reconciler.errors import GraphError, GraphNoAnswer
-from reconciler.graph.client import BatchStep, RawResponse
 from reconciler.graph.retry import RetryPolicy
+from reconciler.graph.wire import BatchStep, RawResponse
 from reconciler.plan.model import Change
 
 GRAPH = "https://graph.microsoft.com/v1.0"

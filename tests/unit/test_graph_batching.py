@@ -11,8 +11,8 @@ from graph_fakes import client_for, reply
 
 from reconciler.errors import GraphError
 from reconciler.graph.batching import pack, run_batches
-from reconciler.graph.client import BatchStep
 from reconciler.graph.retry import RetryPolicy
+from reconciler.graph.wire import BatchStep
 
 
 def _steps(n: int) -> list[BatchStep]:

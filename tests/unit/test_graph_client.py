@@ -10,7 +10,7 @@ import pytest
 from graph_fakes import BASE, StaticCredential, client_for, error, reply
 
 from reconciler.errors import GraphError
-from reconciler.graph.client import BatchStep
+from reconciler.graph.wire import BatchStep
 
 
 def test_get_returns_raw_json_with_token_and_graph_scope() -> None:

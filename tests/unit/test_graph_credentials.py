@@ -15,7 +15,7 @@ from azure.identity.aio import (
 
 from reconciler.config import AuthConfig, Config
 from reconciler.errors import ConfigError
-from reconciler.graph.client import make_credential
+from reconciler.graph.connect import make_credential
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 

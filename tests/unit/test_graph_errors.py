@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from graph_fakes import error
 
-from reconciler.graph.client import RawResponse
 from reconciler.graph.errors import (
     error_from_response,
     is_already_member,
@@ -13,6 +12,7 @@ from reconciler.graph.errors import (
     is_replication_lag,
     permission_for,
 )
+from reconciler.graph.wire import RawResponse
 
 
 def test_permission_for_names_the_least_privileged_permission() -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from graph_fakes import BASE, client_for, reply
 
 from reconciler.live_read import read_live, user_from_json
@@ -164,10 +163,9 @@ class FakeTenant:
         return reply(200, {"responses": responses})
 
 
-@pytest.mark.parametrize("members", ["delta", "batch"])
-def test_read_live_builds_the_same_state_either_way(members: str) -> None:
+def test_read_live_builds_the_state() -> None:
     tenant = FakeTenant()
-    live = asyncio.run(read_live(client_for(tenant), members=members))  # type: ignore[arg-type]
+    live = asyncio.run(read_live(client_for(tenant)))
     assert live.tenant_id == "tenant-1"
     assert live.verified_domains == {"contoso.example", "fabrikam.example"}
     assert set(live.users) == {"u1", "u2", "u3"}
