@@ -7,8 +7,9 @@ million edges must not go through SDK model objects (msgraph-sdk-python issue #5
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
@@ -65,6 +66,25 @@ class LiveSku:
     service_plans: list[ServicePlan] = field(default_factory=list)
 
 
+# The roles a read is to cover: names as the YAML writes them (displayName or templateId), or "all".
+RolesToRead = Collection[str] | Literal["all"]
+
+
+@dataclass(frozen=True)
+class LiveRoleDefinition:
+    id: str
+    display_name: str
+    template_id: str
+
+
+@dataclass(frozen=True)
+class LiveRoleAssignment:
+    id: str
+    role_definition_id: str
+    principal_id: str
+    directory_scope_id: str
+
+
 @dataclass
 class LiveState:
     tenant_id: str
@@ -72,9 +92,25 @@ class LiveState:
     groups: dict[str, LiveGroup] = field(default_factory=dict)  # by id
     skus: dict[str, LiveSku] = field(default_factory=dict)  # by skuId
     verified_domains: set[str] = field(default_factory=set)  # lower-cased
+    # Directory roles, read only when the desired state declares some (SPEC §3): every definition, and
+    # the assignments of the declared roles only (of every role for `import`).
+    role_definitions: dict[str, LiveRoleDefinition] = field(default_factory=dict)  # by id
+    role_assignments: dict[str, LiveRoleAssignment] = field(default_factory=dict)  # by id
+
+    def role_definition(self, name: str) -> LiveRoleDefinition | None:
+        return find_role(self.role_definitions.values(), name)
 
     def user_by_upn(self) -> dict[str, LiveUser]:
         return {u.key: u for u in self.users.values()}
 
     def group_by_nickname(self) -> dict[str, LiveGroup]:
         return {g.key: g for g in self.groups.values()}
+
+
+def find_role(definitions: Iterable[LiveRoleDefinition], name: str) -> LiveRoleDefinition | None:
+    """A role definition by displayName (case-insensitive), templateId or id."""
+    wanted = name.strip().lower()
+    for definition in definitions:
+        if wanted in (definition.display_name.lower(), definition.template_id.lower(), definition.id.lower()):
+            return definition
+    return None

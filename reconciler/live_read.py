@@ -14,11 +14,23 @@ Reads, all raw JSON and run concurrently (bench/bench_read.py has the numbers be
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.graph.client import GraphClient
 from reconciler.graph.reads import PAGE_SIZE, Json, pages, read_all, read_many
-from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser, ServicePlan
+from reconciler.live import (
+    LiveGroup,
+    LiveLicense,
+    LiveRoleAssignment,
+    LiveRoleDefinition,
+    LiveSku,
+    LiveState,
+    LiveUser,
+    RolesToRead,
+    ServicePlan,
+    find_role,
+)
 from reconciler.progress import ProgressDisplay, Task
 
 _USER_SELECT = ",".join(
@@ -31,6 +43,10 @@ GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"  # without mem
 OWNERS_PATH = f"/groups?$select=id&$expand=owners($select=id)&$top={PAGE_SIZE}"
 SKUS_PATH = "/subscribedSkus?$select=skuId,skuPartNumber,prepaidUnits,consumedUnits,servicePlans"
 ORGANIZATION_PATH = "/organization?$select=id,verifiedDomains"
+ROLE_DEFINITIONS_PATH = "/roleManagement/directory/roleDefinitions?$select=id,displayName,templateId"
+ROLE_ASSIGNMENTS_PATH = (
+    "/roleManagement/directory/roleAssignments?$select=id,roleDefinitionId,principalId,directoryScopeId"
+)
 # $expand returns at most 100 related objects (Graph known issue 13635; older docs and issues
 # say 20): a group with
 # that many owners listed may have more, so its owners are read in full.
@@ -39,8 +55,12 @@ _USER_TYPE = "#microsoft.graph.user"
 _GROUP_TYPE = "#microsoft.graph.group"
 
 
-async def read_live(client: GraphClient, progress: ProgressDisplay | None = None) -> LiveState:
-    """Read users, groups (members, owners), SKUs and domains.
+async def read_live(
+    client: GraphClient, progress: ProgressDisplay | None = None, roles: RolesToRead = ()
+) -> LiveState:
+    """Read users, groups (members, owners), SKUs and domains, and the directory roles asked for:
+    `roles` names them as the YAML does (displayName or templateId), or is `ALL_ROLES` (for import);
+    roles nobody asked for are never read (SPEC §3).
 
     Pages are turned into `LiveUser`/`LiveGroup` as they arrive, so the raw JSON of 100,000 users is
     never held at once.
@@ -48,11 +68,12 @@ async def read_live(client: GraphClient, progress: ProgressDisplay | None = None
     display = progress or ProgressDisplay(enabled=False)
     # One request first, so the concurrent reads below share its token instead of each fetching one.
     organization = (await client.get(ORGANIZATION_PATH)).get("value") or [{}]
-    skus, users, groups, owners = await asyncio.gather(
+    skus, users, groups, owners, (definitions, assignments) = await asyncio.gather(
         read_all(client, SKUS_PATH),
         _read_users(client, display.task("users")),
         _read_groups(client, display.task("groups")),
         _read_owners(client),
+        _read_roles(client, roles),
     )
     live = LiveState(tenant_id=str(organization[0].get("id", "")))
     domains = organization[0].get("verifiedDomains") or []
@@ -60,6 +81,8 @@ async def read_live(client: GraphClient, progress: ProgressDisplay | None = None
     live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
     live.users = {user.id: user for user in users}
     live.groups = {group.id: group for group in groups}
+    live.role_definitions = {d.id: d for d in definitions}
+    live.role_assignments = {a.id: a for a in assignments}
     for group_id, owner_list in owners.items():
         if group_id in live.groups:
             # Users only: YAML owners are UPNs, and an app owning a group is not entraform's to remove.
@@ -83,6 +106,42 @@ async def _read_groups(client: GraphClient, task: Task) -> list[LiveGroup]:
         task.advance(len(page))
     task.finish()
     return list(merged.groups.values())
+
+
+async def _read_roles(
+    client: GraphClient, roles: RolesToRead
+) -> tuple[list[LiveRoleDefinition], list[LiveRoleAssignment]]:
+    """The role definitions, then the assignments of the roles asked for: one `$filter` by
+    roleDefinitionId each, all of them in `$batch` envelopes (a few requests for any number)."""
+    if not roles:
+        return [], []
+    definitions = [role_definition_from_json(d) for d in await read_all(client, ROLE_DEFINITIONS_PATH)]
+    if roles == "all":
+        return definitions, [
+            role_assignment_from_json(a) for a in await read_all(client, ROLE_ASSIGNMENTS_PATH)
+        ]
+    wanted = {found.id for name in roles if (found := find_role(definitions, name)) is not None}
+    condition = "roleDefinitionId eq '{}'"
+    paths = {rid: f"{ROLE_ASSIGNMENTS_PATH}&$filter={quote(condition.format(rid))}" for rid in sorted(wanted)}
+    answers = await read_many(client, paths) if paths else {}
+    return definitions, [role_assignment_from_json(a) for items in answers.values() for a in items]
+
+
+def role_definition_from_json(item: Json) -> LiveRoleDefinition:
+    return LiveRoleDefinition(
+        id=item["id"],
+        display_name=item.get("displayName") or "",
+        template_id=item.get("templateId") or item["id"],
+    )
+
+
+def role_assignment_from_json(item: Json) -> LiveRoleAssignment:
+    return LiveRoleAssignment(
+        id=item["id"],
+        role_definition_id=item["roleDefinitionId"],
+        principal_id=item["principalId"],
+        directory_scope_id=item.get("directoryScopeId") or "/",
+    )
 
 
 async def _read_owners(client: GraphClient) -> dict[str, list[Json]]:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from reconciler.config import Config
 from reconciler.desired.model import DesiredState
 from reconciler.errors import PlanError
-from reconciler.live import LiveState
+from reconciler.live import LiveState, RolesToRead
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import Target
 from reconciler.progress import ProgressDisplay
@@ -39,15 +39,15 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def read_tenant(
-    config: Config, progress: ProgressDisplay | None = None, read_only: bool = True
+    config: Config, progress: ProgressDisplay | None = None, read_only: bool = True, roles: RolesToRead = ()
 ) -> LiveState:
-    """The live tenant, read through a client opened and closed here."""
+    """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them."""
     from reconciler.graph.connect import open_client
     from reconciler.live_read import read_live
 
     client = open_client(config, read_only=read_only)
     try:
-        return await read_live(client, progress)
+        return await read_live(client, progress, roles)
     finally:
         await client.aclose()
 
@@ -67,7 +67,7 @@ def make_plan(config: Config, targets: list[Target], progress: ProgressDisplay |
     from reconciler.plan.targets import check_targets, narrow
 
     desired = load_desired(config)
-    live = run_sync(read_tenant(config, progress))
+    live = run_sync(read_tenant(config, progress, roles=[role.role for role in desired.roles.values()]))
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
     plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -19,6 +19,7 @@ from reconciler.plan.model import (
     MembershipChange,
     OwnershipChange,
     Remove,
+    RoleChange,
     Update,
 )
 
@@ -38,6 +39,8 @@ def change_key(change: Change) -> str:
             return f"{change.user.key} → manager {change.manager.key}"
         case LicenseChange():
             return f"{change.holder.key} · {change.sku}"
+        case RoleChange():
+            return f"{change.principal.label} · role {change.role.name} at {change.directory_scope_id}"
         case _:
             assert_never(change)
 

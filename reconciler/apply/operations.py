@@ -25,6 +25,7 @@ from reconciler.plan.model import (
     ObjectRef,
     OwnershipChange,
     Remove,
+    RoleChange,
     Update,
 )
 
@@ -43,6 +44,8 @@ Op = Literal[
     "clear_manager",
     "license",
     "delete",
+    "assign_role",
+    "remove_role",
 ]
 ObjectKey = tuple[ObjectKind, str]
 
@@ -198,6 +201,8 @@ def _single_op(change: Change) -> Op:
             return change.action
         case LicenseChange():
             return "license"
+        case RoleChange():
+            return change.action
         case _:
             assert_never(change)
 
@@ -232,6 +237,8 @@ def build_requests(unit: Unit, ids: Ids, graph_url: str) -> list[Request]:
     """The Graph request(s) that carry out a unit, in order. Raises `UnresolvedId`."""
     change = unit.changes[0]
     ref_base = graph_url.rstrip("/") + "/directoryObjects/"
+    if isinstance(change, RoleChange):
+        return [_role_request(change, ids)]
     path = f"/{change.subject.kind}s/{_id(change.subject, ids)}" if not isinstance(change, Create) else ""
     if unit.op == "create_user" and isinstance(change, Create):
         return [Request("POST", "/users", _user_body(change, unit.password or generate_password()))]
@@ -257,6 +264,24 @@ def build_requests(unit: Unit, ids: Ids, graph_url: str) -> list[Request]:
     if unit.op == "license":
         return [Request("POST", f"{path}/assignLicense", license_body(unit.changes))]
     raise ValueError(f"unit {unit.id}: {unit.op} does not carry out {change.action} {change.kind}")
+
+
+ROLE_ASSIGNMENTS = "/roleManagement/directory/roleAssignments"
+
+
+def _role_request(change: RoleChange, ids: Ids) -> Request:
+    """Graph docs: rbacapplication-post-roleassignments, unifiedroleassignment-delete."""
+    if change.action == "remove_role":
+        if change.assignment_id is None:
+            raise UnresolvedId(f"change {change.id} names no role assignment to remove")
+        return Request("DELETE", f"{ROLE_ASSIGNMENTS}/{change.assignment_id}")
+    body = {
+        "@odata.type": "#microsoft.graph.unifiedRoleAssignment",
+        "roleDefinitionId": change.role.id,
+        "principalId": _id(change.principal, ids),
+        "directoryScopeId": change.directory_scope_id,
+    }
+    return Request("POST", ROLE_ASSIGNMENTS, body)
 
 
 def lookup_request(unit: Unit) -> Request:

@@ -47,7 +47,7 @@ class Outcome:
 
 
 _CREATES: tuple[Op, ...] = ("create_user", "create_group")
-_REMOVALS: tuple[Op, ...] = ("remove_ref", "clear_manager", "delete")
+_REMOVALS: tuple[Op, ...] = ("remove_ref", "clear_manager", "delete", "remove_role")
 
 
 def classify(
@@ -84,11 +84,13 @@ def _verdict(op: Op, response: RawResponse, policy: RetryPolicy) -> Verdict:
         return Verdict.TRANSIENT
     if op in _CREATES and is_conflict(response):
         return Verdict.CONFLICT
+    if op == "assign_role" and is_conflict(response):
+        return Verdict.ALREADY  # the principal holds the role at that scope already
     if op == "add_ref" and is_already_member(response):
         return Verdict.ALREADY
     if op == "remove_ref" and is_not_member(response):
         return Verdict.ALREADY
-    if op in ("clear_manager", "delete") and response.status == 404:
+    if op in ("clear_manager", "delete", "remove_role") and response.status == 404:
         return Verdict.ALREADY
     if op == "license" and "already assigned" in error_message(response).lower():
         return Verdict.ALREADY

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.config import Config
-from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, LicenseSpec, MemberRef
+from reconciler.desired.model import (
+    DesiredGroup,
+    DesiredRole,
+    DesiredState,
+    DesiredUser,
+    LicenseSpec,
+    MemberRef,
+)
 from reconciler.desired.references import (
     Kind,
     PendingRef,
@@ -22,6 +29,7 @@ from reconciler.desired.references import (
     nesting_cycles,
     resolve,
 )
+from reconciler.desired.roles import principal_problems, read_role
 from reconciler.desired.rules import check_group, check_user, strip_passwords
 from reconciler.desired.schema import (
     GROUP_ATTRIBUTES,
@@ -90,6 +98,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self.users: dict[str, DesiredUser] = {}
         self.groups: dict[str, DesiredGroup] = {}
+        self.roles: dict[tuple[str, str], DesiredRole] = {}
         self.files: list[str] = []
         self.first_seen: dict[Kind, dict[str, Location]] = {"user": {}, "group": {}}
         self.ids: dict[str, Location] = {}
@@ -117,14 +126,16 @@ class _Collector:
     def _read_document(self, document: Any, name: str) -> None:
         if not isinstance(document, MarkedMap):
             message = (
-                f"a desired-state file is a mapping with `users:` and/or `groups:`, got {describe(document)}"
+                f"a desired-state file is a mapping with `users:`, `groups:` and/or `roles:`, got "
+                f"{describe(document)}"
             )
             self.problems.append(Problem(message, Location(name, 1, 1)))
             return
         for key in document:
             if key not in _SECTIONS and not key.startswith("x-"):  # x-…: room for YAML anchors
                 message = (
-                    f"unknown key {key!r}{did_you_mean(key, _SECTIONS)}; a file holds `users:` and `groups:`"
+                    f"unknown key {key!r}{did_you_mean(key, _SECTIONS)}; a file holds `users:`, `groups:` "
+                    "and `roles:`"
                 )
                 self.problems.append(Problem(message, document.key_location(key)))
         for section in _SECTIONS:
@@ -144,6 +155,9 @@ class _Collector:
             self.problems.append(
                 Problem(f"{path}: expected a mapping (key: value), got {describe(item)}", location)
             )
+            return
+        if section == "roles":
+            self._add_role(item, path)
             return
         self.problems.extend(strip_passwords(item, path))
         kind: Kind = "user" if section == "users" else "group"
@@ -230,6 +244,24 @@ class _Collector:
             licenses=_licenses(spec.licenses, item) if "licenses" in written else None,
         )
 
+    def _add_role(self, item: MarkedMap, path: str) -> None:
+        role, problems = read_role(item, path)
+        self.problems.extend(problems)
+        if role is None:
+            return
+        first = self.roles.get(role.key)
+        if first is not None:
+            message = (
+                f"{path}: role {role.role} at directoryScopeId {role.directory_scope_id} is already "
+                f"declared at {first.location}; declare each role once per scope"
+            )
+            self.problems.append(Problem(message, role.location))
+            return
+        self.roles[role.key] = role
+        self.refs.extend(
+            PendingRef(p.kind, p.key, p.location or role.location, "principal") for p in role.principals
+        )
+
     def _pin(self, object_id: str | None, item: MarkedMap) -> str | None:
         if object_id is None:
             return None
@@ -263,8 +295,13 @@ class _Collector:
         self.problems.extend(problems)
         self.problems.extend(nesting_cycles(self.groups))
         self.problems.extend(nested_microsoft_365_groups(self.groups))
+        self.problems.extend(principal_problems(self.roles, self.groups))
         return DesiredState(
-            users=self.users, groups=self.groups, external_refs=external, files=tuple(self.files)
+            users=self.users,
+            groups=self.groups,
+            roles=self.roles,
+            external_refs=external,
+            files=tuple(self.files),
         )
 
 

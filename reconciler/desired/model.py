@@ -57,18 +57,35 @@ class DesiredGroup:
 
 
 @dataclass(frozen=True)
+class DesiredRole:
+    """Who holds a directory role at a scope. `role` is as written: a displayName or a templateId,
+    resolved against the tenant's role definitions when planning."""
+
+    role: str
+    directory_scope_id: str
+    principals: tuple[MemberRef, ...]
+    mode: Literal["replace", "append"]
+    location: Location
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.role.lower(), self.directory_scope_id)
+
+
+@dataclass(frozen=True)
 class Reference:
     """A reference to a user or group that no YAML declares: it must exist live (checked by plan)."""
 
     kind: Literal["user", "group"]
     key: str
     location: Location
-    role: str  # "manager", "owner", "member"
+    role: str  # "manager", "owner", "member", "principal"
 
 
 @dataclass
 class DesiredState:
     users: dict[str, DesiredUser] = field(default_factory=dict)
     groups: dict[str, DesiredGroup] = field(default_factory=dict)
+    roles: dict[tuple[str, str], DesiredRole] = field(default_factory=dict)  # by (role, scope)
     external_refs: list[Reference] = field(default_factory=list)
     files: tuple[str, ...] = ()

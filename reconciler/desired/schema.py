@@ -125,8 +125,24 @@ class GroupSpec(_Spec):
     licenses: list[LicenseModel] = Field(default_factory=list, description="group-based licensing")
 
 
+class RoleSpec(_Spec):
+    """Who holds one directory role at one scope (privileged access as code)."""
+
+    role: str = Field(description="the role definition's displayName (e.g. User Administrator) or templateId")
+    principals: list[Member] = Field(
+        default_factory=list,
+        description="users by UPN and role-assignable groups as `group: MAILNICKNAME`",
+    )
+    principalsMode: Literal["replace", "append"] = Field(
+        default="replace", description="replace: holders not listed are removed; append: they are kept"
+    )
+    directoryScopeId: str = Field(
+        default="/", description='"/" (the whole tenant, default) or "/administrativeUnits/{id}"'
+    )
+
+
 class StateFile(_Spec):
-    """One file of the desired state: any number of files, each with optional users and groups.
+    """One file of the desired state: any number of files, each with optional users, groups and roles.
 
     Top-level keys starting with `x-` are ignored: a place for YAML anchors shared by several items.
     """
@@ -135,6 +151,7 @@ class StateFile(_Spec):
 
     users: list[UserSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list)
 
 
 # The Graph attributes a user or group may declare, in the order a person reads them (and `import`

@@ -27,6 +27,30 @@ _OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("GET", r"/subscribedSkus(/[^/]+)?", "Organization.Read.All", "read the tenant's subscriptions"),
     ("GET", r"/organization(/[^/]+)?", "Organization.Read.All", "read the organization"),
     ("GET", r"/domains(/[^/]+)?", "Domain.Read.All", "read domains"),
+    (
+        "GET",
+        r"/roleManagement/directory/roleDefinitions(/[^/]+)?",
+        "RoleManagement.Read.Directory",
+        "read directory role definitions",
+    ),
+    (
+        "GET",
+        r"/roleManagement/directory/roleAssignments(/[^/]+)?",
+        "RoleManagement.Read.Directory",
+        "read directory role assignments",
+    ),
+    (
+        "POST",
+        r"/roleManagement/directory/roleAssignments",
+        "RoleManagement.ReadWrite.Directory",
+        "assign directory roles",
+    ),
+    (
+        "DELETE",
+        r"/roleManagement/directory/roleAssignments/[^/]+",
+        "RoleManagement.ReadWrite.Directory",
+        "remove directory role assignments",
+    ),
     ("POST", r"/users", "User.ReadWrite.All", "create users"),
     ("PATCH", r"/users/[^/]+", "User.ReadWrite.All", "update users"),
     ("DELETE", r"/users/[^/]+", "User.DeleteRestore.All", "delete users"),
@@ -109,8 +133,11 @@ def is_conflict(response: RawResponse) -> bool:
         isinstance(d, dict) and d.get("code") == "ObjectConflict" for d in details
     ):
         return True
-    return response.status == 400 and "Another object with the same value for property" in error_message(
-        response
+    message = error_message(response)
+    return response.status == 400 and (
+        "Another object with the same value for property" in message
+        # A role assignment that exists already (Graph docs: rbacapplication-post-roleassignments).
+        or "conflicting object with one or more of the specified property values" in message
     )
 
 

@@ -15,6 +15,7 @@ from reconciler.plan.model import (
     ObjectRef,
     OwnershipChange,
     Remove,
+    RoleChange,
     Update,
 )
 
@@ -32,6 +33,8 @@ SYMBOLS: dict[Action, str] = {
     "remove_license": "-",
     "disable": "-",
     "delete": "-",
+    "assign_role": "+",
+    "remove_role": "-",
 }
 
 
@@ -72,6 +75,10 @@ def describe(change: Change) -> str:
             return f"update license {change.sku} of {_holder(change.holder)}"
         case LicenseChange():
             return f"remove license {change.sku} from {_holder(change.holder)}"
+        case RoleChange():
+            verb, word = ("assign", "to") if change.action == "assign_role" else ("remove", "from")
+            scope = "" if change.directory_scope_id == "/" else f" at {change.directory_scope_id}"
+            return f"{verb} role {change.role.name}{scope} {word} {change.principal.label}"
         case _:
             assert_never(change)
 

@@ -14,7 +14,8 @@ from reconciler.live import LiveState
 from reconciler.plan.digest import desired_digest, live_digest
 from reconciler.plan.groups import group_drafts, orphan_group_drafts
 from reconciler.plan.matching import Draft, Index
-from reconciler.plan.model import ORDER, Change, Create, LicenseChange, Plan, Remove
+from reconciler.plan.model import ORDER, Change, Create, LicenseChange, Plan, Remove, RoleChange
+from reconciler.plan.roles import role_drafts
 from reconciler.plan.safety import fraction_items, split_protected
 from reconciler.plan.users import leaver_drafts, leavers, user_drafts
 
@@ -31,6 +32,7 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
         *leaver_drafts(index, leaving),
         *group_drafts(index, leaver_ids),
         *orphan_group_drafts(index),
+        *role_drafts(index),
     ]
     drafts.sort(key=lambda d: sort_key(d.change))
     kept, held = split_protected(index, drafts)
@@ -46,11 +48,23 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
 
 
 def sort_key(change: Change) -> tuple[int, str, str, str, str, str]:
-    """Action order (SPEC §4), then the object written to, the other end, the SKU, and their ids."""
+    """Action order (SPEC §4), then the object written to, the other end, the SKU, and their ids; role
+    changes by role, scope and principal, so that a review reads each role's holders together."""
+    rank = _RANK[(change.action, change.kind)]
+    if isinstance(change, RoleChange):
+        principal = change.principal
+        return (
+            rank,
+            change.role.name.lower(),
+            change.directory_scope_id,
+            principal.label,
+            principal.id or "",
+            "",
+        )
     other = change.other
     sku = change.sku if isinstance(change, LicenseChange) else ""
     return (
-        _RANK[(change.action, change.kind)],
+        rank,
         change.subject.key,
         other.label if other is not None else "",
         sku,

@@ -43,8 +43,15 @@ def desired_digest(desired: DesiredState) -> str:
         ]
         for key, g in desired.groups.items()
     }
+    roles = {
+        f"{role}|{scope}": [r.role, sorted(f"{p.kind}:{p.key}" for p in r.principals), r.mode]
+        for (role, scope), r in desired.roles.items()
+    }
     refs = sorted([r.kind, r.key, r.role] for r in desired.external_refs)
-    return _digest({"users": users, "groups": groups, "external_refs": refs})
+    content: dict[str, Any] = {"users": users, "groups": groups, "external_refs": refs}
+    if roles:  # a desired state without roles keeps the digest it had before roles existed
+        content["roles"] = roles
+    return _digest(content)
 
 
 def _licenses(licenses: Mapping[str, LiveLicense]) -> dict[str, list[str]]:
@@ -79,11 +86,19 @@ def live_digest(live: LiveState) -> str:
         s.sku_id: [s.part_number, s.enabled, s.consumed, [[p.id, p.name] for p in s.service_plans]]
         for s in live.skus.values()
     }
-    content = {
+    content: dict[str, Any] = {
         "tenant_id": live.tenant_id,
         "users": users,
         "groups": groups,
         "skus": skus,
         "verified_domains": sorted(live.verified_domains),
     }
+    if live.role_assignments or live.role_definitions:  # as before roles existed, when none are read
+        content["role_definitions"] = {
+            d.id: [d.display_name, d.template_id] for d in live.role_definitions.values()
+        }
+        content["role_assignments"] = {
+            a.id: [a.role_definition_id, a.principal_id, a.directory_scope_id]
+            for a in live.role_assignments.values()
+        }
     return _digest(content)

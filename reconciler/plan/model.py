@@ -27,13 +27,15 @@ Action = Literal[
     "assign_license",
     "update_license",
     "remove_license",
+    "assign_role",
+    "remove_role",
 ]
-Kind = Literal["user", "group", "membership", "owner", "manager", "license"]
+Kind = Literal["user", "group", "membership", "owner", "manager", "license", "role"]
 ObjectKind = Literal["user", "group"]
 
 # SPEC §4: create user · create group · update user · update group · set/clear manager · add member ·
-# add owner · assign/update license · remove member · remove owner · remove license · disable user ·
-# delete user · delete group.
+# add owner · assign/update license · assign role · remove member · remove owner · remove license ·
+# remove role · disable user · delete user · delete group.
 ORDER: tuple[tuple[Action, Kind], ...] = (
     ("create", "user"),
     ("create", "group"),
@@ -45,9 +47,11 @@ ORDER: tuple[tuple[Action, Kind], ...] = (
     ("add_owner", "owner"),
     ("assign_license", "license"),
     ("update_license", "license"),
+    ("assign_role", "role"),
     ("remove_member", "membership"),
     ("remove_owner", "owner"),
     ("remove_license", "license"),
+    ("remove_role", "role"),
     ("disable", "user"),
     ("delete", "user"),
     ("delete", "group"),
@@ -211,7 +215,39 @@ class LicenseChange(_Numbered):
         return None
 
 
-Change = Create | Update | Remove | ManagerChange | MembershipChange | OwnershipChange | LicenseChange
+@dataclass(frozen=True)
+class RoleRef:
+    """A directory role definition: its id (a built-in role's templateId) and its displayName."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RoleChange(_Numbered):
+    """A directory role assigned to a user or role-assignable group at a scope, or an assignment of
+    it removed. The principal is what the change touches (targeting, protection); Graph writes the
+    `roleAssignments` collection."""
+
+    action: Literal["assign_role", "remove_role"]
+    role: RoleRef
+    principal: ObjectRef
+    directory_scope_id: str = "/"
+    assignment_id: str | None = None  # remove_role: the unifiedRoleAssignment's id
+    kind: ClassVar[Literal["role"]] = "role"
+
+    @property
+    def subject(self) -> ObjectRef:
+        return self.principal
+
+    @property
+    def other(self) -> None:
+        return None
+
+
+Change = (
+    Create | Update | Remove | ManagerChange | MembershipChange | OwnershipChange | LicenseChange | RoleChange
+)
 
 
 def ends(change: Change) -> tuple[ObjectRef, ...]:

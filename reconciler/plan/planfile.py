@@ -34,6 +34,8 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    RoleChange,
+    RoleRef,
     UnsafeItem,
     Update,
 )
@@ -72,6 +74,10 @@ _KEY_ORDER = (
     "sku_id",
     "disabledPlans",
     "disabled_plan_ids",
+    "role",
+    "role_definition_id",
+    "principal",
+    "directoryScopeId",
     "target_id",
     "revoke_sessions",
     "depends_on",
@@ -85,6 +91,9 @@ _SHAPES: dict[str, frozenset[str]] = {
     "manager": frozenset({"object_id", "user", "manager", "target_id"}),
     "membership": frozenset({"object_id", "group", "member", "target_id"}),
     "owner": frozenset({"object_id", "group", "owner", "target_id"}),
+    "role": frozenset(
+        {"object_id", "role", "role_definition_id", "principal", "directoryScopeId", "target_id"}
+    ),
     "license": frozenset(
         {"object_id", "diff", "user", "group", "sku", "sku_id", "disabledPlans", "disabled_plan_ids"}
     ),
@@ -118,6 +127,14 @@ def change_to_dict(change: Change) -> dict[str, Any]:
             if change.action != "remove_license":
                 out["disabledPlans"] = list(change.disabled_plans)
                 out["disabled_plan_ids"] = list(change.disabled_plan_ids)
+        case RoleChange():
+            out |= {
+                "object_id": change.assignment_id,
+                "role": change.role.name,
+                "role_definition_id": change.role.id,
+            }
+            out |= {"principal": change.principal.label, "directoryScopeId": change.directory_scope_id}
+            out["target_id"] = change.principal.id
         case _:
             assert_never(change)
     out["depends_on"] = list(change.depends_on)
@@ -233,6 +250,10 @@ _LICENSES: dict[str, Literal["assign_license", "update_license", "remove_license
     "update_license": "update_license",
     "remove_license": "remove_license",
 }
+_ROLES: dict[str, Literal["assign_role", "remove_role"]] = {
+    "assign_role": "assign_role",
+    "remove_role": "remove_role",
+}
 _OBJECTS: dict[str, ObjectKind] = {"user": "user", "group": "group"}
 
 
@@ -265,6 +286,15 @@ def change_from_dict(raw: Any) -> Change:
             ObjectRef("user", _text(raw, "manager"), _id(raw, "target_id")),
             **numbered,
         )
+    if kind == "role":
+        return RoleChange(
+            _ROLES[action],
+            RoleRef(_text(raw, "role_definition_id"), _text(raw, "role")),
+            _labelled(_text(raw, "principal"), _id(raw, "target_id")),
+            _text(raw, "directoryScopeId"),
+            _id(raw, "object_id"),
+            **numbered,
+        )
     if kind in ("membership", "owner"):
         group = ObjectRef("group", _text(raw, "group"), _id(raw, "object_id"))
         if kind == "owner":
@@ -274,12 +304,7 @@ def change_from_dict(raw: Any) -> Change:
                 ObjectRef("user", _text(raw, "owner"), _id(raw, "target_id")),
                 **numbered,
             )
-        label = _text(raw, "member")
-        member = (
-            ObjectRef("group", label.removeprefix("group:"), _id(raw, "target_id"))
-            if label.startswith("group:")
-            else ObjectRef("user", label, _id(raw, "target_id"))
-        )
+        member = _labelled(_text(raw, "member"), _id(raw, "target_id"))
         return MembershipChange(_MEMBERS[action], group, member, **numbered)
     holder_kind: ObjectKind = "user" if "user" in raw else "group"
     before = ((raw.get("diff") or {}).get("disabledPlans") or {}).get("before") or []
@@ -300,6 +325,13 @@ def _text(raw: dict[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"change {raw.get('id')!r}: {key} must be a string, not {value!r}")
     return value
+
+
+def _labelled(label: str, object_id: str | None) -> ObjectRef:
+    """An edge's other end as the plan names it: a UPN, or `group:NICK`."""
+    if label.startswith("group:"):
+        return ObjectRef("group", label.removeprefix("group:"), object_id)
+    return ObjectRef("user", label, object_id)
 
 
 def _mapping(raw: dict[str, Any], key: str) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from typing import assert_never
 
 from reconciler.desired import grouptypes
-from reconciler.desired.model import DesiredGroup, DesiredState, LicenseSpec
+from reconciler.desired.model import DesiredGroup, DesiredRole, DesiredState, LicenseSpec
+from reconciler.desired.typecheck import did_you_mean
 from reconciler.errors import Location, Problem
 from reconciler.live import LiveGroup, LiveState
 from reconciler.plan.groups import is_dynamic
@@ -25,6 +26,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    RoleChange,
     Update,
 )
 from reconciler.plan.seats import seat_problems
@@ -54,6 +56,7 @@ def preflight(plan: Plan, desired: DesiredState, live: LiveState) -> list[Proble
         *_dynamic_members(desired, live),
         *_read_only_groups(desired, live),
         *_member_types(desired, live),
+        *_roles(desired, live),
         *seat_problems(plan, live),
     ]
     return sorted(set(problems), key=Problem.sort_key)
@@ -216,7 +219,7 @@ def _synced_problem(change: Change) -> str:
             return "members cannot be changed through Graph"
         case Remove(action="delete"):
             return "it cannot be deleted through Graph; delete it on-premises"
-        case Create() | Remove() | OwnershipChange() | LicenseChange():
+        case Create() | Remove() | OwnershipChange() | LicenseChange() | RoleChange():
             return ""
         case _:
             assert_never(change)
@@ -308,4 +311,39 @@ def _member_types(desired: DesiredState, live: LiveState) -> Iterable[Problem]:
                     member.location or declared.location,
                     f"group {declared.key} ({grouptypes.kind_of(parent_attrs)}) cannot take group "
                     f"{member.key} ({grouptypes.kind_of(child_attrs)}) as a member: {refused}",
+                )
+
+
+def _roles(desired: DesiredState, live: LiveState) -> Iterable[Problem]:
+    """Roles the tenant does not have, two declarations of one role and scope, and group principals
+    the tenant holds but cannot give a role (isAssignableToRole is set when a group is created)."""
+    names = sorted(d.display_name for d in live.role_definitions.values())
+    seen: dict[tuple[str, str], DesiredRole] = {}
+    by_key = live.group_by_nickname()
+    for role in sorted(desired.roles.values(), key=lambda r: (r.location.file, r.location.line)):
+        definition = live.role_definition(role.role)
+        if definition is None:
+            hint = did_you_mean(role.role, names) or " (the tenant's roles are listed by `entraform import`)"
+            yield _at(role.location, f"role {role.role!r}: the tenant has no such directory role{hint}")
+            continue
+        first = seen.setdefault((definition.id, role.directory_scope_id), role)
+        if first is not role:
+            yield _at(
+                role.location,
+                f"role {role.role} is {definition.display_name}, declared already at {first.location} for "
+                f"directoryScopeId {role.directory_scope_id}; declare each role once per scope",
+            )
+        for principal in role.principals:
+            declared = desired.groups.get(principal.key) if principal.kind == "group" else None
+            group = _live_group(declared, live.groups, by_key) if declared else by_key.get(principal.key)
+            if (
+                principal.kind == "group"
+                and group is not None
+                and not grouptypes.is_role_assignable(group.attrs)
+            ):
+                yield _at(
+                    principal.location or role.location,
+                    f"group {principal.key} holds role {definition.display_name} in the desired state, but "
+                    "in the tenant it is not role-assignable (isAssignableToRole is set only when a group is "
+                    "created): name a role-assignable group",
                 )

@@ -10,6 +10,7 @@ from reconciler.plan.render_text import HELD_HEADLINE, summary_line
 
 FOLD_OVER_LINES = 20
 _SECTIONS = (
+    ("role", "🔑 Privileged access (directory roles)"),
     ("user", "Users"),
     ("group", "Groups"),
     ("manager", "Managers"),

@@ -13,6 +13,7 @@ from reconciler.wording import counted
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red"}
 NO_CHANGES = "No changes. The tenant matches the desired state."
+PRIVILEGED_HEADING = "Privileged access: entraform will change who holds these directory roles:"
 HELD_HEADLINE = (
     "protected principals (scope.protected) stay as they are, even with --force; "
     "change the YAML or the scope to settle these"
@@ -43,6 +44,7 @@ def _summary(plan: Plan) -> str:
         ("membership", ("add_member", "remove_member")),
         ("owner", ("add_owner", "remove_owner")),
         ("license", ("assign_license", "update_license", "remove_license")),
+        ("role", ("assign_role", "remove_role")),
     ):
         if count(*actions):
             parts.append(f"{count(*actions)} {label} change{'s' if count(*actions) != 1 else ''}")
@@ -64,10 +66,15 @@ def plan_lines(plan: Plan) -> list[tuple[str, str]]:
             for item in plan.held
         ]
         lines.append(("", ""))
-    if plan.changes:
-        lines.append(("entraform will make these changes:", "bold"))
+    # Privileged access first, under its own heading: the riskiest lines of any plan (SPEC §4).
+    roles = [c for c in plan.changes if c.kind == "role"]
+    rest = [c for c in plan.changes if c.kind != "role"]
+    for heading, changes in ((PRIVILEGED_HEADING, roles), ("entraform will make these changes:", rest)):
+        if not changes:
+            continue
+        lines.append((heading, "bold"))
         lines.append(("", ""))
-        for change in plan.changes:
+        for change in changes:
             symbol = SYMBOLS[change.action]
             lines.append((f"  {symbol} {describe(change)}", _STYLES[symbol]))
             lines += [(f"      {detail}", "") for detail in details(change)]

@@ -17,6 +17,7 @@ _COUNTED: dict[str, tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]
     "membership": (frozenset({("remove_member", "membership")}), frozenset()),
     "owner": (frozenset({("remove_owner", "owner")}), frozenset()),
     "license": (frozenset({("remove_license", "license")}), frozenset({("update_license", "license")})),
+    "role": (frozenset({("remove_role", "role")}), frozenset()),
 }
 _PLURAL = {
     "user": "users",
@@ -24,6 +25,7 @@ _PLURAL = {
     "membership": "memberships",
     "owner": "owners",
     "license": "licenses",
+    "role": "role assignments",
 }
 
 
@@ -55,7 +57,19 @@ def existing_counts(index: Index) -> dict[str, int]:
         "membership": sum(len(g.member_user_ids) + len(g.member_group_ids) for g in declared_groups),
         "owner": sum(len(g.owner_ids) for g in declared_groups),
         "license": sum(len(u.direct_licenses) for u in users) + sum(len(g.licenses) for g in declared_groups),
+        "role": _managed_role_assignments(index),
     }
+
+
+def _managed_role_assignments(index: Index) -> int:
+    """Assignments of the declared roles at their declared scopes: those a plan could remove."""
+    managed = {
+        (definition.id, role.directory_scope_id)
+        for role in index.desired.roles.values()
+        if (definition := index.live.role_definition(role.role)) is not None
+    }
+    assignments = index.live.role_assignments.values()
+    return sum(1 for a in assignments if (a.role_definition_id, a.directory_scope_id) in managed)
 
 
 def fraction_items(index: Index, changes: list[Change]) -> list[UnsafeItem]:

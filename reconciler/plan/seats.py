@@ -21,6 +21,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    RoleChange,
     Update,
 )
 
@@ -111,7 +112,9 @@ class _Licensing:
                 holder_id = self.id_of(change.holder)
                 skus = self.direct_of(holder_id) if change.holder.kind == "user" else self.skus_of(holder_id)
                 _toggle(skus, change.sku_id, change.action != "remove_license")
-            case Update() | Remove() | ManagerChange() | MembershipChange() | OwnershipChange():
+            case (
+                Update() | Remove() | ManagerChange() | MembershipChange() | OwnershipChange() | RoleChange()
+            ):
                 pass  # no seat moves
             case _:
                 assert_never(change)

@@ -9,6 +9,7 @@ from typing import Any
 from reconciler.config import Config
 from reconciler.desired.model import (
     DesiredGroup,
+    DesiredRole,
     DesiredState,
     DesiredUser,
     LicenseSpec,
@@ -16,7 +17,16 @@ from reconciler.desired.model import (
     Reference,
 )
 from reconciler.errors import Location
-from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser, ServicePlan
+from reconciler.live import (
+    LiveGroup,
+    LiveLicense,
+    LiveRoleAssignment,
+    LiveRoleDefinition,
+    LiveSku,
+    LiveState,
+    LiveUser,
+    ServicePlan,
+)
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Change
 from reconciler.plan.planfile import change_from_dict, change_to_dict
@@ -94,11 +104,15 @@ def dgroup(
     )
 
 
-def desired(*objects: DesiredUser | DesiredGroup, refs: list[Reference] | None = None) -> DesiredState:
+def desired(
+    *objects: DesiredUser | DesiredGroup | DesiredRole, refs: list[Reference] | None = None
+) -> DesiredState:
     state = DesiredState(external_refs=refs or [])
     for obj in objects:
         if isinstance(obj, DesiredUser):
             state.users[obj.key] = obj
+        elif isinstance(obj, DesiredRole):
+            state.roles[obj.key] = obj
         else:
             state.groups[obj.key] = obj
     return state
@@ -246,6 +260,8 @@ FLAT_FIELDS = (
     "disabled_plans",
     "disabled_plan_ids",
     "target_id",
+    "role",
+    "principal",
 )
 
 
@@ -259,3 +275,33 @@ def change(id: str, action: str, kind: str, **fields: Any) -> Change:
         data["diff"] = {}
     data |= {JSON_NAMES.get(k, k): v for k, v in fields.items() if v is not None and v is not False}
     return change_from_dict(data)
+
+
+# The directory roles of the unit tests: real templateIds of three built-in roles.
+GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
+USER_ADMIN = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+HELPDESK_ADMIN = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+ROLE_NAMES = {
+    GLOBAL_ADMIN: "Global Administrator",
+    USER_ADMIN: "User Administrator",
+    HELPDESK_ADMIN: "Helpdesk Administrator",
+}
+
+
+def with_roles(state: LiveState, *holders: tuple[str, str]) -> LiveState:
+    """`state` with the three built-in roles defined and `holders` (role id, principal id) assigned at /."""
+    state.role_definitions = {rid: LiveRoleDefinition(rid, name, rid) for rid, name in ROLE_NAMES.items()}
+    for n, (role_id, principal_id) in enumerate(holders):
+        state.role_assignments[f"ra{n}"] = LiveRoleAssignment(f"ra{n}", role_id, principal_id, "/")
+    return state
+
+
+def drole(role: str, *principals: str, mode: str = "replace", scope: str = "/", line: int = 1) -> DesiredRole:
+    """`principals` are UPNs, or `group:NICK`."""
+    refs = tuple(
+        MemberRef("group", p.removeprefix("group:"))
+        if p.startswith("group:")
+        else MemberRef("user", p.lower())
+        for p in principals
+    )
+    return DesiredRole(role, scope, refs, mode, at(line, "state/roles.yaml"))  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import assert_never
 
-from reconciler.live import LiveGroup, LiveLicense, LiveState, LiveUser
+from reconciler.live import LiveGroup, LiveLicense, LiveRoleAssignment, LiveState, LiveUser
 from reconciler.plan.model import (
     Change,
     Create,
@@ -22,6 +22,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    RoleChange,
     Update,
 )
 
@@ -82,6 +83,15 @@ class _Tenant:
                     licenses.pop(change.sku_id, None)
                 else:
                     licenses[change.sku_id] = LiveLicense(change.sku_id, frozenset(change.disabled_plan_ids))
+            case RoleChange(action="assign_role"):
+                assignment_id = f"sim-{change.id}"
+                principal = self.id_of(change.principal)
+                assignment = LiveRoleAssignment(
+                    assignment_id, change.role.id, principal, change.directory_scope_id
+                )
+                self.state.role_assignments[assignment_id] = assignment
+            case RoleChange():
+                self.state.role_assignments.pop(change.assignment_id or "", None)
             case _:
                 assert_never(change)
 
@@ -122,12 +132,20 @@ class _Tenant:
         for other in self.state.users.values():
             if other.manager_id == user.id:
                 other.manager_id = None
+        self._drop_assignments(user.id)
+
+    def _drop_assignments(self, principal_id: str) -> None:
+        """A deleted principal's role assignments go with it."""
+        gone = [a.id for a in self.state.role_assignments.values() if a.principal_id == principal_id]
+        for assignment_id in gone:
+            del self.state.role_assignments[assignment_id]
 
     def _delete_group(self, subject: ObjectRef) -> None:
         group = self.state.groups.pop(self.id_of(subject))
         self.group_ids.pop(group.key, None)
         for other in self.state.groups.values():
             other.member_group_ids.discard(group.id)
+        self._drop_assignments(group.id)
 
 
 def _toggle(edges: set[str], member: str, add: bool) -> None:

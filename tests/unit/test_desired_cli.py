@@ -69,7 +69,7 @@ def test_schema_writes_both_schemas(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["config.schema.json", "state.schema.json"]
     state = json.loads((tmp_path / "out" / "state.schema.json").read_text(encoding="utf-8"))
-    assert set(state["properties"]) == {"users", "groups"}
+    assert set(state["properties"]) == {"users", "groups", "roles"}
     config = json.loads((tmp_path / "out" / "config.schema.json").read_text(encoding="utf-8"))
     assert "base_dir" not in config["properties"]
     assert "state_dir" in config["properties"]

@@ -67,13 +67,16 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "unknown top-level key": (
         one("usres: []\n"),
         [
-            "state/s.yaml:1:1: unknown key 'usres' (did you mean 'users'?); a file holds `users:` and "
-            "`groups:`"
+            "state/s.yaml:1:1: unknown key 'usres' (did you mean 'users'?); a file holds `users:`, "
+            "`groups:` and `roles:`"
         ],
     ),
     "file is not a mapping": (
         one("- userPrincipalName: a@contoso.example\n"),
-        ["state/s.yaml:1:1: a desired-state file is a mapping with `users:` and/or `groups:`, got a list"],
+        [
+            "state/s.yaml:1:1: a desired-state file is a mapping with `users:`, `groups:` and/or `roles:`, "
+            "got a list"
+        ],
     ),
     "section is not a list": (
         one("users:\n  userPrincipalName: a@contoso.example\n"),
@@ -477,6 +480,51 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
             "are managed by Exchange and read-only through Microsoft Graph; declare security groups "
             '(mailEnabled: false) or Microsoft 365 groups (groupTypes: ["Unified"]) only, and refer to this '
             "one as a member where you need it"
+        ],
+    ),
+    "role entry with a misspelt key": (
+        one("roles:\n  - role: User Administrator\n    principal: [a@contoso.example]\n"),
+        ["state/s.yaml:3:5: roles[0]: unknown key 'principal' (did you mean 'principals'?)"],
+    ),
+    "role principal that is neither a UPN nor a group": (
+        one("roles:\n  - role: User Administrator\n    principals: [helpdesk]\n"),
+        [
+            "state/s.yaml:3:18: roles[0].principals[0]: 'helpdesk' is not a UPN; for a role-assignable group "
+            "write `group: helpdesk`"
+        ],
+    ),
+    "role principal listed twice": (
+        one("roles:\n  - role: User Administrator\n    principals: [a@contoso.example, A@contoso.example]\n"),
+        [
+            "state/s.yaml:3:37: roles[0].principals[1]: a@contoso.example is listed twice (first at line 3); "
+            "keep one"
+        ],
+    ),
+    "role with a directory scope that is not one": (
+        one("roles:\n  - role: User Administrator\n    directoryScopeId: tenant\n"),
+        [
+            "state/s.yaml:3:23: roles[0].directoryScopeId: 'tenant' is not a directory scope; write / (the "
+            "tenant) or /administrativeUnits/{id}"
+        ],
+    ),
+    "role declared twice for one scope across files": (
+        {
+            "a.yaml": "roles:\n  - role: User Administrator\n",
+            "b.yaml": "roles:\n  - role: user administrator\n    directoryScopeId: /\n",
+        },
+        [
+            "state/b.yaml:2:5: roles[0]: role user administrator at directoryScopeId / is already declared "
+            "at state/a.yaml:2:5; declare each role once per scope"
+        ],
+    ),
+    "role held by a declared group that is not role-assignable": (
+        one(
+            "groups:\n  - mailNickname: grp-help\nroles:\n  - role: Helpdesk Administrator\n"
+            "    principals: [{group: grp-help}]\n"
+        ),
+        [
+            "state/s.yaml:5:18: group grp-help (state/s.yaml:2:5) holds role Helpdesk Administrator, but "
+            "only role-assignable groups can: declare it with isAssignableToRole: true (set when it is created)"
         ],
     ),
     "role-assignable dynamic group": (

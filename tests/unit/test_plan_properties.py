@@ -18,9 +18,23 @@ from hypothesis import strategies as st
 from simulate import simulate
 
 from reconciler.config import Config
-from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, LicenseSpec, MemberRef
+from reconciler.desired.model import (
+    DesiredGroup,
+    DesiredRole,
+    DesiredState,
+    DesiredUser,
+    LicenseSpec,
+    MemberRef,
+)
 from reconciler.errors import Location
-from reconciler.live import LiveGroup, LiveLicense, LiveState, LiveUser
+from reconciler.live import (
+    LiveGroup,
+    LiveLicense,
+    LiveRoleAssignment,
+    LiveRoleDefinition,
+    LiveState,
+    LiveUser,
+)
 from reconciler.plan.diff import diff
 from reconciler.plan.digest import desired_digest, live_digest
 from reconciler.plan.model import Plan
@@ -147,6 +161,7 @@ def scenarios(draw: st.DrawFn) -> tuple[DesiredState, LiveState, Config]:
         if draw(st.booleans()):
             wanted_group.owners = tuple(some(draw, user_refs))
         wanted_group.licenses = license_specs(draw)
+    _roles(draw, desired, live, user_refs, group_refs)
     # References to renamed-away names would be YAML errors; keep only what exists after the plan.
     gone_users = {old.lower() for u in desired.users.values() for old in u.renamed_from}
     gone_users |= {
@@ -172,6 +187,27 @@ def scenarios(draw: st.DrawFn) -> tuple[DesiredState, LiveState, Config]:
     return desired, live, config
 
 
+ROLES = {"r-ga": "Global Administrator", "r-ua": "User Administrator"}
+
+
+def _roles(
+    draw: st.DrawFn, desired: DesiredState, live: LiveState, user_refs: list[str], group_refs: list[str]
+) -> None:
+    """Two directory roles, held by some live users and groups, declared (by name or id) for some."""
+    live.role_definitions = {rid: LiveRoleDefinition(rid, name, rid) for rid, name in ROLES.items()}
+    holders = sorted(live.users) + sorted(live.groups)
+    for rid in ROLES:
+        for n, principal in enumerate(some(draw, holders)):
+            live.role_assignments[f"a-{rid}-{n}"] = LiveRoleAssignment(f"a-{rid}-{n}", rid, principal, "/")
+    for rid in some(draw, list(ROLES)):
+        name = cased(draw, draw(st.sampled_from([ROLES[rid], rid])))
+        principals = [MemberRef("user", k) for k in some(draw, user_refs)]
+        principals += [MemberRef("group", k) for k in some(draw, group_refs)]
+        mode = draw(st.sampled_from(["replace", "append"]))
+        role = DesiredRole(name, "/", tuple(principals), mode, HERE)
+        desired.roles[role.key] = role
+
+
 def _identity(
     draw: st.DrawFn, key: str, live_by_key: dict[str, Any], spare: list[str]
 ) -> tuple[str | None, tuple[str, ...]]:
@@ -188,6 +224,12 @@ def _identity(
 
 
 def _drop_refs(desired: DesiredState, gone_users: set[str], gone_groups: set[str]) -> None:
+    gone = {"user": gone_users, "group": gone_groups}
+    for key, role in list(desired.roles.items()):
+        principals = tuple(p for p in role.principals if p.key not in gone[p.kind])
+        desired.roles[key] = DesiredRole(
+            role.role, role.directory_scope_id, principals, role.mode, role.location
+        )
     for user in desired.users.values():
         if user.manager in gone_users:
             user.manager = None
@@ -205,6 +247,8 @@ def reversed_copy(desired: DesiredState, live: LiveState) -> tuple[DesiredState,
         tenant_id=live.tenant_id,
         skus=dict(reversed(live.skus.items())),
         verified_domains=set(reversed(sorted(live.verified_domains))),
+        role_definitions=dict(reversed(live.role_definitions.items())),
+        role_assignments=dict(reversed(live.role_assignments.items())),
     )
     for user in reversed(list(live.users.values())):
         rev_live.users[user.id] = LiveUser(
@@ -227,6 +271,7 @@ def reversed_copy(desired: DesiredState, live: LiveState) -> tuple[DesiredState,
     rev_desired = DesiredState(
         users=dict(reversed(desired.users.items())),
         groups=dict(reversed(desired.groups.items())),
+        roles=dict(reversed(desired.roles.items())),
     )
     return rev_desired, rev_live
 
@@ -245,6 +290,11 @@ def check_dependencies(plan: Plan) -> None:
             assert all(by_id[dep].id < change.id for dep in change.depends_on)
             continue
         assert all(dep < change.id and dep in creates.values() for dep in change.depends_on)
+        if change.kind == "role":
+            label = change.principal
+            end = ("group", label.removeprefix("group:")) if label.startswith("group:") else ("user", label)
+            if end in creates:
+                assert creates[end] in change.depends_on
         if change.kind in ("membership", "owner", "manager", "license"):
             ends = {
                 "membership": [change.group],
