@@ -524,7 +524,8 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
         ),
         [
             "state/s.yaml:5:18: group grp-help (state/s.yaml:2:5) holds role Helpdesk Administrator, but "
-            "only role-assignable groups can: declare it with isAssignableToRole: true (set when it is created)"
+            "only role-assignable groups can: declare it with isAssignableToRole: true (set when it is "
+            "created)"
         ],
     ),
     "role-assignable dynamic group": (
