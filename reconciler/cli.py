@@ -19,6 +19,7 @@ from reconciler import __version__
 from reconciler.config import Config, load_config
 from reconciler.errors import ApplyFailed, EntraformError
 from reconciler.files import make_directory, write_text
+from reconciler.live import LiveState
 from reconciler.plan.model import Plan
 from reconciler.wording import counted
 
@@ -412,10 +413,21 @@ def apply(
 @click.option("--users", "users_filter", metavar="FILTER", help="Only users matching this Graph $filter.")
 @click.option("--groups", "groups_filter", metavar="FILTER", help="Only groups matching this Graph $filter.")
 @click.option("--with-ids", is_flag=True, help="Pin every object's id, so renames are followed.")
+@click.option(
+    "--roles",
+    "role_names",
+    metavar="NAMES",
+    help="Only these directory roles (comma-separated displayNames or templateIds); default: all held.",
+)
 @click.pass_obj
 @handles_errors
 def import_(
-    obj: Globals, out_dir: str, users_filter: str | None, groups_filter: str | None, with_ids: bool
+    obj: Globals,
+    out_dir: str,
+    users_filter: str | None,
+    groups_filter: str | None,
+    with_ids: bool,
+    role_names: str | None,
 ) -> None:
     """Write desired-state YAML from the live tenant."""
     from reconciler.importer import export_state, find_schema, modeline
@@ -426,15 +438,17 @@ def import_(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EntraformError(f"{out_dir}: --out is a file; give the directory to write the YAML to")
-    targets = [out / "users.yaml", out / "groups.yaml"]
+    targets = [out / "users.yaml", out / "groups.yaml", out / "roles.yaml"]
     existing = [t.as_posix() for t in targets if t.exists()]
     if existing:
         raise EntraformError(f"{', '.join(existing)} already exist(s); remove or choose another --out")
     # Filters first: a bad one fails before the long read.
     user_ids = run_sync(_filtered_ids(config, "users", users_filter)) if users_filter else None
     group_ids = run_sync(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
+    roles = [n.strip() for n in role_names.split(",") if n.strip()] if role_names is not None else "all"
     with for_stderr(obj.quiet, obj.color) as progress:
-        live = run_sync(read_tenant(config, progress))
+        live = run_sync(read_tenant(config, progress, roles=roles))
+    _check_roles_named(roles, live)
     make_directory(out)
     schema = find_schema(out)
     export = export_state(
@@ -443,8 +457,15 @@ def import_(
     for name, text in export.files.items():
         write_text(out / name, text, "YAML file")
     if not obj.quiet:
-        wrote = f"{counted(export.users, 'user')} and {counted(export.groups, 'group')}"
-        click.echo(f"Wrote {wrote} to {out.as_posix()}/ (users.yaml, groups.yaml)", err=True)
+        wrote = f"{counted(export.users, 'user')}, {counted(export.groups, 'group')} and "
+        wrote += counted(export.roles, "directory role")
+        click.echo(f"Wrote {wrote} to {out.as_posix()}/ ({', '.join(export.files)})", err=True)
+        if export.unnamed_holders:
+            click.echo(
+                f"note: left out {counted(export.unnamed_holders, 'role assignment')} of service principals "
+                "or other objects the YAML cannot name (principals are users and groups)",
+                err=True,
+            )
         if export.read_only_groups:
             click.echo(
                 f"note: left out {counted(export.read_only_groups, 'mail-enabled or distribution group')}: "
@@ -457,6 +478,20 @@ def import_(
                 "`entraform schema --out schemas` for completion in your editor, then import again",
                 err=True,
             )
+
+
+def _check_roles_named(roles: list[str] | str, live: LiveState) -> None:
+    """Every role `--roles` names exists in the tenant."""
+    if isinstance(roles, str):
+        return
+    from reconciler.desired.typecheck import did_you_mean
+
+    names = sorted(d.display_name for d in live.role_definitions.values())
+    unknown = [name for name in roles if live.role_definition(name) is None]
+    if unknown:
+        raise EntraformError(
+            f"--roles: the tenant has no directory role {unknown[0]!r}{did_you_mean(unknown[0], names)}"
+        )
 
 
 async def _filtered_ids(config: Config, collection: str, graph_filter: str) -> set[str]:

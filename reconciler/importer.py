@@ -101,6 +101,8 @@ class Export:
     users: int
     groups: int
     read_only_groups: int  # left out: Exchange's groups cannot be declared
+    roles: int
+    unnamed_holders: int  # role assignments of service principals (or unread objects): not declarable
 
 
 def export_state(
@@ -119,13 +121,41 @@ def export_state(
     groups = [g for g in chosen if not grouptypes.is_read_only(g.attrs)]
     users.sort(key=lambda u: u.key)
     groups.sort(key=lambda g: g.key)
-    files = {
+    roles, unnamed = role_entries(live)
+    files: dict[str, dict[str, list[dict[str, Any]]]] = {
         "users.yaml": {"users": [user_entry(u, live, with_ids) for u in users]},
         "groups.yaml": {"groups": [group_entry(g, live, with_ids) for g in groups]},
     }
+    if roles:
+        files["roles.yaml"] = {"roles": roles}
     texts = {
         name: header
         + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
         for name, body in files.items()
     }
-    return Export(texts, len(users), len(groups), len(chosen) - len(groups))
+    return Export(texts, len(users), len(groups), len(chosen) - len(groups), len(roles), unnamed)
+
+
+def role_entries(live: LiveState) -> tuple[list[dict[str, Any]], int]:
+    """One `roles:` entry per role and scope the read holds assignments of, principals by UPN or
+    `group: NICK` (sorted); and how many holders are neither (service principals: not declarable)."""
+    holders: dict[tuple[str, str], list[Any]] = {}
+    unnamed = 0
+    for assignment in live.role_assignments.values():
+        definition = live.role_definitions.get(assignment.role_definition_id)
+        user = live.users.get(assignment.principal_id)
+        group = live.groups.get(assignment.principal_id)
+        if definition is None or (user is None and group is None):
+            unnamed += 1
+            continue
+        principal: Any = user.upn if user is not None else {"group": group.mail_nickname if group else ""}
+        holders.setdefault((definition.display_name, assignment.directory_scope_id), []).append(principal)
+    entries: list[dict[str, Any]] = []
+    for (name, scope), principals in sorted(holders.items()):
+        users = sorted(p for p in principals if isinstance(p, str))
+        groups = sorted((p for p in principals if isinstance(p, dict)), key=lambda p: str(p["group"]))
+        entry: dict[str, Any] = {"role": name, "principals": [*users, *groups]}
+        if scope != "/":
+            entry["directoryScopeId"] = scope
+        entries.append(entry)
+    return entries, unnamed

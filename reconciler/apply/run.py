@@ -19,6 +19,7 @@ from pathlib import Path
 from reconciler.apply.journal import Journal
 from reconciler.apply.operations import Ids, group_units
 from reconciler.apply.pacing import WritePacer
+from reconciler.apply.permissions import missing_permissions
 from reconciler.apply.passwords import PasswordFile
 from reconciler.apply.scheduler import DEFAULT_PARALLELISM, Result, Scheduler
 from reconciler.config import Config
@@ -105,6 +106,14 @@ async def _execute(
     stop = asyncio.Event()
     _on_first_interrupt(stop)
     try:
+        granted = await client.granted_permissions()
+        lacking = missing_permissions(plan, granted) if granted is not None else []
+        if lacking:
+            raise PlanError(
+                f"the app lacks {len(lacking)} application permission(s) this plan needs; nothing was "
+                "written: grant them to the app registration and give admin consent",
+                [Problem(f"missing permission: {line}") for line in lacking],
+            )
         with contextlib.ExitStack() as files:
             journal = files.enter_context(Journal(options.journal))
             passwords = (

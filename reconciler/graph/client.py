@@ -10,6 +10,7 @@ raw bytes and parsed with `json`: SDK model objects cost ~8 ms each to build
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -40,12 +41,27 @@ class GraphClient:
         base_url: str,
         closers: list[Callable[[], Awaitable[None]]] | None = None,
         retry: RetryPolicy = DEFAULT_POLICY,
+        credential: AsyncTokenCredential | None = None,
     ) -> None:
         self._adapter = adapter
         self.base_url = base_url.rstrip("/")
         self._closers = closers or []
         self.retry = retry
+        self._credential = credential
         self.requests_sent = 0  # HTTP requests, each $batch envelope one (what benchmarks report)
+
+    async def granted_permissions(self) -> frozenset[str] | None:
+        """The application permissions in the access token's `roles` claim, or None when the token does
+        not say (a delegated or opaque token): apply checks them before its first write."""
+        if self._credential is None:
+            return None
+        from azure.core.exceptions import ClientAuthenticationError
+
+        try:
+            token = (await self._credential.get_token(GRAPH_SCOPE)).token
+        except ClientAuthenticationError as exc:
+            raise GraphError(f"could not get a Graph token: {_first_line(str(exc))}") from None
+        return token_roles(token)
 
     def url(self, path_or_url: str) -> str:
         """An absolute URL: nextLinks are used verbatim, paths are put under the base URL."""
@@ -203,4 +219,19 @@ def adapter_client(
     provider = AzureIdentityAuthenticationProvider(credential, scopes=[GRAPH_SCOPE])
     adapter = GraphRequestAdapter(provider, pipeline)
     adapter.base_url = graph_url.rstrip("/")
-    return GraphClient(adapter, graph_url, closers)
+    return GraphClient(adapter, graph_url, closers, credential=credential)
+
+
+def token_roles(token: str) -> frozenset[str] | None:
+    """The `roles` claim of a JWT access token (read, not verified: Graph verifies it), or None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    roles = claims.get("roles") if isinstance(claims, dict) else None
+    if not isinstance(roles, list) or claims.get("scp"):
+        return None  # delegated tokens carry scopes, not roles
+    return frozenset(str(role) for role in roles)

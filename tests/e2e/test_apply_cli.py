@@ -273,3 +273,14 @@ def test_ctrl_c_finishes_the_requests_in_flight_and_keeps_the_journal(work: Work
     work.configure(latency_ms=0)
     assert work.cli("apply", "--auto-approve").exit_code == 0
     assert_converged(work)
+
+
+def test_apply_with_read_permissions_only_fails_before_its_first_write_naming_them(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="reader")
+    result = work.cli("apply", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert "error: missing permission: User.ReadWrite.All (to create users, e.g. c0001)" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert work.stats()["writes"] == 0
