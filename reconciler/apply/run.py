@@ -19,8 +19,8 @@ from pathlib import Path
 from reconciler.apply.journal import Journal
 from reconciler.apply.operations import Ids, group_units
 from reconciler.apply.pacing import WritePacer
-from reconciler.apply.permissions import missing_permissions
 from reconciler.apply.passwords import PasswordFile
+from reconciler.apply.permissions import missing_permissions
 from reconciler.apply.scheduler import DEFAULT_PARALLELISM, Result, Scheduler
 from reconciler.config import Config
 from reconciler.errors import PlanError, Problem
