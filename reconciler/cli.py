@@ -303,12 +303,20 @@ def plan(
 @click.pass_obj
 @handles_errors
 def drift(obj: Globals, fmt: str, report_file: str | None) -> None:
-    """What in the tenant differs from git: exit 0 none, 2 drift, 1 error."""
-    result = _make_plan(obj, ())
-    click.echo(_render(result, fmt, obj.color and sys.stdout.isatty()), nl=False)
+    """What in the tenant differs from git, who changed it and when: exit 0 none, 2 drift, 1 error."""
+    from reconciler.drift import render
+    from reconciler.drift.run import make_drift
+    from reconciler.progress import for_stderr
+
+    config = obj.config()
+    with for_stderr(obj.quiet, obj.color) as progress:
+        report = make_drift(config, progress)
+    renderers = {"json": render.render_json, "markdown": render.render_markdown, "text": render.render_text}
+    text = renderers[fmt](report)
+    click.echo(text, nl=False)
     if report_file:
-        write_text(Path(report_file), _render(result, fmt, False), "report")
-    if not result.is_empty:
+        write_text(Path(report_file), text, "report")
+    if not report.is_empty:
         sys.exit(2)
 
 
@@ -347,6 +355,7 @@ def apply(
         checked_plan,
         execute,
         problems_of,
+        record_applied,
         refuse_unsafe,
         summary_lines,
     )
@@ -388,6 +397,7 @@ def apply(
     with for_stderr(obj.quiet, obj.color) as progress:
         task = progress.task("applying", total=len(plan.changes))
         result = execute(config, plan, planned.live, options, task.advance)
+    record_applied(planned, options)
     for line in summary_lines(plan, result):
         click.echo(line)
     created = sum(

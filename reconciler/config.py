@@ -74,6 +74,14 @@ class SafetyConfig(_Strict):
     min_existing: int = Field(default=10, ge=0)
 
 
+class DriftConfig(_Strict):
+    apply_apps: list[str] = Field(
+        default_factory=list,
+        description="client ids of the apps entraform applies with (e.g. CI's writer): their writes are not "
+        "drift; the journal's apps count too",
+    )
+
+
 class Config(_Strict):
     tenant: str = LOCAL_TENANT
     graph_url: str = "https://graph.microsoft.com/v1.0"
@@ -84,6 +92,10 @@ class Config(_Strict):
     scope: ScopeConfig = ScopeConfig()
     removal: RemovalConfig = RemovalConfig()
     safety: SafetyConfig = SafetyConfig()
+    drift: DriftConfig = DriftConfig()
+    cache_dir: str = Field(
+        default=".entraform/cache", description="where plan and drift keep the delta cache"
+    )
     # Directory the config was read from: relative paths (state_dir, ca_bundle) resolve against it.
     base_dir: str = Field(default=".", exclude=True)
 

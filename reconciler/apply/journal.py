@@ -7,6 +7,7 @@ Graph's error code and message; never a password or any other secret.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, assert_never
@@ -46,8 +47,13 @@ def change_key(change: Change) -> str:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    """`tenant` and `app` (the client id that writes) go on every line: drift tells entraform's own
+    writes from the tenant's by them."""
+
+    def __init__(self, path: Path, tenant: str = "", app: str = "") -> None:
         self.path = path
+        self.tenant = tenant
+        self.app = app
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Journal:
@@ -69,6 +75,8 @@ class Journal:
             "key": change_key(change),
             "outcome": outcome,
             "request_id": request_id,
+            "tenant": self.tenant,
+            "app": self.app,
         }
         if error:
             entry["error"] = error
@@ -76,3 +84,37 @@ class Journal:
         # One line per write and flushed at once: an interrupted apply leaves every finished change on disk.
         self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self._file.flush()
+
+
+@dataclass(frozen=True)
+class JournalFacts:
+    """What the journal says of entraform's writes to one tenant."""
+
+    last_write_at: str | None  # ISO-8601 time of the newest line
+    request_ids: frozenset[str]
+    app_ids: frozenset[str]
+
+
+def read_journal(path: Path, tenant: str) -> JournalFacts:
+    """The facts of the journal's lines for `tenant` (a missing journal has none; bad lines are skipped:
+    the journal is appended to by interrupted runs too)."""
+    last: str | None = None
+    requests: set[str] = set()
+    apps: set[str] = set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("tenant", tenant) != tenant:
+            continue
+        last = max(last or "", str(entry.get("time") or "")) or None
+        if entry.get("request_id"):
+            requests.add(str(entry["request_id"]))
+        if entry.get("app"):
+            apps.add(str(entry["app"]))
+    return JournalFacts(last, frozenset(requests), frozenset(apps))

@@ -96,6 +96,7 @@ async def _execute(
     options: ApplyOptions,
     on_progress: Callable[[int], None] | None,
 ) -> Result:
+    from reconciler.graph.client import token_app, token_roles
     from reconciler.graph.connect import open_client
 
     ids = Ids(
@@ -106,7 +107,8 @@ async def _execute(
     stop = asyncio.Event()
     _on_first_interrupt(stop)
     try:
-        granted = await client.granted_permissions()
+        claims = await client.token_claims()
+        granted = token_roles(claims)
         lacking = missing_permissions(plan, granted) if granted is not None else []
         if lacking:
             raise PlanError(
@@ -115,7 +117,7 @@ async def _execute(
                 [Problem(f"missing permission: {line}") for line in lacking],
             )
         with contextlib.ExitStack() as files:
-            journal = files.enter_context(Journal(options.journal))
+            journal = files.enter_context(Journal(options.journal, plan.tenant, token_app(claims)))
             passwords = (
                 files.enter_context(PasswordFile(options.initial_passwords))
                 if options.initial_passwords
@@ -138,6 +140,19 @@ async def _execute(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
         await client.aclose()
+
+
+def record_applied(planned: Planned, options: ApplyOptions) -> None:
+    """Keep what git said at this apply beside the journal, for drift to tell YAML edits not applied
+    since from changes made in the tenant."""
+    from datetime import UTC, datetime
+
+    from reconciler.applied import Applied, applied_path, write_applied
+    from reconciler.plan.digest import object_fingerprints
+
+    prints = object_fingerprints(planned.desired, planned.live)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    write_applied(applied_path(options.journal), Applied(planned.plan.tenant, now, prints))
 
 
 def _on_first_interrupt(stop: asyncio.Event) -> None:

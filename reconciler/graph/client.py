@@ -50,18 +50,18 @@ class GraphClient:
         self._credential = credential
         self.requests_sent = 0  # HTTP requests, each $batch envelope one (what benchmarks report)
 
-    async def granted_permissions(self) -> frozenset[str] | None:
-        """The application permissions in the access token's `roles` claim, or None when the token does
-        not say (a delegated or opaque token): apply checks them before its first write."""
+    async def token_claims(self) -> dict[str, Any]:
+        """The claims of the access token (read, not verified: Graph verifies it); {} when it has none
+        to read (an opaque token). Apply checks its `roles` before the first write and journals its app."""
         if self._credential is None:
-            return None
+            return {}
         from azure.core.exceptions import ClientAuthenticationError
 
         try:
             token = (await self._credential.get_token(GRAPH_SCOPE)).token
         except ClientAuthenticationError as exc:
             raise GraphError(f"could not get a Graph token: {_first_line(str(exc))}") from None
-        return token_roles(token)
+        return jwt_claims(token)
 
     def url(self, path_or_url: str) -> str:
         """An absolute URL: nextLinks are used verbatim, paths are put under the base URL."""
@@ -222,16 +222,26 @@ def adapter_client(
     return GraphClient(adapter, graph_url, closers, credential=credential)
 
 
-def token_roles(token: str) -> frozenset[str] | None:
-    """The `roles` claim of a JWT access token (read, not verified: Graph verifies it), or None."""
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, or {} when the token is not one."""
     parts = token.split(".")
     if len(parts) != 3:
-        return None
+        return {}
     try:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except ValueError:
-        return None
-    roles = claims.get("roles") if isinstance(claims, dict) else None
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def token_roles(claims: dict[str, Any]) -> frozenset[str] | None:
+    """The application permissions of an app-only token (`roles`), or None when it does not say."""
+    roles = claims.get("roles")
     if not isinstance(roles, list) or claims.get("scp"):
         return None  # delegated tokens carry scopes, not roles
     return frozenset(str(role) for role in roles)
+
+
+def token_app(claims: dict[str, Any]) -> str:
+    """The app (client id) a token was issued to: `appid` (v1 tokens) or `azp` (v2)."""
+    return str(claims.get("appid") or claims.get("azp") or "")

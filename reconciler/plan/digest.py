@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.desired.model import DesiredState, LicenseSpec
+from reconciler.desired.model import DesiredGroup, DesiredRole, DesiredState, DesiredUser, LicenseSpec
 from reconciler.live import LiveLicense, LiveState
 
 
@@ -26,32 +26,48 @@ def _specs(specs: tuple[LicenseSpec, ...] | None) -> list[Any] | None:
     return None if specs is None else [[s.sku, list(s.disabled_plans)] for s in specs]
 
 
+def _user(u: DesiredUser) -> list[Any]:
+    return [u.id, list(u.renamed_from), u.attrs, u.manager_declared, u.manager, _specs(u.licenses)]
+
+
+def _group(g: DesiredGroup) -> list[Any]:
+    return [
+        g.id,
+        list(g.renamed_from),
+        g.attrs,
+        None if g.owners is None else sorted(g.owners),
+        None if g.members is None else sorted(f"{m.kind}:{m.key}" for m in g.members),
+        g.members_mode,
+        _specs(g.licenses),
+    ]
+
+
+def _role(r: DesiredRole) -> list[Any]:
+    return [r.role, sorted(f"{p.kind}:{p.key}" for p in r.principals), r.mode]
+
+
 def desired_digest(desired: DesiredState) -> str:
-    users = {
-        key: [u.id, list(u.renamed_from), u.attrs, u.manager_declared, u.manager, _specs(u.licenses)]
-        for key, u in desired.users.items()
-    }
-    groups = {
-        key: [
-            g.id,
-            list(g.renamed_from),
-            g.attrs,
-            None if g.owners is None else sorted(g.owners),
-            None if g.members is None else sorted(f"{m.kind}:{m.key}" for m in g.members),
-            g.members_mode,
-            _specs(g.licenses),
-        ]
-        for key, g in desired.groups.items()
-    }
-    roles = {
-        f"{role}|{scope}": [r.role, sorted(f"{p.kind}:{p.key}" for p in r.principals), r.mode]
-        for (role, scope), r in desired.roles.items()
-    }
+    users = {key: _user(u) for key, u in desired.users.items()}
+    groups = {key: _group(g) for key, g in desired.groups.items()}
+    roles = {f"{role}|{scope}": _role(r) for (role, scope), r in desired.roles.items()}
     refs = sorted([r.kind, r.key, r.role] for r in desired.external_refs)
     content: dict[str, Any] = {"users": users, "groups": groups, "external_refs": refs}
     if roles:  # a desired state without roles keeps the digest it had before roles existed
         content["roles"] = roles
     return _digest(content)
+
+
+def object_fingerprints(desired: DesiredState, live: LiveState) -> dict[str, str]:
+    """A digest of each declared object's YAML, by `user:KEY`, `group:KEY` and `role:ROLE_ID|SCOPE` (the
+    role as the tenant defines it, whichever of its names the YAML uses). Drift compares them with those
+    of the last apply to tell a YAML edit not applied yet from a change made in the tenant."""
+    prints = {f"user:{key}": _digest(_user(u)) for key, u in desired.users.items()}
+    prints |= {f"group:{key}": _digest(_group(g)) for key, g in desired.groups.items()}
+    for role in desired.roles.values():
+        definition = live.role_definition(role.role)
+        if definition is not None:
+            prints[f"role:{definition.id}|{role.directory_scope_id}"] = _digest(_role(role))
+    return prints
 
 
 def _licenses(licenses: Mapping[str, LiveLicense]) -> dict[str, list[str]]:

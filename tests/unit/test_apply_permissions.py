@@ -8,7 +8,7 @@ import json
 from builders import GLOBAL_ADMIN, change
 
 from reconciler.apply.permissions import missing_permissions
-from reconciler.graph.client import token_roles
+from reconciler.graph.client import jwt_claims, token_app, token_roles
 from reconciler.plan.model import Plan
 
 PLAN = Plan(
@@ -69,8 +69,8 @@ def _jwt(claims: dict[str, object]) -> str:
 
 
 def test_token_roles_are_read_from_app_only_tokens_only() -> None:
-    assert token_roles(_jwt({"roles": ["User.Read.All"], "idtyp": "app"})) == frozenset({"User.Read.All"})
-    assert token_roles(_jwt({"scp": "User.Read", "roles": ["x"]})) is None  # delegated: scopes decide
-    assert token_roles(_jwt({"aud": "x"})) is None
-    assert token_roles("opaque-token") is None
-    assert token_roles("a.!!!.c") is None
+    app_only = jwt_claims(_jwt({"roles": ["User.Read.All"], "idtyp": "app", "appid": "app-1"}))
+    assert token_roles(app_only) == frozenset({"User.Read.All"}) and token_app(app_only) == "app-1"
+    assert token_roles(jwt_claims(_jwt({"scp": "User.Read", "roles": ["x"]}))) is None  # delegated
+    assert token_roles(jwt_claims(_jwt({"aud": "x"}))) is None
+    assert jwt_claims("opaque-token") == {} and jwt_claims("a.!!!.c") == {}
