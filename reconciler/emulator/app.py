@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,12 +32,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from reconciler.emulator import admin, arm, faults
 from reconciler.emulator.auth import Auth, openid_configuration
 from reconciler.emulator.context import EmulatorContext, RuntimeConfig
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
-from reconciler.emulator.pipeline import Route as GraphRoute
+from reconciler.emulator.router import Route as GraphRoute
+from reconciler.emulator.router import Router, normalise_path
 from reconciler.emulator.routes import ROUTES
 from reconciler.emulator.seeds import build_seed
 from reconciler.emulator.store import Store
 from reconciler.emulator.throttle import DEFAULT_WRITES_PER_WINDOW, Throttle, tier_ru_quota
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
 log = logging.getLogger(__name__)
 
@@ -84,61 +85,6 @@ class Stats:
             by_route={str(k): int(v) for k, v in data.get("by_route", {}).items()},
             token_requests=int(data.get("token_requests", 0)),
         )
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
-    route: GraphRoute
-    parts: tuple[str | None, ...]  # lower-cased literal segments; None for a `{name}` parameter
-    names: tuple[str, ...]  # parameter names, in order
-
-    @property
-    def key(self) -> str:
-        return f"{self.route.method} {self.route.template}"
-
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        if len(segments) != len(self.parts):
-            return None
-        params: list[str] = []
-        for part, segment in zip(self.parts, segments, strict=True):
-            if part is None:
-                params.append(segment)
-            elif part != segment.lower():
-                return None
-        return dict(zip(self.names, params, strict=True))
-
-    def matches_prefix(self, segments: list[str]) -> bool:
-        if len(segments) > len(self.parts):
-            return False
-        return all(
-            part is None or part == seg.lower() for part, seg in zip(self.parts, segments, strict=False)
-        )
-
-    def specificity(self) -> tuple[bool, ...]:
-        # Literal segments beat parameters, earliest first: "/users/delta" wins over "/users/{id}".
-        return tuple(part is not None for part in self.parts)
-
-
-def compile_route(route: GraphRoute) -> CompiledRoute:
-    parts: list[str | None] = []
-    names: list[str] = []
-    for segment in _segments(route.template):
-        if segment.startswith("{") and segment.endswith("}"):
-            parts.append(None)
-            names.append(segment[1:-1])
-        else:
-            parts.append(segment.lower())
-    return CompiledRoute(route, tuple(parts), tuple(names))
-
-
-def normalise_path(path: str) -> str:
-    """ "/v1.0//users/" → "/users": collapse `//`, drop `/v1.0` and a trailing slash; absolute URLs too."""
-    if "://" in path:
-        path = urlsplit(path).path
-    path = re.sub(r"/{2,}", "/", "/" + path)
-    if path.lower() == "/v1.0" or path.lower().startswith("/v1.0/"):
-        path = path[5:] or "/"
-    return path.rstrip("/") or "/"
 
 
 def request_cost(route: GraphRoute, query: dict[str, str]) -> int:
@@ -190,10 +136,7 @@ class Emulator:
         self.auth = Auth(store)
         self.throttle = Throttle()
         self.ctx = EmulatorContext(store=store, config=self.config, rng=self.rng, dispatch=self.handle)
-        self.routes = [compile_route(r) for r in (ROUTES if routes is None else routes)]
-        self._by_length: dict[int, list[CompiledRoute]] = {}
-        for compiled in self.routes:
-            self._by_length.setdefault(len(compiled.parts), []).append(compiled)
+        self.router = Router(ROUTES if routes is None else routes)
 
     @classmethod
     def open(cls, db_path: str, seed: str = "demo") -> Emulator:
@@ -246,32 +189,6 @@ class Emulator:
 
     # ---- the pipeline ----------------------------------------------------------------------------
 
-    def find_route(self, method: str, path: str) -> tuple[CompiledRoute | None, dict[str, str], bool]:
-        """(route, params, path_known): the most specific template matching `path` for `method`."""
-        segments = _segments(path)
-        best: tuple[CompiledRoute, dict[str, str]] | None = None
-        path_known = False
-        for compiled in self._by_length.get(len(segments), []):
-            params = compiled.match(segments)
-            if params is None:
-                continue
-            path_known = True
-            if compiled.route.method != method:
-                continue
-            if best is None or compiled.specificity() > best[0].specificity():
-                best = (compiled, params)
-        if best is None:
-            return None, {}, path_known
-        return best[0], best[1], True
-
-    def unknown_segment(self, path: str) -> str:
-        """The first segment of `path` that no route template can reach (for Graph's 400 message)."""
-        segments = _segments(path)
-        for i in range(len(segments)):
-            if not any(c.matches_prefix(segments[: i + 1]) for c in self.routes):
-                return segments[i]
-        return segments[-1] if segments else ""
-
     async def handle(self, req: GraphRequest) -> GraphResponse:
         """Run one Graph request (or `$batch` step) through the whole pipeline; never raises."""
         req.method = req.method.upper()
@@ -279,7 +196,7 @@ class Emulator:
         req.request_id = req.request_id or str(uuid.uuid4())
         client_request_id = req.headers.get("client-request-id") or req.request_id
         headers = {"request-id": req.request_id, "client-request-id": client_request_id}
-        compiled, params, path_known = self.find_route(req.method, req.path)
+        compiled, params, path_known = self.router.find(req.method, req.path)
         self.stats.requests += 1
         if compiled is not None:
             self.stats.by_route[compiled.key] = self.stats.by_route.get(compiled.key, 0) + 1
@@ -294,7 +211,7 @@ class Emulator:
                         "Request_BadRequest",
                         "Specified HTTP method is not allowed for the request target.",
                     )
-                segment = self.unknown_segment(req.path)
+                segment = self.router.unknown_segment(req.path)
                 raise GraphApiError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
             route = compiled.route
             self._check_roles(route, req.app.roles)
@@ -440,7 +357,3 @@ def create_app(emulator: Emulator) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CollapseSlashes)])
     app.state.emulator = emulator
     return app
-
-
-def _segments(path: str) -> list[str]:
-    return [s for s in path.split("/") if s]

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from reconciler.emulator.auth import ARM_AUDIENCES
-from reconciler.emulator.pipeline import GraphApiError
+from reconciler.emulator.types import GraphApiError
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

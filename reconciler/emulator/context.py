@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.pipeline import GraphRequest, GraphResponse
+from reconciler.emulator.types import GraphRequest, GraphResponse
 
 if TYPE_CHECKING:
     from reconciler.emulator.store import Store

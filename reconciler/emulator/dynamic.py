@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-Json = dict[str, Any]
+from reconciler.emulator.types import Json
+
 Rule = Callable[[Json], bool]
 
 _TOKEN = re.compile(

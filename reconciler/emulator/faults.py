@@ -10,7 +10,7 @@ import random
 import re
 
 from reconciler.emulator.context import FaultRule
-from reconciler.emulator.pipeline import GraphApiError
+from reconciler.emulator.types import GraphApiError
 
 # What Graph's front door answers with for each status, when a fault rule asks for it.
 _ERRORS = {

@@ -19,9 +19,8 @@ from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest
+from reconciler.emulator.types import GraphApiError, GraphRequest, Json
 
-Json = dict[str, Any]
 Getter = Callable[[Json, str], Any]
 Predicate = Callable[[Json], bool]
 

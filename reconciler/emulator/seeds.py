@@ -12,8 +12,7 @@ from typing import Any
 
 from reconciler.emulator import skus
 from reconciler.emulator.store import SeedData, Store
-
-Json = dict[str, Any]
+from reconciler.emulator.types import Json
 
 TENANT_ID = "8f3c1e2a-6b4d-4c1e-9a7f-2d5b8e0c4f61"
 DOMAINS = ("contoso.example", "fabrikam.example")

@@ -15,11 +15,9 @@ import json
 import sqlite3
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 from reconciler.emulator.dynamic import Rule, RuleError, compile_rule
-
-Json = dict[str, Any]
+from reconciler.emulator.types import Json
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -15,8 +15,9 @@ from graph_calls import Tenant
 from reconciler.emulator.app import request_cost
 from reconciler.emulator.context import FaultRule, RuntimeConfig, ThrottleConfig
 from reconciler.emulator.inprocess import LocalTenant
-from reconciler.emulator.pipeline import GraphResponse, Route
+from reconciler.emulator.router import Route
 from reconciler.emulator.throttle import Throttle, tier_ru_quota
+from reconciler.emulator.types import GraphResponse
 
 Local = Callable[[str], LocalTenant]
 

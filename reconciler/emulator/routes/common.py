@@ -10,7 +10,6 @@ from typing import Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
 from reconciler.emulator.properties import (
     GROUP_DEFAULT,
     GROUP_MAILBOX_PROPS,
@@ -21,8 +20,7 @@ from reconciler.emulator.properties import (
     USER_SIGN_IN_ACTIVITY,
 )
 from reconciler.emulator.store import Store
-
-Json = dict[str, Any]
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 AUDIT_LOG_READ = "AuditLog.Read.All"

@@ -6,9 +6,10 @@ import re
 
 from reconciler.emulator import member_types
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, find_group, not_found
+from reconciler.emulator.routes.common import bad_request, find_group, not_found
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 READ = (
     "GroupMember.Read.All",

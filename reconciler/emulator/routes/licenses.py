@@ -7,10 +7,11 @@ from typing import Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.router import Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, find_group, find_user
+from reconciler.emulator.routes.common import bad_request, find_group, find_user
 from reconciler.emulator.store import LICENSE_PROPERTIES
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 SKU_READ = (
     "Organization.Read.All",

@@ -7,9 +7,10 @@ from typing import Any
 
 from reconciler.emulator import properties
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.router import Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, find_user, not_found
+from reconciler.emulator.routes.common import bad_request, find_user, not_found
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 WRITE = ("User.ReadWrite.All", "Directory.ReadWrite.All")

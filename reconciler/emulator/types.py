@@ -1,18 +1,17 @@
-"""The contract between the emulator's HTTP edge and its Graph routes.
+"""The types every part of the emulator speaks, and nothing else: a leaf that imports no other module of the
+emulator (as `starlette/types.py` is for starlette).
 
-An HTTP request (or one step of a `$batch`) becomes a `GraphRequest`; `Emulator.handle` matches it to a
-`Route`, checks the token's roles, charges resource units (throttling), injects configured faults and
-latency, then calls the route's handler, which returns a `GraphResponse` or raises `GraphApiError`.
+An HTTP request, or one step of a `$batch`, becomes a `GraphRequest`; a route answers with a
+`GraphResponse` or raises `GraphApiError`. `SeedData` is a whole tenant as the seeds build it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from reconciler.emulator.context import EmulatorContext
+# A Graph object (or any JSON object) as the emulator keeps it: Graph's camelCase names to JSON values.
+Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -64,26 +63,15 @@ class GraphApiError(Exception):
         self.headers = headers or {}
 
 
-# `$batch` is the one async handler: it awaits `ctx.dispatch` for each step.
-Handler = Callable[
-    ["EmulatorContext", GraphRequest, dict[str, str]], GraphResponse | Awaitable[GraphResponse]
-]
+@dataclass
+class SeedData:
+    """A whole tenant, as the seeds build it and `Store.load_seed` writes it in one transaction."""
 
-
-@dataclass(frozen=True)
-class Route:
-    """One Graph operation.
-
-    `template` uses `{name}` for path parameters ("/groups/{id}/members/{member_id}/$ref") and is the
-    key of the admin `stats.by_route` counters ("POST /groups/{id}/members/$ref").
-    `permissions`: the token must hold at least one of these roles (least privileged first).
-    `cost`: base resource units (Graph docs: concepts/throttling-limits); writes cost 1 RU + 1 write; 0 is
-    free and never throttled (the `$batch` envelope, whose steps are charged one by one).
-    """
-
-    method: str
-    template: str
-    handler: Handler
-    permissions: tuple[str, ...]
-    cost: int = 1
-    write: bool = False
+    organization: Json
+    skus: dict[str, Json]  # skuId -> subscribedSku without consumedUnits
+    users: list[Json]
+    groups: list[Json]
+    members: list[tuple[str, str]]  # (group id, member id)
+    owners: list[tuple[str, str]]
+    managers: list[tuple[str, str]]  # (user id, manager id)
+    licenses: list[tuple[str, str, list[str]]]  # (user id, skuId, disabledPlans): direct assignments
