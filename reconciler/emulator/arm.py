@@ -22,7 +22,7 @@ from reconciler.emulator.auth import ARM_AUDIENCES
 from reconciler.emulator.types import GraphApiError
 
 if TYPE_CHECKING:
-    from reconciler.emulator.app import Emulator
+    from reconciler.emulator.pipeline import Emulator
 
 CLOUD_NAME = "EntraformEmulator"
 

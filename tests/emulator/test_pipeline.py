@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from reconciler.emulator.app import Emulator
 from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.pipeline import Emulator
 from reconciler.emulator.router import Route, normalise_path
 from reconciler.emulator.seeds import build_seed
 from reconciler.emulator.store import Store
