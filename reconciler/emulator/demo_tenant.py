@@ -17,14 +17,14 @@ does, when the seed is loaded (and kept up to date after every write).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from typing import Any
 
 from reconciler.emulator import skus
-from reconciler.emulator.seeds import DOMAINS, TENANT_ID, make_group, make_user, organization
-from reconciler.emulator.store import SeedData
+from reconciler.emulator.objects import new_group, new_user
+from reconciler.emulator.tenant import CREATED, DOMAINS, empty_seed
+from reconciler.emulator.types import Json, SeedData
 
-Json = dict[str, Any]
 Licenses = tuple[tuple[str, tuple[str, ...]], ...]
 Person = tuple[str, str, str, str, str, str, str, str, str, str, str, str, str | None, Licenses]
 GroupRow = tuple[str, str, str, Json, tuple[str, ...], tuple[str, ...], Licenses]
@@ -899,22 +899,23 @@ def demo_seed() -> SeedData:
         office, city, country, usage, manager, person_licenses = row[8:]
         if upn in NOT_YET_CREATED:
             continue
-        user = make_user(
-            object_id(upn),
-            upn,
-            display,
-            given,
-            surname,
-            jobTitle=title,
-            department=MOVED[1] if upn == MOVED[0] else department,
-            employeeId=employee_id,
-            employeeType=employee_type,
-            officeLocation=office,
-            city=city,
-            country=country,
-            usageLocation=usage,
-            companyName="Contoso Ltd",
-        )
+        props = {
+            "userPrincipalName": upn,
+            "displayName": display,
+            "givenName": given,
+            "surname": surname,
+            "mail": upn,
+            "jobTitle": title,
+            "department": MOVED[1] if upn == MOVED[0] else department,
+            "employeeId": employee_id,
+            "employeeType": employee_type,
+            "officeLocation": office,
+            "city": city,
+            "country": country,
+            "usageLocation": usage,
+            "companyName": "Contoso Ltd",
+        }
+        user = new_user(object_id(upn), CREATED, props)
         user.update(EXTRA.get(upn, {}))
         if upn == STILL_ENABLED:
             user["accountEnabled"] = True
@@ -926,41 +927,41 @@ def demo_seed() -> SeedData:
                 plans = DISABLED_PLANS_DIFFER[2]
             sku_id, plan_ids = _plan_ids(sku, plans)
             licenses.append((user["id"], sku_id, plan_ids))
-    users.append(
-        make_user(
-            object_id(BREAK_GLASS),
-            BREAK_GLASS,
-            "Break Glass Administrator",
-            "Break Glass",
-            "Administrator",
-            jobTitle="Emergency access account",
-            usageLocation="US",
-        )
-    )
+    break_glass = {
+        "userPrincipalName": BREAK_GLASS,
+        "displayName": "Break Glass Administrator",
+        "givenName": "Break Glass",
+        "surname": "Administrator",
+        "mail": BREAK_GLASS,
+        "jobTitle": "Emergency access account",
+        "usageLocation": "US",
+    }
+    users.append(new_user(object_id(BREAK_GLASS), CREATED, break_glass))
     groups: list[Json] = []
     members: list[tuple[str, str]] = []
     owners: list[tuple[str, str]] = []
     for nickname, display, description, props, group_owners, group_members, group_licenses in GROUPS:
-        group = make_group(object_id(nickname), display, "Unified" in props.get("groupTypes", []))
-        group.update(props, mailNickname=nickname, description=description)
-        group["mail"] = f"{nickname}@{DOMAINS[0]}" if group["mailEnabled"] else None
-        group["proxyAddresses"] = [f"SMTP:{group['mail']}"] if group["mail"] else []
+        group_props: Json = {
+            "displayName": display,
+            **props,
+            "mailNickname": nickname,
+            "description": description,
+        }
         if group_licenses:
-            group["assignedLicenses"] = [
+            group_props["assignedLicenses"] = [
                 {"disabledPlans": plan_ids, "skuId": sku_id}
                 for sku_id, plan_ids in (_plan_ids(s, p) for s, p in group_licenses)
             ]
-            group["licenseProcessingState"] = {"state": "ProcessingComplete"}
+            group_props["licenseProcessingState"] = {"state": "ProcessingComplete"}
+        group = new_group(object_id(nickname), CREATED, DOMAINS[0], group_props)
         groups.append(group)
         extra = (ADDED_BY_HAND[1],) if nickname == ADDED_BY_HAND[0] else ()
         for member in (*group_members, *extra):
             if member not in NOT_YET_CREATED:
                 members.append((group["id"], object_id(member)))
         owners.extend((group["id"], object_id(owner)) for owner in group_owners)
-    seats = {"ENTERPRISEPACK": 25, "SPE_E5": 25, "EMSPREMIUM": 25}
-    return SeedData(
-        organization=organization(TENANT_ID),
-        skus=skus.subscribed_skus(TENANT_ID, "Contoso", seats),
+    return dataclasses.replace(
+        empty_seed(),
         users=users,
         groups=groups,
         members=members,

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 
 from reconciler.emulator.dynamic import Rule, RuleError, compile_rule
-from reconciler.emulator.types import Json
+from reconciler.emulator.types import Json, SeedData
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,20 +52,6 @@ class LicenseState:
     disabled_plans: tuple[str, ...]
     assigned_by_group: str | None
     error: str | None  # "CountViolation" when no seat was left; the license is then not active
-
-
-@dataclass
-class SeedData:
-    """A whole tenant, as the seeds build it and `Store.load_seed` writes it in one transaction."""
-
-    organization: Json
-    skus: dict[str, Json]  # skuId -> subscribedSku without consumedUnits
-    users: list[Json]
-    groups: list[Json]
-    members: list[tuple[str, str]]  # (group id, member id)
-    owners: list[tuple[str, str]]
-    managers: list[tuple[str, str]]  # (user id, manager id)
-    licenses: list[tuple[str, str, list[str]]]  # (user id, skuId, disabledPlans): direct assignments
 
 
 class Store:

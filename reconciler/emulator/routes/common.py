@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.objects import COMPUTED, NOT_RENDERED
 from reconciler.emulator.properties import (
     GROUP_DEFAULT,
     GROUP_MAILBOX_PROPS,
@@ -211,24 +212,16 @@ def parse_select(req: GraphRequest, kind: str, single: bool = False) -> list[str
     return names
 
 
-_COMPUTED = {
-    "user": frozenset({"assignedLicenses", "licenseAssignmentStates", "assignedPlans"}),
-    "group": frozenset(GROUP_MAILBOX_PROPS),
-}
-# Relations come from $expand; hasMembersWithLicenseErrors serves $filter and is never returned.
-_NOT_RENDERED = frozenset({"manager", "members", "owners", "hasMembersWithLicenseErrors"})
-
-
 def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: bool = False) -> Json:
     """An object as Graph returns it: the default property set, or exactly the `$select`ed ones."""
     names = select if select is not None else (USER_DEFAULT if kind == "user" else GROUP_DEFAULT)
     out: Json = {"@odata.type": odata_type(kind)} if typed else {}
-    computed = _COMPUTED[kind]
+    computed = COMPUTED[kind]
     get = obj.get
     for name in names:
         if name in computed:
             out[name] = (user_getter(store) if kind == "user" else group_getter(store))(obj, name)
-        elif name not in _NOT_RENDERED:
+        elif name not in NOT_RENDERED:
             out[name] = get(name)
     return out
 
