@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.emulator.licensing import LICENSE_PROPERTIES
 from reconciler.emulator.properties import GROUP_MAILBOX_PROPS
-from reconciler.emulator.store import LICENSE_PROPERTIES
 from reconciler.emulator.types import Json
 
 # Computed when read, never stored: a user's licenses (licensing), a group's Exchange-backed properties.

@@ -50,7 +50,7 @@ def test_demo_seats_are_finite_and_consistent() -> None:
     store = Store.open(":memory:")
     apply_seed(store, "demo")
     for sku_id, sku in store.skus.items():
-        assert 0 < store.consumed_units(sku_id) <= sku["prepaidUnits"]["enabled"]
+        assert 0 < store.licensing.consumed_units(sku_id) <= sku["prepaidUnits"]["enabled"]
     store.close()
 
 
@@ -94,7 +94,7 @@ def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> N
         dict(store.version_of),
         dict(store.tombstones),
         list(store.member_log),
-        {k: store.consumed_units(k) for k in store.skus},
+        {k: store.licensing.consumed_units(k) for k in store.skus},
     )
     store.close()
     again = Store.open(db)
@@ -109,7 +109,7 @@ def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> N
         dict(again.version_of),
         dict(again.tombstones),
         list(again.member_log),
-        {k: again.consumed_units(k) for k in again.skus},
+        {k: again.licensing.consumed_units(k) for k in again.skus},
     ) == snapshot
     assert again.deleted.keys() == {
         users_id for users_id in users if users[users_id]["mailNickname"] == "lynne"

@@ -114,58 +114,14 @@ def ref_target(value: Any) -> str:
 # ---- rendering -----------------------------------------------------------------------------------
 
 
-def license_states(store: Store, user_id: str) -> list[Json]:
-    states = []
-    for sku_states in store.effective.get(user_id, {}).values():
-        for s in sku_states:
-            states.append(
-                {
-                    "assignedByGroup": s.assigned_by_group,
-                    "disabledPlans": list(s.disabled_plans),
-                    "error": s.error or "None",
-                    "lastUpdatedDateTime": None,
-                    "skuId": s.sku_id,
-                    "state": "Error" if s.error else "Active",
-                }
-            )
-    return states
-
-
-def assigned_licenses(store: Store, user_id: str) -> list[Json]:
-    """Active licenses, direct or inherited; a direct assignment's disabled plans win over a group's."""
-    result = []
-    for sku_id, sku_states in store.effective.get(user_id, {}).items():
-        active = [s for s in sku_states if s.error is None]
-        if active:
-            chosen = next((s for s in active if s.assigned_by_group is None), active[0])
-            result.append({"disabledPlans": list(chosen.disabled_plans), "skuId": sku_id})
-    return result
-
-
-def assigned_plans(store: Store, user_id: str) -> list[Json]:
-    plans = []
-    for lic in assigned_licenses(store, user_id):
-        for plan in store.skus[lic["skuId"]]["servicePlans"]:
-            if plan["servicePlanId"] not in lic["disabledPlans"]:
-                plans.append(
-                    {
-                        "assignedDateTime": "2024-01-15T09:00:00Z",
-                        "capabilityStatus": "Enabled",
-                        "service": plan["servicePlanName"],
-                        "servicePlanId": plan["servicePlanId"],
-                    }
-                )
-    return plans
-
-
 def user_getter(store: Store) -> odata.Getter:
     def get(user: Json, name: str) -> Any:
         if name == "assignedLicenses":
-            return assigned_licenses(store, user["id"])
+            return store.licensing.assigned_licenses(user["id"])
         if name == "licenseAssignmentStates":
-            return license_states(store, user["id"])
+            return store.licensing.license_states(user["id"])
         if name == "assignedPlans":
-            return assigned_plans(store, user["id"])
+            return store.licensing.assigned_plans(user["id"])
         return user.get(name)
 
     return get
@@ -174,12 +130,7 @@ def user_getter(store: Store) -> odata.Getter:
 def group_getter(store: Store) -> odata.Getter:
     def get(group: Json, name: str) -> Any:
         if name == "hasMembersWithLicenseErrors":
-            return any(
-                s.error and s.assigned_by_group == group["id"]
-                for m in store.members.get(group["id"], {})
-                for states in store.effective.get(m, {}).values()
-                for s in states
-            )
+            return store.licensing.has_members_with_errors(group["id"])
         return group.get(name, GROUP_MAILBOX_PROPS.get(name))
 
     return get
