@@ -23,7 +23,6 @@ from reconciler.emulator.properties import (
 from reconciler.emulator.store import Store
 from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
-GRAPH = "https://graph.microsoft.com/v1.0"
 AUDIT_LOG_READ = "AuditLog.Read.All"
 
 
