@@ -46,6 +46,8 @@ class Directory(Protocol):
 
 
 class Licensing:
+    """Each user's license states and each SKU's seat holders, for one directory."""
+
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self.effective: dict[str, dict[str, list[LicenseState]]] = {}  # user id -> skuId -> states
