@@ -1,26 +1,15 @@
-"""The emulator's HTTP edge: the Starlette app and `Emulator.handle`, the pipeline every Graph call takes.
-
-`handle` normalises the path, matches a route template, checks the bearer token and its roles, charges
-resource units, injects configured faults and latency, then runs the route's handler. `$batch` steps
-come back through `handle` (via `EmulatorContext.dispatch`), so each step is checked and throttled on
-its own, as Graph does.
+"""The emulator's HTTP edge: the Starlette app that serves the admin API, the identity endpoints, ARM's two
+answers for azure-cli, and every other path as Graph v1.0 through `Emulator.handle` (pipeline.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
-import logging
-import random
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,373 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reconciler.emulator import admin, arm, faults
-from reconciler.emulator.auth import Auth, openid_configuration
-from reconciler.emulator.context import EmulatorContext, RuntimeConfig
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
-from reconciler.emulator.pipeline import Route as GraphRoute
-from reconciler.emulator.routes import ROUTES
-from reconciler.emulator.seeds import build_seed
-from reconciler.emulator.store import Store
-from reconciler.emulator.throttle import DEFAULT_WRITES_PER_WINDOW, Throttle, tier_ru_quota
-
-log = logging.getLogger(__name__)
-
-_SEED_META = "emulator.seed"
-_CONFIG_META = "emulator.config"
-_STATS_META = "emulator.stats"
-# Roles that cover every read, or everything (Graph docs: permissions-reference).
-_READ_ALL = "Directory.Read.All"
-_READ_WRITE_ALL = "Directory.ReadWrite.All"
-
-
-@dataclass
-class Stats:
-    """The admin API's counters (documented in the README); kept in the store's meta across restarts.
-
-    `$batch` steps count as requests of their own, besides their `POST /$batch`; `throttled` counts
-    every 429 (throttling or an injected fault); token-endpoint calls count only in `token_requests`.
-    """
-
-    requests: int = 0
-    resource_units: int = 0
-    throttled: int = 0
-    writes: int = 0
-    by_route: dict[str, int] = field(default_factory=dict)
-    token_requests: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "resource_units": self.resource_units,
-            "throttled": self.throttled,
-            "writes": self.writes,
-            "by_route": dict(sorted(self.by_route.items())),
-            "token_requests": self.token_requests,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Stats:
-        return cls(
-            requests=int(data.get("requests", 0)),
-            resource_units=int(data.get("resource_units", 0)),
-            throttled=int(data.get("throttled", 0)),
-            writes=int(data.get("writes", 0)),
-            by_route={str(k): int(v) for k, v in data.get("by_route", {}).items()},
-            token_requests=int(data.get("token_requests", 0)),
-        )
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
-    route: GraphRoute
-    parts: tuple[str | None, ...]  # lower-cased literal segments; None for a `{name}` parameter
-    names: tuple[str, ...]  # parameter names, in order
-
-    @property
-    def key(self) -> str:
-        return f"{self.route.method} {self.route.template}"
-
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        if len(segments) != len(self.parts):
-            return None
-        params: list[str] = []
-        for part, segment in zip(self.parts, segments, strict=True):
-            if part is None:
-                params.append(segment)
-            elif part != segment.lower():
-                return None
-        return dict(zip(self.names, params, strict=True))
-
-    def matches_prefix(self, segments: list[str]) -> bool:
-        if len(segments) > len(self.parts):
-            return False
-        return all(
-            part is None or part == seg.lower() for part, seg in zip(self.parts, segments, strict=False)
-        )
-
-    def specificity(self) -> tuple[bool, ...]:
-        # Literal segments beat parameters, earliest first: "/users/delta" wins over "/users/{id}".
-        return tuple(part is not None for part in self.parts)
-
-
-def compile_route(route: GraphRoute) -> CompiledRoute:
-    parts: list[str | None] = []
-    names: list[str] = []
-    for segment in _segments(route.template):
-        if segment.startswith("{") and segment.endswith("}"):
-            parts.append(None)
-            names.append(segment[1:-1])
-        else:
-            parts.append(segment.lower())
-    return CompiledRoute(route, tuple(parts), tuple(names))
-
-
-def normalise_path(path: str) -> str:
-    """ "/v1.0//users/" → "/users": collapse `//`, drop `/v1.0` and a trailing slash; absolute URLs too."""
-    if "://" in path:
-        path = urlsplit(path).path
-    path = re.sub(r"/{2,}", "/", "/" + path)
-    if path.lower() == "/v1.0" or path.lower().startswith("/v1.0/"):
-        path = path[5:] or "/"
-    return path.rstrip("/") or "/"
-
-
-def request_cost(route: GraphRoute, query: dict[str, str]) -> int:
-    """Resource units for one request (Graph docs: concepts/throttling-limits): the route's base cost with
-    the query modifiers."""
-    if route.cost == 0:
-        return 0
-    if route.write:
-        return max(1, route.cost)
-    cost = route.cost
-    if "$select" in query:
-        cost -= 1
-    if "$expand" in query:
-        cost += 1
-    top = query.get("$top", "")
-    if top.isdigit() and int(top) < 20:
-        cost -= 1
-    return max(1, cost)
-
-
-def error_body(
-    error: GraphApiError, request_id: str, client_request_id: str, now: float
-) -> dict[str, dict[str, Any]]:
-    inner: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)),
-        "request-id": request_id,
-        "client-request-id": client_request_id,
-    }
-    if error.status == 429:
-        # Graph's throttling sample (Graph docs: concepts/throttling, "Sample response") carries these
-        # three besides the usual ones.
-        inner.update({"code": "429", "message": "Please retry after", "status": "429"})
-    body: dict[str, Any] = {"code": error.code, "message": error.message, "innerError": inner}
-    if error.details:
-        body["details"] = error.details
-    return {"error": body}
-
-
-class Emulator:
-    """One emulated tenant: its store, runtime config, RNG, counters, token issuer and throttle."""
-
-    def __init__(self, store: Store, *, routes: list[GraphRoute] | None = None) -> None:
-        self.store = store
-        saved_config = store.get_meta(_CONFIG_META)
-        self.config = admin.config_from_json(json.loads(saved_config)) if saved_config else RuntimeConfig()
-        saved_stats = store.get_meta(_STATS_META)
-        self.stats = Stats.from_json(json.loads(saved_stats)) if saved_stats else Stats()
-        self.rng = random.Random(self.config.rng_seed)
-        self.auth = Auth(store)
-        self.throttle = Throttle()
-        self.ctx = EmulatorContext(store=store, config=self.config, rng=self.rng, dispatch=self.handle)
-        self.routes = [compile_route(r) for r in (ROUTES if routes is None else routes)]
-        self._by_length: dict[int, list[CompiledRoute]] = {}
-        for compiled in self.routes:
-            self._by_length.setdefault(len(compiled.parts), []).append(compiled)
-
-    @classmethod
-    def open(cls, db_path: str, seed: str = "demo") -> Emulator:
-        """Open (or create) the tenant in `db_path`; a new database is seeded with `seed` first."""
-        store = Store.open(db_path)
-        if not store.seeded:
-            store.load_seed(build_seed(seed))
-            store.set_meta(_SEED_META, seed)
-        return cls(store)
-
-    # ---- state -----------------------------------------------------------------------------------
-
-    def now(self) -> float:
-        return self.ctx.now()
-
-    @property
-    def seed(self) -> str:
-        return self.store.get_meta(_SEED_META) or "demo"
-
-    def set_config(self, config: RuntimeConfig) -> None:
-        """Apply a new runtime config. The RNG restarts from `rng_seed` every time, so a test that sets
-        its faults gets the same draws whatever ran before it."""
-        throttle_changed = config.throttle != self.config.throttle
-        self.config = config
-        self.ctx.config = config
-        self.rng.seed(config.rng_seed)
-        if throttle_changed:
-            self.throttle.reset()
-        self.store.set_meta(_CONFIG_META, json.dumps(config.to_json()))
-
-    def reseed(self, seed: str | None = None) -> None:
-        """Put the tenant back to `seed` (default: the one it was created with); counters are kept."""
-        spec = seed or self.seed
-        data = build_seed(spec)
-        self.store.load_seed(data)
-        self.store.set_meta(_SEED_META, spec)
-        self.rng.seed(self.config.rng_seed)
-        self.throttle.reset()
-
-    def save_stats(self) -> None:
-        self.store.set_meta(_STATS_META, json.dumps(self.stats.to_json()))
-
-    def reset_stats(self) -> None:
-        self.stats = Stats()
-        self.save_stats()
-
-    def close(self) -> None:
-        self.save_stats()
-        self.store.close()
-
-    # ---- the pipeline ----------------------------------------------------------------------------
-
-    def find_route(self, method: str, path: str) -> tuple[CompiledRoute | None, dict[str, str], bool]:
-        """(route, params, path_known): the most specific template matching `path` for `method`."""
-        segments = _segments(path)
-        best: tuple[CompiledRoute, dict[str, str]] | None = None
-        path_known = False
-        for compiled in self._by_length.get(len(segments), []):
-            params = compiled.match(segments)
-            if params is None:
-                continue
-            path_known = True
-            if compiled.route.method != method:
-                continue
-            if best is None or compiled.specificity() > best[0].specificity():
-                best = (compiled, params)
-        if best is None:
-            return None, {}, path_known
-        return best[0], best[1], True
-
-    def unknown_segment(self, path: str) -> str:
-        """The first segment of `path` that no route template can reach (for Graph's 400 message)."""
-        segments = _segments(path)
-        for i in range(len(segments)):
-            if not any(c.matches_prefix(segments[: i + 1]) for c in self.routes):
-                return segments[i]
-        return segments[-1] if segments else ""
-
-    async def handle(self, req: GraphRequest) -> GraphResponse:
-        """Run one Graph request (or `$batch` step) through the whole pipeline; never raises."""
-        req.method = req.method.upper()
-        req.path = normalise_path(req.path)
-        req.request_id = req.request_id or str(uuid.uuid4())
-        client_request_id = req.headers.get("client-request-id") or req.request_id
-        headers = {"request-id": req.request_id, "client-request-id": client_request_id}
-        compiled, params, path_known = self.find_route(req.method, req.path)
-        self.stats.requests += 1
-        if compiled is not None:
-            self.stats.by_route[compiled.key] = self.stats.by_route.get(compiled.key, 0) + 1
-        ru = 0
-        try:
-            if req.app is None or not req.in_batch:
-                req.app = self.auth.verify(req.headers.get("authorization"), self.now())
-            if compiled is None:
-                if path_known:
-                    raise GraphApiError(
-                        405,
-                        "Request_BadRequest",
-                        "Specified HTTP method is not allowed for the request target.",
-                    )
-                segment = self.unknown_segment(req.path)
-                raise GraphApiError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
-            route = compiled.route
-            self._check_roles(route, req.app.roles)
-            ru = request_cost(route, req.query)
-            headers.update(self._charge(route, req, ru))
-            fault = faults.injected_fault(self.config.faults, self.rng, req.method, req.path)
-            if self.config.latency_ms > 0:
-                await asyncio.sleep(self.config.latency_ms / 1000)
-            if fault is not None:
-                raise fault
-            result: Any = route.handler(self.ctx, req, params)
-            if inspect.isawaitable(result):
-                result = await result
-            response: GraphResponse = result
-        except GraphApiError as error:
-            response = GraphResponse(
-                error.status,
-                error_body(error, req.request_id, client_request_id, self.now()),
-                dict(error.headers),
-            )
-        except Exception:  # a handler bug must still give the client a Graph-shaped answer
-            log.exception("emulator: %s %s failed", req.method, req.path)
-            failure = GraphApiError(500, "InternalServerError", "The emulator failed on this request.")
-            response = GraphResponse(500, error_body(failure, req.request_id, client_request_id, self.now()))
-        if response.status == 429:
-            self.stats.throttled += 1
-        response.headers = {**headers, **response.headers, "x-ms-resource-unit": str(ru)}
-        return response
-
-    def _check_roles(self, route: GraphRoute, roles: frozenset[str]) -> None:
-        if not route.permissions or _READ_WRITE_ALL in roles:
-            return
-        if not route.write and _READ_ALL in roles:
-            return
-        if roles.isdisjoint(route.permissions):
-            raise GraphApiError(
-                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-            )
-
-    def _charge(self, route: GraphRoute, req: GraphRequest, ru: int) -> dict[str, str]:
-        """Charge the request to its buckets (app+tenant, tenant, app); 429 when one cannot pay. Returns
-        headers to add."""
-        writes = 1 if route.write else 0
-        limits = self.config.throttle
-        if limits.enabled and req.app is not None and (ru or writes):
-            charge = self.throttle.charge(
-                app_id=req.app.client_id,
-                tenant_id=req.app.tenant_id,
-                ru=ru,
-                writes=writes,
-                ru_quota=limits.ru_per_10s or tier_ru_quota(len(self.store.users)),
-                write_quota=limits.writes_per_150s or DEFAULT_WRITES_PER_WINDOW,
-                now=self.now(),
-                priority=req.headers.get("x-ms-throttle-priority", "Normal"),
-            )
-            if not charge.allowed:
-                message = "Please retry again later."
-                raise GraphApiError(429, "TooManyRequests", message, headers=charge.headers)
-            extra = charge.headers
-        else:
-            extra = {}
-        self.stats.resource_units += ru
-        self.stats.writes += writes
-        return extra
-
-    # ---- HTTP ------------------------------------------------------------------------------------
-
-    async def graph_endpoint(self, request: Request) -> Response:
-        raw = await request.body()
-        req = GraphRequest(
-            method=request.method,
-            path=request.url.path,
-            query=dict(parse_qsl(request.url.query, keep_blank_values=True)),
-            headers={k.lower(): v for k, v in request.headers.items()},
-            body=None,
-            base_url=f"{request.url.scheme}://{request.url.netloc}/v1.0",
-        )
-        if raw.strip():
-            try:
-                req.body = json.loads(raw)
-            except ValueError:
-                error = GraphApiError(400, "BadRequest", "Unable to read JSON request payload.")
-                rid = str(uuid.uuid4())
-                cid = req.headers.get("client-request-id", rid)
-                body = error_body(error, rid, cid, self.now())
-                return JSONResponse(body, 400, {"request-id": rid, "client-request-id": cid})
-        return to_http(await self.handle(req))
-
-    async def token_endpoint(self, request: Request) -> Response:
-        self.stats.token_requests += 1
-        reply = self.auth.token_endpoint(
-            request.path_params["tenant"],
-            await request.body(),
-            request.headers.get("authorization"),
-            self.now(),
-        )
-        return JSONResponse(reply.body, reply.status, {"Cache-Control": "no-store, no-cache"})
-
-    async def openid_endpoint(self, request: Request) -> Response:
-        authority = f"{request.url.scheme}://{request.url.netloc}"
-        return JSONResponse(openid_configuration(authority, request.path_params["tenant"]))
+from reconciler.emulator import admin, arm
+from reconciler.emulator.auth import openid_configuration
+from reconciler.emulator.pipeline import Emulator, error_body
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
 
 def to_http(response: GraphResponse) -> Response:
@@ -423,13 +49,49 @@ class CollapseSlashes:
 def create_app(emulator: Emulator) -> Starlette:
     """The ASGI app: admin API, identity endpoints, ARM's two answers for azure-cli, then every other path as
     Graph v1.0."""
+
+    async def graph_endpoint(request: Request) -> Response:
+        raw = await request.body()
+        req = GraphRequest(
+            method=request.method,
+            path=request.url.path,
+            query=dict(parse_qsl(request.url.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=None,
+            base_url=f"{request.url.scheme}://{request.url.netloc}/v1.0",
+        )
+        if raw.strip():
+            try:
+                req.body = json.loads(raw)
+            except ValueError:
+                error = GraphApiError(400, "BadRequest", "Unable to read JSON request payload.")
+                rid = str(uuid.uuid4())
+                cid = req.headers.get("client-request-id", rid)
+                body = error_body(error, rid, cid, emulator.now())
+                return JSONResponse(body, 400, {"request-id": rid, "client-request-id": cid})
+        return to_http(await emulator.handle(req))
+
+    async def token_endpoint(request: Request) -> Response:
+        emulator.stats.token_requests += 1
+        reply = emulator.auth.token_endpoint(
+            request.path_params["tenant"],
+            await request.body(),
+            request.headers.get("authorization"),
+            emulator.now(),
+        )
+        return JSONResponse(reply.body, reply.status, {"Cache-Control": "no-store, no-cache"})
+
+    async def openid_endpoint(request: Request) -> Response:
+        authority = f"{request.url.scheme}://{request.url.netloc}"
+        return JSONResponse(openid_configuration(authority, request.path_params["tenant"]))
+
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     routes: list[BaseRoute] = [
         *admin.admin_routes(emulator),
-        Route("/{tenant}/v2.0/.well-known/openid-configuration", emulator.openid_endpoint, methods=["GET"]),
-        Route("/{tenant}/oauth2/v2.0/token", emulator.token_endpoint, methods=["POST"]),
+        Route("/{tenant}/v2.0/.well-known/openid-configuration", openid_endpoint, methods=["GET"]),
+        Route("/{tenant}/oauth2/v2.0/token", token_endpoint, methods=["POST"]),
         *arm.arm_routes(emulator),
-        Route("/{path:path}", emulator.graph_endpoint, methods=methods),
+        Route("/{path:path}", graph_endpoint, methods=methods),
     ]
 
     @asynccontextmanager
@@ -440,7 +102,3 @@ def create_app(emulator: Emulator) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CollapseSlashes)])
     app.state.emulator = emulator
     return app
-
-
-def _segments(path: str) -> list[str]:
-    return [s for s in path.split("/") if s]

@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from reconciler.emulator.auth import ARM_AUDIENCES
-from reconciler.emulator.pipeline import GraphApiError
+from reconciler.emulator.types import GraphApiError
 
 if TYPE_CHECKING:
-    from reconciler.emulator.app import Emulator
+    from reconciler.emulator.pipeline import Emulator
 
 CLOUD_NAME = "EntraformEmulator"
 

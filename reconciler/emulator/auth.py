@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote
 
 import jwt
 
-from reconciler.emulator.pipeline import AppIdentity, GraphApiError
+from reconciler.emulator.types import AppIdentity, GraphApiError
 
 if TYPE_CHECKING:
     from reconciler.emulator.store import Store

@@ -5,15 +5,20 @@
 `user.<property>` compared with -eq, -ne, -startsWith, -notStartsWith, -contains or -notContains to a
 "string", true, false or null; combined with and, or, not and parentheses. A rule outside that subset is
 refused with `RuleError` (its group then simply has no computed members).
+
+`DynamicGroups` keeps the members of dynamic groups in step with their rules, as Entra does: it compiles
+each group's rule once and says which memberships a write to a user or a group makes wrong; the store
+applies them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-Json = dict[str, Any]
+from reconciler.emulator.types import Json
+
 Rule = Callable[[Json], bool]
 
 _TOKEN = re.compile(
@@ -106,3 +111,65 @@ def _comparison(tokens: list[tuple[str, str]]) -> tuple[Rule, list[tuple[str, st
     else:
         raise RuleError(f"unsupported value {raw!r} in membership rule")
     return (lambda user: compare(user.get(prop), value)), tokens[3:]
+
+
+class DynamicGroups:
+    """The compiled rules of the dynamic groups whose processing is on."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Rule | None] = {}  # group id -> its rule, None when it has none
+
+    def forget(self, group_id: str) -> None:
+        """Compile the group's rule again when next asked (it changed, or the group is gone)."""
+        self._compiled.pop(group_id, None)
+
+    def rules(self, groups: Mapping[str, Json]) -> dict[str, Rule]:
+        rules = {}
+        for group_id, group in groups.items():
+            if group_id not in self._compiled:
+                self._compiled[group_id] = _group_rule(group)
+            rule = self._compiled[group_id]
+            if rule is not None:
+                rules[group_id] = rule
+        return rules
+
+    def seed_members(self, groups: Mapping[str, Json], users: Iterable[Json]) -> list[tuple[str, str]]:
+        """(group id, user id) for every user each dynamic group's rule takes in."""
+        listed = list(users)
+        return [(g, u["id"]) for g, rule in self.rules(groups).items() for u in listed if rule(u)]
+
+    def updates(
+        self,
+        kind: str,
+        oid: str,
+        users: Mapping[str, Json],
+        groups: Mapping[str, Json],
+        members: Mapping[str, Mapping[str, None]],
+    ) -> Iterator[tuple[str, str, bool]]:
+        """(group id, user id, add?) for each membership a write to the user or group `oid` makes wrong.
+
+        Each one is checked against `members` only when the caller asks for it, after applying the ones
+        before, so a membership the caller's own upkeep already fixed meanwhile is not reported again.
+        """
+        if kind == "group":
+            self.forget(oid)
+        rules = self.rules(groups)
+        if kind == "group":
+            pairs = [(oid, user) for user in users] if oid in rules else []
+        else:
+            pairs = [(group_id, oid) for group_id in rules]
+        for group_id, user_id in pairs:
+            wanted = rules[group_id](users[user_id])
+            if wanted != (user_id in members.get(group_id, {})):
+                yield group_id, user_id, wanted
+
+
+def _group_rule(group: Json) -> Rule | None:
+    if "DynamicMembership" not in (group.get("groupTypes") or []):
+        return None
+    if group.get("membershipRuleProcessingState") != "On" or not group.get("membershipRule"):
+        return None
+    try:
+        return compile_rule(group["membershipRule"])
+    except RuleError:
+        return None

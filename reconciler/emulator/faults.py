@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import dataclass
 
-from reconciler.emulator.context import FaultRule
-from reconciler.emulator.pipeline import GraphApiError
+from reconciler.emulator.types import GraphApiError
+
+
+@dataclass
+class FaultRule:
+    route: str  # regex matched against "METHOD /path" (path without /v1.0)
+    status: int = 503
+    rate: float = 1.0
+    retry_after: int | None = None
+
 
 # What Graph's front door answers with for each status, when a fault rule asks for it.
 _ERRORS = {

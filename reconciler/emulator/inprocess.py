@@ -24,8 +24,9 @@ import httpx
 from azure.core.credentials import AccessToken
 from starlette.applications import Starlette
 
-from reconciler.emulator.app import Emulator, create_app
+from reconciler.emulator.app import create_app
 from reconciler.emulator.auth import TOKEN_LIFETIME_S
+from reconciler.emulator.pipeline import Emulator
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 LOCAL_TENANT_DB = Path(".entraform/local-tenant.db")

@@ -13,11 +13,7 @@ and so does the test that checks every seed, so no seed holds an edge Graph woul
 
 from __future__ import annotations
 
-from typing import Any
-
-from reconciler.emulator.pipeline import GraphApiError
-
-Json = dict[str, Any]
+from reconciler.emulator.types import GraphApiError, Json
 
 # The rows of the docs' table, by the member's type, as (member of a security group, of a Microsoft 365
 # group). A Microsoft 365 group is the "group" row with `groupTypes` containing "Unified".

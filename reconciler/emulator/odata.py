@@ -19,9 +19,8 @@ from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest
+from reconciler.emulator.types import GraphApiError, GraphRequest, Json
 
-Json = dict[str, Any]
 Getter = Callable[[Json, str], Any]
 Predicate = Callable[[Json], bool]
 
@@ -33,7 +32,6 @@ _ADVANCED_HINT = (
     "parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries "
     "for more information"
 )
-_BASIC = frozenset({"eq", "in", "startswith"})
 _STRING_FULL = frozenset({"eq", "ne", "not", "ge", "le", "in", "startswith"})
 _BOOL = frozenset({"eq", "ne", "not", "in"})
 
@@ -135,17 +133,36 @@ def next_link(req: GraphRequest, token_name: str, token: str) -> str:
 
 # ---- $filter -------------------------------------------------------------------------------------
 
+# A string literal: quotes around anything, a quote inside written twice ('O''Brien').
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+# The stand-in for the n-th literal while the rewrites below run: nothing else in the text looks like it.
+_PLACEHOLDER = re.compile(r"'(\d+)'")
+# What Graph accepts and odata-query's grammar does not, rewritten into what it does.
 _NOT_CALL = re.compile(r"\bnot\(", re.IGNORECASE)
 _FUNC_CASE = re.compile(r"\b(startswith|endswith)\(", re.IGNORECASE)
-_SINGLE_IN = re.compile(r"\bin\s*\(\s*('(?:[^']|'')*'|[0-9a-fA-F-]{36})\s*\)")
+_SINGLE_IN = re.compile(r"\bin\s*\(\s*('\d+'|[0-9a-fA-F-]{36})\s*\)")
 _COUNT_SEGMENT = re.compile(r"(\w+)/\$count\s+(eq|ne)\s+0\b")
 
 
-def compile_filter(text: str, kind: str, advanced: bool, get: Getter) -> Predicate:
-    source = _NOT_CALL.sub("not (", text)
+def normalise_filter(text: str) -> str:
+    """`text` in odata-query's grammar: `not(` spaced, startsWith/endsWith lower-cased, a one-item `in`
+    list doubled, `x/$count eq 0` as `countof_x eq 0`. String literals are left exactly as written."""
+    literals: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        literals.append(match.group(0))
+        return f"'{len(literals) - 1}'"
+
+    source = _LITERAL.sub(hide, text)
+    source = _NOT_CALL.sub("not (", source)
     source = _FUNC_CASE.sub(lambda m: m.group(1).lower() + "(", source)
     source = _SINGLE_IN.sub(r"in (\1, \1)", source)
     source = _COUNT_SEGMENT.sub(r"countof_\1 \2 0", source)
+    return _PLACEHOLDER.sub(lambda m: literals[int(m.group(1))], source)
+
+
+def compile_filter(text: str, kind: str, advanced: bool, get: Getter) -> Predicate:
+    source = normalise_filter(text)
     try:
         tree = ODataParser().parse(ODataLexer().tokenize(source))
     except ODataException as exc:

@@ -1,89 +1,261 @@
-"""The contract between the emulator's HTTP edge and its Graph routes.
+"""`Emulator`: one emulated tenant and `Emulator.handle`, the pipeline every Graph call takes.
 
-An HTTP request (or one step of a `$batch`) becomes a `GraphRequest`; `Emulator.handle` matches it to a
-`Route`, checks the token's roles, charges resource units (throttling), injects configured faults and
-latency, then calls the route's handler, which returns a `GraphResponse` or raises `GraphApiError`.
+`handle` normalises the path, matches a route template, checks the bearer token and its roles, charges
+resource units, injects configured faults and latency, then runs the route's handler. `$batch` steps
+come back through `handle` (via `EmulatorContext.dispatch`), so each step is checked and throttled on
+its own, as Graph does. The HTTP edge (app.py) turns requests into `GraphRequest`s and back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import inspect
+import json
+import logging
+import random
+import time
+import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator import faults
+from reconciler.emulator.auth import Auth
+from reconciler.emulator.context import EmulatorContext, RuntimeConfig, config_from_json
+from reconciler.emulator.router import Route, Router, normalise_path
+from reconciler.emulator.routes import ROUTES
+from reconciler.emulator.seeds import SEED_META, apply_seed
+from reconciler.emulator.store import Store
+from reconciler.emulator.throttle import DEFAULT_WRITES_PER_WINDOW, Throttle, tier_ru_quota
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class AppIdentity:
-    """The calling application, from a verified bearer token."""
-
-    client_id: str
-    name: str
-    roles: frozenset[str]
-    tenant_id: str
-
-
-@dataclass
-class GraphRequest:
-    method: str  # upper-case
-    path: str  # without the "/v1.0" prefix, "//" collapsed, e.g. "/users/{id}/manager/$ref"
-    query: dict[str, str]  # percent-decoded query options, e.g. {"$select": "id,displayName"}
-    headers: dict[str, str]  # names lower-cased
-    body: Any  # parsed JSON, or None
-    base_url: str  # scheme://host[:port]/v1.0 as the client reached us (for nextLink, @odata.context)
-    app: AppIdentity | None = None
-    request_id: str = ""
-    in_batch: bool = False
+_CONFIG_META = "emulator.config"
+_STATS_META = "emulator.stats"
+# Roles that cover every read, or everything (Graph docs: permissions-reference).
+_READ_ALL = "Directory.Read.All"
+_READ_WRITE_ALL = "Directory.ReadWrite.All"
 
 
 @dataclass
-class GraphResponse:
-    status: int
-    body: Any = None  # JSON-able; a str is sent as text/plain (the `$count` segment)
-    headers: dict[str, str] = field(default_factory=dict)
+class Stats:
+    """The admin API's counters (documented in the README); kept in the store's meta across restarts.
 
-
-class GraphApiError(Exception):
-    """A Graph error response: `{"error": {"code", "message", "innerError", "details"?}}`."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-        self.headers = headers or {}
-
-
-# `$batch` is the one async handler: it awaits `ctx.dispatch` for each step.
-Handler = Callable[
-    ["EmulatorContext", GraphRequest, dict[str, str]], GraphResponse | Awaitable[GraphResponse]
-]
-
-
-@dataclass(frozen=True)
-class Route:
-    """One Graph operation.
-
-    `template` uses `{name}` for path parameters ("/groups/{id}/members/{member_id}/$ref") and is the
-    key of the admin `stats.by_route` counters ("POST /groups/{id}/members/$ref").
-    `permissions`: the token must hold at least one of these roles (least privileged first).
-    `cost`: base resource units (Graph docs: concepts/throttling-limits); writes cost 1 RU + 1 write; 0 is
-    free and never throttled (the `$batch` envelope, whose steps are charged one by one).
+    `$batch` steps count as requests of their own, besides their `POST /$batch`; `throttled` counts
+    every 429 (throttling or an injected fault); token-endpoint calls count only in `token_requests`.
     """
 
-    method: str
-    template: str
-    handler: Handler
-    permissions: tuple[str, ...]
-    cost: int = 1
-    write: bool = False
+    requests: int = 0
+    resource_units: int = 0
+    throttled: int = 0
+    writes: int = 0
+    by_route: dict[str, int] = field(default_factory=dict)
+    token_requests: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "resource_units": self.resource_units,
+            "throttled": self.throttled,
+            "writes": self.writes,
+            "by_route": dict(sorted(self.by_route.items())),
+            "token_requests": self.token_requests,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stats:
+        return cls(
+            requests=int(data.get("requests", 0)),
+            resource_units=int(data.get("resource_units", 0)),
+            throttled=int(data.get("throttled", 0)),
+            writes=int(data.get("writes", 0)),
+            by_route={str(k): int(v) for k, v in data.get("by_route", {}).items()},
+            token_requests=int(data.get("token_requests", 0)),
+        )
+
+
+def request_cost(route: Route, query: dict[str, str]) -> int:
+    """Resource units for one request (Graph docs: concepts/throttling-limits): the route's base cost with
+    the query modifiers."""
+    if route.cost == 0:
+        return 0
+    if route.write:
+        return max(1, route.cost)
+    cost = route.cost
+    if "$select" in query:
+        cost -= 1
+    if "$expand" in query:
+        cost += 1
+    top = query.get("$top", "")
+    if top.isdigit() and int(top) < 20:
+        cost -= 1
+    return max(1, cost)
+
+
+def error_body(
+    error: GraphApiError, request_id: str, client_request_id: str, now: float
+) -> dict[str, dict[str, Any]]:
+    inner: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)),
+        "request-id": request_id,
+        "client-request-id": client_request_id,
+    }
+    if error.status == 429:
+        # Graph's throttling sample (Graph docs: concepts/throttling, "Sample response") carries these
+        # three besides the usual ones.
+        inner.update({"code": "429", "message": "Please retry after", "status": "429"})
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "innerError": inner}
+    if error.details:
+        body["details"] = error.details
+    return {"error": body}
+
+
+class Emulator:
+    """One emulated tenant: its store, runtime config, RNG, counters, token issuer and throttle."""
+
+    def __init__(self, store: Store, *, routes: list[Route] | None = None) -> None:
+        self.store = store
+        saved_config = store.get_meta(_CONFIG_META)
+        self.config = config_from_json(json.loads(saved_config)) if saved_config else RuntimeConfig()
+        saved_stats = store.get_meta(_STATS_META)
+        self.stats = Stats.from_json(json.loads(saved_stats)) if saved_stats else Stats()
+        self.rng = random.Random(self.config.rng_seed)
+        self.auth = Auth(store)
+        self.throttle = Throttle()
+        self.ctx = EmulatorContext(store=store, config=self.config, rng=self.rng, dispatch=self.handle)
+        self.router = Router(ROUTES if routes is None else routes)
+
+    @classmethod
+    def open(cls, db_path: str, seed: str = "demo") -> Emulator:
+        """Open (or create) the tenant in `db_path`; a new database is seeded with `seed` first."""
+        store = Store.open(db_path)
+        if not store.seeded:
+            apply_seed(store, seed)
+        return cls(store)
+
+    # ---- state -----------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.ctx.now()
+
+    @property
+    def seed(self) -> str:
+        return self.store.get_meta(SEED_META) or "demo"
+
+    def set_config(self, config: RuntimeConfig) -> None:
+        """Apply a new runtime config. The RNG restarts from `rng_seed` every time, so a test that sets
+        its faults gets the same draws whatever ran before it."""
+        throttle_changed = config.throttle != self.config.throttle
+        self.config = config
+        self.ctx.config = config
+        self.rng.seed(config.rng_seed)
+        if throttle_changed:
+            self.throttle.reset()
+        self.store.set_meta(_CONFIG_META, json.dumps(config.to_json()))
+
+    def reseed(self, seed: str | None = None) -> None:
+        """Put the tenant back to `seed` (default: the one it was created with); counters are kept."""
+        apply_seed(self.store, seed or self.seed)
+        self.rng.seed(self.config.rng_seed)
+        self.throttle.reset()
+
+    def save_stats(self) -> None:
+        self.store.set_meta(_STATS_META, json.dumps(self.stats.to_json()))
+
+    def reset_stats(self) -> None:
+        self.stats = Stats()
+        self.save_stats()
+
+    def close(self) -> None:
+        self.save_stats()
+        self.store.close()
+
+    # ---- the pipeline ----------------------------------------------------------------------------
+
+    async def handle(self, req: GraphRequest) -> GraphResponse:
+        """Run one Graph request (or `$batch` step) through the whole pipeline; never raises."""
+        req.method = req.method.upper()
+        req.path = normalise_path(req.path)
+        req.request_id = req.request_id or str(uuid.uuid4())
+        client_request_id = req.headers.get("client-request-id") or req.request_id
+        headers = {"request-id": req.request_id, "client-request-id": client_request_id}
+        compiled, params, path_known = self.router.find(req.method, req.path)
+        self.stats.requests += 1
+        if compiled is not None:
+            self.stats.by_route[compiled.key] = self.stats.by_route.get(compiled.key, 0) + 1
+        ru = 0
+        try:
+            if req.app is None or not req.in_batch:
+                req.app = self.auth.verify(req.headers.get("authorization"), self.now())
+            if compiled is None:
+                if path_known:
+                    raise GraphApiError(
+                        405,
+                        "Request_BadRequest",
+                        "Specified HTTP method is not allowed for the request target.",
+                    )
+                segment = self.router.unknown_segment(req.path)
+                raise GraphApiError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+            route = compiled.route
+            self._check_roles(route, req.app.roles)
+            ru = request_cost(route, req.query)
+            headers.update(self._charge(route, req, ru))
+            fault = faults.injected_fault(self.config.faults, self.rng, req.method, req.path)
+            if self.config.latency_ms > 0:
+                await asyncio.sleep(self.config.latency_ms / 1000)
+            if fault is not None:
+                raise fault
+            result: Any = route.handler(self.ctx, req, params)
+            if inspect.isawaitable(result):
+                result = await result
+            response: GraphResponse = result
+        except GraphApiError as error:
+            response = GraphResponse(
+                error.status,
+                error_body(error, req.request_id, client_request_id, self.now()),
+                dict(error.headers),
+            )
+        except Exception:  # a handler bug must still give the client a Graph-shaped answer
+            log.exception("emulator: %s %s failed", req.method, req.path)
+            failure = GraphApiError(500, "InternalServerError", "The emulator failed on this request.")
+            response = GraphResponse(500, error_body(failure, req.request_id, client_request_id, self.now()))
+        if response.status == 429:
+            self.stats.throttled += 1
+        response.headers = {**headers, **response.headers, "x-ms-resource-unit": str(ru)}
+        return response
+
+    def _check_roles(self, route: Route, roles: frozenset[str]) -> None:
+        if not route.permissions or _READ_WRITE_ALL in roles:
+            return
+        if not route.write and _READ_ALL in roles:
+            return
+        if roles.isdisjoint(route.permissions):
+            raise GraphApiError(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+
+    def _charge(self, route: Route, req: GraphRequest, ru: int) -> dict[str, str]:
+        """Charge the request to its buckets (app+tenant, tenant, app); 429 when one cannot pay. Returns
+        headers to add."""
+        writes = 1 if route.write else 0
+        limits = self.config.throttle
+        if limits.enabled and req.app is not None and (ru or writes):
+            charge = self.throttle.charge(
+                app_id=req.app.client_id,
+                tenant_id=req.app.tenant_id,
+                ru=ru,
+                writes=writes,
+                ru_quota=limits.ru_per_10s or tier_ru_quota(len(self.store.users)),
+                write_quota=limits.writes_per_150s or DEFAULT_WRITES_PER_WINDOW,
+                now=self.now(),
+                priority=req.headers.get("x-ms-throttle-priority", "Normal"),
+            )
+            if not charge.allowed:
+                message = "Please retry again later."
+                raise GraphApiError(429, "TooManyRequests", message, headers=charge.headers)
+            extra = charge.headers
+        else:
+            extra = {}
+        self.stats.resource_units += ru
+        self.stats.writes += writes
+        return extra

@@ -21,7 +21,8 @@ from typing import Any
 
 import uvicorn
 
-from reconciler.emulator.app import Emulator, create_app
+from reconciler.emulator.app import create_app
+from reconciler.emulator.pipeline import Emulator
 from reconciler.emulator.tls import TlsFiles, ensure_certificates, tls_files_for
 
 # msgraph_core never closes its keep-alive connections (msgraph-core 1.5, observed): without a short grace

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 ENTERPRISEPACK = "6fd2c87f-b296-42f0-b197-1e91e994b900"  # Office 365 E3
@@ -97,7 +98,7 @@ CATALOGUE: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def subscribed_skus(tenant_id: str, account_name: str, seats: dict[str, int]) -> dict[str, dict[str, Any]]:
+def subscribed_skus(tenant_id: str, account_name: str, seats: Mapping[str, int]) -> dict[str, dict[str, Any]]:
     """`subscribedSku` objects (without `consumedUnits`, which the store counts) keyed by skuId."""
     result = {}
     for part, count in seats.items():

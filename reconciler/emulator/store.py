@@ -1,7 +1,9 @@
-"""The tenant: every object and edge in memory (dicts and sets), written through to SQLite.
+"""The tenant: every object and edge in memory (dicts and sets), written through to SQLite (database.py).
 
 Reads never touch SQLite; each write updates memory and then the matching rows, so a restart (`Store.open`
-on the same file) gives back every object, edge, deleted item, delta record and meta value.
+on the same file) gives back every object, edge, deleted item, delta record and meta value. What is computed
+from them lives beside: license states and seats (licensing.py) and the members of dynamic groups
+(dynamic.py), which the store keeps up to date after each write.
 
 Delta bookkeeping: `version` is a tenant-wide counter; every write to an object stamps it with the next
 value (`version_of`), deletes leave a tombstone, and membership and ownership changes after seeding go to
@@ -12,66 +14,15 @@ A delta token is just a version: everything stamped later has changed since.
 from __future__ import annotations
 
 import json
-import sqlite3
-import sys
-from dataclasses import dataclass
-from typing import Any
 
-from reconciler.emulator.dynamic import Rule, RuleError, compile_rule
-
-Json = dict[str, Any]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS objects (
-  id TEXT PRIMARY KEY, kind TEXT NOT NULL, props TEXT NOT NULL, version INTEGER NOT NULL,
-  visible_at REAL NOT NULL DEFAULT 0, changes TEXT NOT NULL DEFAULT '{}');
-CREATE TABLE IF NOT EXISTS edges (kind TEXT NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,
-  PRIMARY KEY (kind, src, dst)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS licenses (user_id TEXT NOT NULL, sku_id TEXT NOT NULL,
-  disabled_plans TEXT NOT NULL, PRIMARY KEY (user_id, sku_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deleted (id TEXT PRIMARY KEY, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tombstones (id TEXT PRIMARY KEY, kind TEXT NOT NULL, version INTEGER NOT NULL,
-  reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS member_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
-  member_id TEXT NOT NULL, removed INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS owner_log (version INTEGER NOT NULL, group_id TEXT NOT NULL,
-  owner_id TEXT NOT NULL, removed INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS manager_log (version INTEGER NOT NULL, user_id TEXT NOT NULL,
-  manager_id TEXT NOT NULL, removed INTEGER NOT NULL);
-"""
-
-
-# The user properties that license assignments change.
-LICENSE_PROPERTIES = ("assignedLicenses", "licenseAssignmentStates", "assignedPlans")
-
-
-@dataclass(frozen=True)
-class LicenseState:
-    """One SKU on one user: direct (`assigned_by_group` None) or inherited from a group."""
-
-    sku_id: str
-    disabled_plans: tuple[str, ...]
-    assigned_by_group: str | None
-    error: str | None  # "CountViolation" when no seat was left; the license is then not active
-
-
-@dataclass
-class SeedData:
-    """A whole tenant, as the seeds build it and `Store.load_seed` writes it in one transaction."""
-
-    organization: Json
-    skus: dict[str, Json]  # skuId -> subscribedSku without consumedUnits
-    users: list[Json]
-    groups: list[Json]
-    members: list[tuple[str, str]]  # (group id, member id)
-    owners: list[tuple[str, str]]
-    managers: list[tuple[str, str]]  # (user id, manager id)
-    licenses: list[tuple[str, str, list[str]]]  # (user id, skuId, disabledPlans): direct assignments
+from reconciler.emulator.database import Database, LogEntry
+from reconciler.emulator.dynamic import DynamicGroups
+from reconciler.emulator.licensing import LICENSE_PROPERTIES, Licensing
+from reconciler.emulator.types import Json, SeedData
 
 
 class Store:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         self._clear()
 
@@ -88,8 +39,7 @@ class Store:
         self.manager: dict[str, str] = {}
         self.reports: dict[str, set[str]] = {}
         self.direct_licenses: dict[str, dict[str, list[str]]] = {}  # user id -> skuId -> disabledPlans
-        self.effective: dict[str, dict[str, list[LicenseState]]] = {}  # user id -> skuId -> states
-        self.seat_holders: dict[str, set[str]] = {}  # skuId -> user ids consuming a seat
+        self.licensing = Licensing(self)  # license states and seats, computed from the above
         self.deleted: dict[str, Json] = {}  # id -> {"kind", "props", "deletedDateTime", "memberOf"}
         self.version = 0
         self.version_of: dict[str, int] = {}
@@ -97,25 +47,17 @@ class Store:
         self.changed_at: dict[str, dict[str, int]] = {}
         self.visible_at: dict[str, float] = {}
         self.tombstones: dict[str, tuple[str, int, str]] = {}  # id -> (kind, version, "changed"|"deleted")
-        self.member_log: list[tuple[int, str, str, bool]] = []  # (version, group, member, removed)
-        self.owner_log: list[tuple[int, str, str, bool]] = []  # (version, group, owner, removed)
-        self.manager_log: list[tuple[int, str, str, bool]] = []  # (version, user, manager, removed)
+        self.member_log: list[LogEntry] = []  # (version, group, member, removed)
+        self.owner_log: list[LogEntry] = []  # (version, group, owner, removed)
+        self.manager_log: list[LogEntry] = []  # (version, user, manager, removed)
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
-        self._rules: dict[str, Rule | None] = {}  # group id -> its compiled membership rule, if dynamic
+        self.dynamic = DynamicGroups()
 
     # ---- opening, meta -------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str) -> Store:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        if path != ":memory:":
-            db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(objects)")}
-        if "changes" not in columns:  # a tenant saved before per-property delta tracking
-            db.execute("ALTER TABLE objects ADD COLUMN changes TEXT NOT NULL DEFAULT '{}'")
-        store = cls(db)
+        store = cls(Database(path))
         store._load()
         return store
 
@@ -123,11 +65,10 @@ class Store:
         self.db.close()
 
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        return self.db.get_meta(key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self.db.set_meta(key, value)
 
     @property
     def seeded(self) -> bool:
@@ -140,63 +81,31 @@ class Store:
     # ---- loading -------------------------------------------------------------------------------
 
     def _load(self) -> None:
-        self.organization = json.loads(self.get_meta("organization") or "{}")
-        self.skus = json.loads(self.get_meta("skus") or "{}")
-        self.version = int(self.get_meta("version") or "0")
-        for oid, kind, props, version, visible_at, changes in self.db.execute(
-            "SELECT id, kind, props, version, visible_at, changes FROM objects ORDER BY rowid"
-        ):
-            # Interned keys: json.loads makes fresh key strings per object, ~200 MiB on a big tenant.
-            self._put(kind, {sys.intern(key): value for key, value in json.loads(props).items()})
+        db = self.db
+        self.organization = json.loads(db.get_meta("organization") or "{}")
+        self.skus = json.loads(db.get_meta("skus") or "{}")
+        self.version = int(db.get_meta("version") or "0")
+        for oid, kind, props, version, visible_at, changes in db.objects():
+            self._put(kind, props)
             self.version_of[oid] = version
-            if changes != "{}":
-                self.changed_at[oid] = json.loads(changes)
+            if changes is not None:
+                self.changed_at[oid] = changes
             if visible_at:
                 self.visible_at[oid] = visible_at
-        for kind, src, dst in self.db.execute("SELECT kind, src, dst FROM edges"):
+        for kind, src, dst in db.edges():
             self._link(kind, src, dst)
-        for user_id, sku_id, plans in self.db.execute("SELECT user_id, sku_id, disabled_plans FROM licenses"):
-            self.direct_licenses.setdefault(user_id, {})[sku_id] = json.loads(plans)
-        for oid, record in self.db.execute("SELECT id, record FROM deleted"):
-            self.deleted[oid] = json.loads(record)
-        for oid, kind, version, reason in self.db.execute("SELECT id, kind, version, reason FROM tombstones"):
-            self.tombstones[oid] = (kind, version, reason)
-        self.member_log = [
-            (v, g, m, bool(r))
-            for v, g, m, r in self.db.execute("SELECT version, group_id, member_id, removed FROM member_log")
-        ]
-        self.owner_log = [
-            (v, g, o, bool(r))
-            for v, g, o, r in self.db.execute("SELECT version, group_id, owner_id, removed FROM owner_log")
-        ]
-        self.manager_log = [
-            (v, u, m, bool(r))
-            for v, u, m, r in self.db.execute("SELECT version, user_id, manager_id, removed FROM manager_log")
-        ]
-        self.refresh_all_licenses()
+        for user_id, sku_id, plans in db.licenses():
+            self.direct_licenses.setdefault(user_id, {})[sku_id] = plans
+        self.deleted = dict(db.deleted())
+        self.tombstones = {oid: (kind, version, reason) for oid, kind, version, reason in db.tombstones()}
+        self.member_log = db.read_log("member_log")
+        self.owner_log = db.read_log("owner_log")
+        self.manager_log = db.read_log("manager_log")
+        self.licensing.refresh_all()
 
     def load_seed(self, seed: SeedData) -> None:
         """Replace the whole tenant by `seed` (one transaction, bulk inserts)."""
-        kept_meta = {k: v for k, v in self.db.execute("SELECT key, value FROM meta")}
         self._clear()
-        db = self.db
-        db.execute("BEGIN")
-        for table in (
-            "meta",
-            "objects",
-            "edges",
-            "licenses",
-            "deleted",
-            "tombstones",
-            "member_log",
-            "owner_log",
-            "manager_log",
-        ):
-            db.execute(f"DELETE FROM {table}")
-        db.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?)",
-            [(k, v) for k, v in kept_meta.items() if k not in ("organization", "skus", "version")],
-        )
         self.organization = seed.organization
         self.skus = seed.skus
         self.version = 1
@@ -206,28 +115,16 @@ class Store:
             self._put("group", group)
         for oid in self.users.keys() | self.groups.keys():
             self.version_of[oid] = 1
-        rows = [(u["id"], "user", json.dumps(u), 1) for u in seed.users]
-        rows += [(g["id"], "group", json.dumps(g), 1) for g in seed.groups]
-        db.executemany("INSERT INTO objects (id, kind, props, version) VALUES (?, ?, ?, ?)", rows)
         edges = [("members", g, m) for g, m in seed.members]
-        for group_id, rule in self.dynamic_rules().items():
-            edges += [("members", group_id, u["id"]) for u in seed.users if rule(u)]
+        edges += [("members", g, u) for g, u in self.dynamic.seed_members(self.groups, seed.users)]
         edges += [("owners", g, o) for g, o in seed.owners]
         edges += [("manager", u, m) for u, m in seed.managers]
         for kind, src, dst in edges:
             self._link(kind, src, dst)
-        db.executemany("INSERT OR IGNORE INTO edges (kind, src, dst) VALUES (?, ?, ?)", edges)
         for user_id, sku_id, plans in seed.licenses:
             self.direct_licenses.setdefault(user_id, {})[sku_id] = list(plans)
-        db.executemany(
-            "INSERT INTO licenses (user_id, sku_id, disabled_plans) VALUES (?, ?, ?)",
-            [(u, s, json.dumps(p)) for u, s, p in seed.licenses],
-        )
-        self.set_meta("organization", json.dumps(self.organization))
-        self.set_meta("skus", json.dumps(self.skus))
-        self.set_meta("version", "1")
-        db.execute("COMMIT")
-        self.refresh_all_licenses()
+        self.db.replace(seed, edges)
+        self.licensing.refresh_all()
 
     # ---- in-memory primitives ------------------------------------------------------------------
 
@@ -297,9 +194,6 @@ class Store:
             return key
         return self.upn_index.get(key.lower())
 
-    def consumed_units(self, sku_id: str) -> int:
-        return len(self.seat_holders.get(sku_id, ()))
-
     # ---- writes: objects -----------------------------------------------------------------------
 
     def save(self, kind: str, props: Json, visible_at: float = 0.0, changed: tuple[str, ...] = ()) -> None:
@@ -318,40 +212,14 @@ class Store:
         self.tombstones.pop(oid, None)
         if visible_at:
             self.visible_at[oid] = visible_at
-        self.db.execute("DELETE FROM tombstones WHERE id = ?", (oid,))
-        self.db.execute(
-            "INSERT INTO objects (id, kind, props, version, visible_at, changes) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET props = excluded.props, version = excluded.version, "
-            "changes = excluded.changes",
-            (oid, kind, json.dumps(props), version, visible_at, json.dumps(marks)),
-        )
+        self.db.save_object(oid, kind, props, version, visible_at, marks)
         if old is None or any(k in changes for k in ("groupTypes", "membershipRule", "*")) or kind == "user":
             self._apply_rules(kind, oid)
 
-    def dynamic_rules(self) -> dict[str, Rule]:
-        """The membership rules of the dynamic groups whose processing is on."""
-        rules = {}
-        for group_id, group in self.groups.items():
-            if group_id not in self._rules:
-                self._rules[group_id] = _group_rule(group)
-            rule = self._rules[group_id]
-            if rule is not None:
-                rules[group_id] = rule
-        return rules
-
     def _apply_rules(self, kind: str, oid: str) -> None:
         """Keep dynamic groups' members in step with their rules after a write to `oid`."""
-        if kind == "group":
-            self._rules.pop(oid, None)
-        rules = self.dynamic_rules()
-        if kind == "group":
-            pairs = [(oid, user) for user in self.users] if oid in rules else []
-        else:
-            pairs = [(group_id, oid) for group_id in rules]
-        for group_id, user_id in pairs:
-            wanted = rules[group_id](self.users[user_id])
-            if wanted != (user_id in self.members.get(group_id, {})):
-                (self.add_edge if wanted else self.remove_edge)("members", group_id, user_id)
+        for group_id, user_id, add in self.dynamic.updates(kind, oid, self.users, self.groups, self.members):
+            (self.add_edge if add else self.remove_edge)("members", group_id, user_id)
 
     def touch(self, oid: str, changed: tuple[str, ...]) -> None:
         """Record a change of computed or related properties (licenses, manager) for delta."""
@@ -397,11 +265,8 @@ class Store:
         version = self._bump()
         reason = "changed" if soft else "deleted"
         self.tombstones[oid] = (kind, version, reason)
-        self.db.execute("DELETE FROM objects WHERE id = ?", (oid,))
-        self.db.execute(
-            "INSERT OR REPLACE INTO tombstones (id, kind, version, reason) VALUES (?, ?, ?, ?)",
-            (oid, kind, version, reason),
-        )
+        self.db.delete_object(oid)
+        self.db.put_tombstone(oid, kind, version, reason)
         if soft:
             record = {
                 "kind": kind,
@@ -416,19 +281,17 @@ class Store:
             if kind == "user":
                 record["licenses"] = self.direct_licenses.get(oid, {})
             self.deleted[oid] = record
-            self.db.execute(
-                "INSERT OR REPLACE INTO deleted (id, record) VALUES (?, ?)", (oid, json.dumps(record))
-            )
+            self.db.put_deleted(oid, record)
         if kind == "user":
             self.direct_licenses.pop(oid, None)
-            self.db.execute("DELETE FROM licenses WHERE user_id = ?", (oid,))
-            self.refresh_licenses(oid)
-        self.effective.pop(oid, None)
-        self._rules.pop(oid, None)
+            self.db.drop_licenses(oid)
+            self.licensing.refresh(oid)
+        self.licensing.forget(oid)
+        self.dynamic.forget(oid)
 
     def restore(self, oid: str) -> Json:
         record = self.deleted.pop(oid)
-        self.db.execute("DELETE FROM deleted WHERE id = ?", (oid,))
+        self.db.drop_deleted(oid)
         self.save(record["kind"], record["props"])
         if record["kind"] == "user":
             # "Licenses assigned at the time of deletion are restored even if there are no seats."
@@ -453,11 +316,8 @@ class Store:
         kind = self.deleted.pop(oid)["kind"]
         version = self._bump()
         self.tombstones[oid] = (kind, version, "deleted")
-        self.db.execute("DELETE FROM deleted WHERE id = ?", (oid,))
-        self.db.execute(
-            "INSERT OR REPLACE INTO tombstones (id, kind, version, reason) VALUES (?, ?, ?, ?)",
-            (oid, kind, version, "deleted"),
-        )
+        self.db.drop_deleted(oid)
+        self.db.put_tombstone(oid, kind, version, "deleted")
 
     # ---- writes: edges -------------------------------------------------------------------------
 
@@ -465,43 +325,32 @@ class Store:
         if kind == "manager" and src in self.manager:
             self.remove_edge("manager", src, self.manager[src])
         self._link(kind, src, dst)
-        self.db.execute("INSERT OR IGNORE INTO edges (kind, src, dst) VALUES (?, ?, ?)", (kind, src, dst))
+        self.db.add_edge(kind, src, dst)
         self._edge_changed(kind, src, dst, removed=False)
 
     def remove_edge(self, kind: str, src: str, dst: str) -> None:
         self._unlink(kind, src, dst)
-        self.db.execute("DELETE FROM edges WHERE kind = ? AND src = ? AND dst = ?", (kind, src, dst))
+        self.db.remove_edge(kind, src, dst)
         self._edge_changed(kind, src, dst, removed=True)
 
     def _edge_changed(self, kind: str, src: str, dst: str, removed: bool) -> None:
         if kind == "members":
-            version = self._bump()
-            self.member_log.append((version, src, dst, removed))
-            self.db.execute(
-                "INSERT INTO member_log (version, group_id, member_id, removed) VALUES (?, ?, ?, ?)",
-                (version, src, dst, int(removed)),
-            )
+            self._log(self.member_log, "member_log", (self._bump(), src, dst, removed))
             if dst in self.users:
-                before = self.effective.get(dst)
-                self.refresh_licenses(dst)
-                if self.effective.get(dst) != before:
+                before = self.licensing.effective.get(dst)
+                self.licensing.refresh(dst)
+                if self.licensing.effective.get(dst) != before:
                     self.touch(dst, LICENSE_PROPERTIES)
         elif kind == "owners":
-            version = self._bump()
-            self.owner_log.append((version, src, dst, removed))
-            self.db.execute(
-                "INSERT INTO owner_log (version, group_id, owner_id, removed) VALUES (?, ?, ?, ?)",
-                (version, src, dst, int(removed)),
-            )
+            self._log(self.owner_log, "owner_log", (self._bump(), src, dst, removed))
         elif kind == "manager" and src in self.users:
             self.touch(src, ("manager",))
             # The entry carries the version `touch` stamped the user's change with, as delta compares both.
-            version = self.version_of[src]
-            self.manager_log.append((version, src, dst, removed))
-            self.db.execute(
-                "INSERT INTO manager_log (version, user_id, manager_id, removed) VALUES (?, ?, ?, ?)",
-                (version, src, dst, int(removed)),
-            )
+            self._log(self.manager_log, "manager_log", (self.version_of[src], src, dst, removed))
+
+    def _log(self, log: list[LogEntry], table: str, entry: LogEntry) -> None:
+        log.append(entry)
+        self.db.append_log(table, entry)
 
     # ---- licenses ------------------------------------------------------------------------------
 
@@ -511,66 +360,8 @@ class Store:
         """Assign (plans given) or remove (None) a direct license; the caller has checked the seats."""
         if disabled_plans is None:
             self.direct_licenses.get(user_id, {}).pop(sku_id, None)
-            self.db.execute("DELETE FROM licenses WHERE user_id = ? AND sku_id = ?", (user_id, sku_id))
         else:
             self.direct_licenses.setdefault(user_id, {})[sku_id] = list(disabled_plans)
-            self.db.execute(
-                "INSERT OR REPLACE INTO licenses (user_id, sku_id, disabled_plans) VALUES (?, ?, ?)",
-                (user_id, sku_id, json.dumps(disabled_plans)),
-            )
-        self.refresh_licenses(user_id, beyond_seats)
+        self.db.set_license(user_id, sku_id, disabled_plans)
+        self.licensing.refresh(user_id, beyond_seats)
         self.touch(user_id, LICENSE_PROPERTIES)
-
-    def refresh_all_licenses(self) -> None:
-        self.effective = {}
-        self.seat_holders = {}
-        licensed = set(self.direct_licenses)
-        for group_id, group in self.groups.items():
-            if group.get("assignedLicenses"):
-                licensed.update(m for m in self.members.get(group_id, {}) if m in self.users)
-        for user_id in self.users:
-            if user_id in licensed:
-                self.refresh_licenses(user_id)
-
-    def refresh_licenses(self, user_id: str, beyond_seats: bool = False) -> None:
-        """Recompute a user's license states (direct + from its groups) and the seats they hold; a license
-        without a free seat is in error (CountViolation) unless `beyond_seats` (a restore)."""
-        states: dict[str, list[LicenseState]] = {}
-        if user_id in self.users:
-            for sku_id, plans in self.direct_licenses.get(user_id, {}).items():
-                states.setdefault(sku_id, []).append(LicenseState(sku_id, tuple(plans), None, None))
-            for group_id in sorted(self.member_of.get(user_id, ())):
-                for lic in self.groups[group_id].get("assignedLicenses") or ():
-                    states.setdefault(lic["skuId"], []).append(
-                        LicenseState(lic["skuId"], tuple(lic.get("disabledPlans", [])), group_id, None)
-                    )
-        for sku_id, holders in self.seat_holders.items():
-            if sku_id not in states:
-                holders.discard(user_id)
-        for sku_id, sku_states in states.items():
-            holders = self.seat_holders.setdefault(sku_id, set())
-            if user_id in holders:
-                continue
-            prepaid = self.skus.get(sku_id, {}).get("prepaidUnits", {}).get("enabled", 0)
-            if len(holders) < prepaid or beyond_seats:
-                holders.add(user_id)
-            else:
-                states[sku_id] = [
-                    LicenseState(s.sku_id, s.disabled_plans, s.assigned_by_group, "CountViolation")
-                    for s in sku_states
-                ]
-        if states:
-            self.effective[user_id] = states
-        else:
-            self.effective.pop(user_id, None)
-
-
-def _group_rule(group: Json) -> Rule | None:
-    if "DynamicMembership" not in (group.get("groupTypes") or []):
-        return None
-    if group.get("membershipRuleProcessingState") != "On" or not group.get("membershipRule"):
-        return None
-    try:
-        return compile_rule(group["membershipRule"])
-    except RuleError:
-        return None

@@ -7,11 +7,14 @@ a few groups hold 10,000+ members.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import uuid
 
 from reconciler.emulator import skus
-from reconciler.emulator.seeds import DOMAINS, TENANT_ID, make_group, make_user, organization, seeded_uuid
-from reconciler.emulator.store import SeedData
+from reconciler.emulator.objects import new_group, new_user
+from reconciler.emulator.tenant import CREATED, DOMAINS, empty_seed
+from reconciler.emulator.types import Json, SeedData
 
 FIRST = [
     "Ada",
@@ -179,21 +182,20 @@ def synthetic_seed(user_count: int, group_count: int, membership_count: int) -> 
         department = departments[n % len(departments)]
         upn = f"{given.lower()}.{surname.lower()}{n}@{DOMAINS[0]}"
         user_id = seeded_uuid(rng)
-        users.append(
-            make_user(
-                user_id,
-                upn,
-                f"{given} {surname}",
-                given,
-                surname,
-                department=department,
-                jobTitle=rng.choice(DEPARTMENTS[department]),
-                usageLocation=rng.choice(LOCATIONS),
-                employeeId=f"E{n:07d}",
-                companyName="Contoso",
-                officeLocation=f"Building {n % 40 + 1}",
-            )
-        )
+        props = {
+            "userPrincipalName": upn,
+            "displayName": f"{given} {surname}",
+            "givenName": given,
+            "surname": surname,
+            "mail": upn,
+            "department": department,
+            "jobTitle": rng.choice(DEPARTMENTS[department]),
+            "usageLocation": rng.choice(LOCATIONS),
+            "employeeId": f"E{n:07d}",
+            "companyName": "Contoso",
+            "officeLocation": f"Building {n % 40 + 1}",
+        }
+        users.append(new_user(user_id, CREATED, props))
         if n:
             # Managers are earlier users, so the reporting lines form a tree rooted at user 0.
             managers.append((user_id, users[rng.randrange(0, max(1, n // 10))]["id"]))
@@ -202,7 +204,8 @@ def synthetic_seed(user_count: int, group_count: int, membership_count: int) -> 
     groups = []
     for n in range(group_count):
         name = f"{rng.choice(TOPICS)} {rng.choice(GROUP_WORDS)} {n}"
-        groups.append(make_group(seeded_uuid(rng), name, unified=_is_unified(n)))
+        group_props: Json = {"displayName": name, "groupTypes": ["Unified"] if _is_unified(n) else []}
+        groups.append(new_group(seeded_uuid(rng), CREATED, DOMAINS[0], group_props))
     if groups:
         groups[0]["displayName"] = "All Employees EMS"
         groups[0]["assignedLicenses"] = [{"disabledPlans": [], "skuId": skus.EMSPREMIUM}]
@@ -214,9 +217,8 @@ def synthetic_seed(user_count: int, group_count: int, membership_count: int) -> 
         "SPE_E5": user_count // 2 + 100,
         "EMSPREMIUM": user_count + 100,
     }
-    return SeedData(
-        organization=organization(),
-        skus=skus.subscribed_skus(TENANT_ID, "Contoso", seats),
+    return dataclasses.replace(
+        empty_seed(seats),
         users=users,
         groups=groups,
         members=members,
@@ -224,6 +226,10 @@ def synthetic_seed(user_count: int, group_count: int, membership_count: int) -> 
         managers=managers,
         licenses=licenses,
     )
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _memberships(

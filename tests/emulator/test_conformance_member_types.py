@@ -37,9 +37,9 @@ from conformance import Factory, new_group, no_retry, run
 from graph_calls import Tenant, error_of
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from reconciler.emulator import member_types
+from reconciler.emulator import member_types, objects
 from reconciler.emulator.auth import WRITER_ROLES, AppRegistration
-from reconciler.emulator.seeds import make_group
+from reconciler.emulator.tenant import CREATED, DOMAINS
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 DOCS_TABLE = {  # member type: (member of a security group, member of a Microsoft 365 group)
@@ -76,10 +76,9 @@ def create(tenant: Tenant, body: dict[str, Any]) -> str:
 def exchange_group(tenant: Tenant, nickname: str, security: bool) -> str:
     """A mail-enabled security group (security) or a distribution group, as Exchange Online creates them:
     Graph cannot (group-post-groups), so the test puts it in the tenant directly."""
-    group = make_group(f"00000000-0000-4000-8000-0000000000{len(tenant.store.groups):02d}", nickname, False)
-    group.update(
-        mailNickname=nickname, mailEnabled=True, securityEnabled=security, mail=f"{nickname}@x.example"
-    )
+    oid = f"00000000-0000-4000-8000-0000000000{len(tenant.store.groups):02d}"
+    props = {"displayName": nickname, "mailEnabled": True, "securityEnabled": security}
+    group = objects.new_group(oid, CREATED, "x.example", props)
     tenant.store.save("group", group)
     return str(group["id"])
 
@@ -156,11 +155,17 @@ def expected(row: str, parent: str) -> bool:
     return in_security if parent == "security" else in_unified
 
 
+def stored_group(oid: str, name: str, unified: bool) -> dict[str, Any]:
+    return objects.new_group(
+        oid, CREATED, DOMAINS[0], {"displayName": name, "groupTypes": ["Unified"] if unified else []}
+    )
+
+
 @pytest.mark.parametrize(("row", "parent"), [(r, p) for r in DOCS_TABLE for p in ("security", "unified")])
 def test_the_rule_answers_every_cell_of_the_docs_table(row: str, parent: str) -> None:
-    group = make_group("10000000-0000-4000-8000-000000000001", "Parent", unified=parent == "unified")
+    group = stored_group("10000000-0000-4000-8000-000000000001", "Parent", unified=parent == "unified")
     kind = "group" if row.endswith("Group") else row
-    member = make_group("10000000-0000-4000-8000-000000000002", "Child", unified=row == "microsoft365Group")
+    member = stored_group("10000000-0000-4000-8000-000000000002", "Child", unified=row == "microsoft365Group")
     refusal = member_types.membership_refusal(group, kind, member if kind == "group" else None)
     if expected(row, parent):
         assert refusal is None

@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 
-from reconciler.emulator.app import Emulator, normalise_path
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.pipeline import Emulator
+from reconciler.emulator.router import Route, normalise_path
 from reconciler.emulator.seeds import build_seed
 from reconciler.emulator.store import Store
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
 
 @pytest.mark.parametrize(

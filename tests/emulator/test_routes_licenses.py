@@ -75,7 +75,8 @@ def test_over_assignment_fails_and_seats_stay_true(tenant: Tenant) -> None:
     free_users = [
         u["userPrincipalName"]
         for u in tenant.store.users.values()
-        if E5 not in tenant.store.seat_holders.get(E5, set()) and u["id"] not in tenant.store.seat_holders[E5]
+        if E5 not in tenant.store.licensing.seat_holders.get(E5, set())
+        and u["id"] not in tenant.store.licensing.seat_holders[E5]
     ]
     for upn in free_users[: prepaid - consumed]:
         tenant.call("PATCH", f"users/{upn}", json={"usageLocation": "US"})
@@ -115,7 +116,7 @@ def test_group_license_applies_to_members_with_assigned_by_group(tenant: Tenant)
     group_id = tenant.group_id("grp-platform")
     body = {"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []}
     before = seats(tenant)["EMSPREMIUM"][1]
-    newly_licensed = set(tenant.store.members[group_id]) - tenant.store.seat_holders[EMS]
+    newly_licensed = set(tenant.store.members[group_id]) - tenant.store.licensing.seat_holders[EMS]
     response = tenant.call("POST", f"groups/{group_id}/assignLicense", json=body)
     assert response.status_code == 202 and response.headers["location"]
     assert response.json()["licenseProcessingState"] == {"state": "QueuedForProcessing"}

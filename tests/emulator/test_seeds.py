@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import demo_tenant, member_types, skus
+from reconciler.emulator import member_types, skus
 from reconciler.emulator.seeds import SeedError, apply_seed, build_seed
 from reconciler.emulator.store import Store
 
@@ -30,27 +30,11 @@ def test_empty_seed_is_a_new_tenant() -> None:
     assert {"AAD_PREMIUM", "AAD_PREMIUM_P2", "INTUNE_A", "RMS_S_PREMIUM", "ATA"} <= ems_plans
 
 
-def test_demo_seed_differs_from_state_exactly_as_documented() -> None:
-    seed = build_seed("demo")
-    by_upn = {u["userPrincipalName"]: u for u in seed.users}
-    for upn in demo_tenant.NOT_YET_CREATED:
-        assert upn not in by_upn
-    assert by_upn[demo_tenant.STILL_ENABLED]["accountEnabled"] is True
-    assert by_upn["ben@contoso.example"]["department"] == "Sales"
-    assert demo_tenant.BREAK_GLASS in by_upn
-    debra = by_upn["debra@contoso.example"]["id"]
-    debra_e3 = [plans for uid, sku, plans in seed.licenses if uid == debra and sku == skus.ENTERPRISEPACK]
-    assert debra_e3 == [[skus.PLANS["YAMMER_ENTERPRISE"]]]
-    finance = next(g["id"] for g in seed.groups if g["mailNickname"] == "grp-finance")
-    assert (finance, by_upn["joni@contoso.example"]["id"]) in seed.members
-    assert len(seed.users) == len(demo_tenant.PEOPLE) - 2 + 1
-
-
 def test_demo_seats_are_finite_and_consistent() -> None:
     store = Store.open(":memory:")
     apply_seed(store, "demo")
     for sku_id, sku in store.skus.items():
-        assert 0 < store.consumed_units(sku_id) <= sku["prepaidUnits"]["enabled"]
+        assert 0 < store.licensing.consumed_units(sku_id) <= sku["prepaidUnits"]["enabled"]
     store.close()
 
 
@@ -94,7 +78,7 @@ def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> N
         dict(store.version_of),
         dict(store.tombstones),
         list(store.member_log),
-        {k: store.consumed_units(k) for k in store.skus},
+        {k: store.licensing.consumed_units(k) for k in store.skus},
     )
     store.close()
     again = Store.open(db)
@@ -109,7 +93,7 @@ def test_restart_keeps_objects_edges_deleted_items_and_meta(tmp_path: Path) -> N
         dict(again.version_of),
         dict(again.tombstones),
         list(again.member_log),
-        {k: again.consumed_units(k) for k in again.skus},
+        {k: again.licensing.consumed_units(k) for k in again.skus},
     ) == snapshot
     assert again.deleted.keys() == {
         users_id for users_id in users if users[users_id]["mailNickname"] == "lynne"

@@ -12,11 +12,13 @@ import httpx
 import pytest
 from graph_calls import Tenant
 
-from reconciler.emulator.app import request_cost
-from reconciler.emulator.context import FaultRule, RuntimeConfig, ThrottleConfig
+from reconciler.emulator.context import RuntimeConfig, ThrottleConfig
+from reconciler.emulator.faults import FaultRule
 from reconciler.emulator.inprocess import LocalTenant
-from reconciler.emulator.pipeline import GraphResponse, Route
+from reconciler.emulator.pipeline import request_cost
+from reconciler.emulator.router import Route
 from reconciler.emulator.throttle import Throttle, tier_ru_quota
+from reconciler.emulator.types import GraphResponse
 
 Local = Callable[[str], LocalTenant]
 
@@ -188,7 +190,7 @@ def test_latency_is_added_before_each_graph_call(
         waits.append(seconds)
 
     # Only the emulator's own name for asyncio: a served emulator's loop on another thread sleeps as usual.
-    monkeypatch.setattr("reconciler.emulator.app.asyncio", SimpleNamespace(sleep=record))
+    monkeypatch.setattr("reconciler.emulator.pipeline.asyncio", SimpleNamespace(sleep=record))
     tenant = local_tenant("empty")
     tenant.emulator.set_config(RuntimeConfig(latency_ms=250))
     assert {r.status_code for r in get_users(tenant, 2)} == {200}

@@ -3,7 +3,7 @@ segments, so `/users/delta` wins over `/users/{id}`)."""
 
 from __future__ import annotations
 
-from reconciler.emulator.pipeline import Route
+from reconciler.emulator.router import Route
 from reconciler.emulator.routes import (
     batch,
     delta,

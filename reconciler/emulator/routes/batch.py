@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
-from reconciler.emulator.routes.common import Json
+from reconciler.emulator.router import Route
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 MAX_STEPS = 20
 

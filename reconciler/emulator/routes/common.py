@@ -10,7 +10,7 @@ from typing import Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse
+from reconciler.emulator.objects import COMPUTED, NOT_RENDERED
 from reconciler.emulator.properties import (
     GROUP_DEFAULT,
     GROUP_MAILBOX_PROPS,
@@ -21,10 +21,8 @@ from reconciler.emulator.properties import (
     USER_SIGN_IN_ACTIVITY,
 )
 from reconciler.emulator.store import Store
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
-Json = dict[str, Any]
-
-GRAPH = "https://graph.microsoft.com/v1.0"
 AUDIT_LOG_READ = "AuditLog.Read.All"
 
 
@@ -115,58 +113,14 @@ def ref_target(value: Any) -> str:
 # ---- rendering -----------------------------------------------------------------------------------
 
 
-def license_states(store: Store, user_id: str) -> list[Json]:
-    states = []
-    for sku_states in store.effective.get(user_id, {}).values():
-        for s in sku_states:
-            states.append(
-                {
-                    "assignedByGroup": s.assigned_by_group,
-                    "disabledPlans": list(s.disabled_plans),
-                    "error": s.error or "None",
-                    "lastUpdatedDateTime": None,
-                    "skuId": s.sku_id,
-                    "state": "Error" if s.error else "Active",
-                }
-            )
-    return states
-
-
-def assigned_licenses(store: Store, user_id: str) -> list[Json]:
-    """Active licenses, direct or inherited; a direct assignment's disabled plans win over a group's."""
-    result = []
-    for sku_id, sku_states in store.effective.get(user_id, {}).items():
-        active = [s for s in sku_states if s.error is None]
-        if active:
-            chosen = next((s for s in active if s.assigned_by_group is None), active[0])
-            result.append({"disabledPlans": list(chosen.disabled_plans), "skuId": sku_id})
-    return result
-
-
-def assigned_plans(store: Store, user_id: str) -> list[Json]:
-    plans = []
-    for lic in assigned_licenses(store, user_id):
-        for plan in store.skus[lic["skuId"]]["servicePlans"]:
-            if plan["servicePlanId"] not in lic["disabledPlans"]:
-                plans.append(
-                    {
-                        "assignedDateTime": "2024-01-15T09:00:00Z",
-                        "capabilityStatus": "Enabled",
-                        "service": plan["servicePlanName"],
-                        "servicePlanId": plan["servicePlanId"],
-                    }
-                )
-    return plans
-
-
 def user_getter(store: Store) -> odata.Getter:
     def get(user: Json, name: str) -> Any:
         if name == "assignedLicenses":
-            return assigned_licenses(store, user["id"])
+            return store.licensing.assigned_licenses(user["id"])
         if name == "licenseAssignmentStates":
-            return license_states(store, user["id"])
+            return store.licensing.license_states(user["id"])
         if name == "assignedPlans":
-            return assigned_plans(store, user["id"])
+            return store.licensing.assigned_plans(user["id"])
         return user.get(name)
 
     return get
@@ -175,12 +129,7 @@ def user_getter(store: Store) -> odata.Getter:
 def group_getter(store: Store) -> odata.Getter:
     def get(group: Json, name: str) -> Any:
         if name == "hasMembersWithLicenseErrors":
-            return any(
-                s.error and s.assigned_by_group == group["id"]
-                for m in store.members.get(group["id"], {})
-                for states in store.effective.get(m, {}).values()
-                for s in states
-            )
+            return store.licensing.has_members_with_errors(group["id"])
         return group.get(name, GROUP_MAILBOX_PROPS.get(name))
 
     return get
@@ -213,24 +162,16 @@ def parse_select(req: GraphRequest, kind: str, single: bool = False) -> list[str
     return names
 
 
-_COMPUTED = {
-    "user": frozenset({"assignedLicenses", "licenseAssignmentStates", "assignedPlans"}),
-    "group": frozenset(GROUP_MAILBOX_PROPS),
-}
-# Relations come from $expand; hasMembersWithLicenseErrors serves $filter and is never returned.
-_NOT_RENDERED = frozenset({"manager", "members", "owners", "hasMembersWithLicenseErrors"})
-
-
 def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: bool = False) -> Json:
     """An object as Graph returns it: the default property set, or exactly the `$select`ed ones."""
     names = select if select is not None else (USER_DEFAULT if kind == "user" else GROUP_DEFAULT)
     out: Json = {"@odata.type": odata_type(kind)} if typed else {}
-    computed = _COMPUTED[kind]
+    computed = COMPUTED[kind]
     get = obj.get
     for name in names:
         if name in computed:
             out[name] = (user_getter(store) if kind == "user" else group_getter(store))(obj, name)
-        elif name not in _NOT_RENDERED:
+        elif name not in NOT_RENDERED:
             out[name] = get(name)
     return out
 

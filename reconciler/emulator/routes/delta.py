@@ -14,9 +14,9 @@ from typing import Any
 
 from reconciler.emulator import odata, properties
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 TOKEN_LIFETIME_S = 7 * 24 * 3600
 PAGE_SIZE = 200

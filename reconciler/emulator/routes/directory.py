@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, not_found
+from reconciler.emulator.routes.common import bad_request, not_found
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 DELETED_READ = (
     "User.DeleteRestore.All",

@@ -6,9 +6,11 @@ import re
 
 from reconciler.emulator import member_types
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.objects import new_group
+from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, find_group, not_found
+from reconciler.emulator.routes.common import bad_request, find_group, not_found
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 READ = (
     "GroupMember.Read.All",
@@ -191,8 +193,6 @@ def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -
 
 
 def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    from reconciler.emulator.seeds import make_group
-
     body = common.body_of(req)
     check_values(body, creating=True)
     if body.get("isAssignableToRole") and (req.app is None or ROLE_MANAGEMENT not in req.app.roles):
@@ -203,17 +203,9 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     unified = "Unified" in (body.get("groupTypes") or [])
     if body["mailEnabled"] and not unified:
         raise bad_request(MAIL_ENABLED_WRITE)
-    group = make_group(
-        common.new_object_id(ctx),
-        body["displayName"],
-        unified,
-        createdDateTime=common.iso_now(ctx),
-        renewedDateTime=common.iso_now(ctx),
-    )
-    group.update({k: v for k, v in body.items() if k not in _BINDS})
     domain = ctx.store.organization["verifiedDomains"][0]["name"]
-    group["mail"] = f"{group['mailNickname']}@{domain}" if group["mailEnabled"] else None
-    group["proxyAddresses"] = [f"SMTP:{group['mail']}"] if group["mail"] else []
+    props = {k: v for k, v in body.items() if k not in _BINDS}
+    group = new_group(common.new_object_id(ctx), common.iso_now(ctx), domain, props)
     check_proxy_conflict(ctx, group)
     pairs = bind_targets(ctx, body, group)
     visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0

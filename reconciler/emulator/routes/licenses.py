@@ -7,10 +7,11 @@ from typing import Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.licensing import LICENSE_PROPERTIES
+from reconciler.emulator.router import Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, find_group, find_user
-from reconciler.emulator.store import LICENSE_PROPERTIES
+from reconciler.emulator.routes.common import bad_request, find_group, find_user
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 SKU_READ = (
     "Organization.Read.All",
@@ -25,7 +26,7 @@ DETAILS_READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Di
 
 def render_sku(ctx: EmulatorContext, sku: Json) -> Json:
     out = dict(sku)
-    out["consumedUnits"] = ctx.store.consumed_units(sku["skuId"])
+    out["consumedUnits"] = ctx.store.licensing.consumed_units(sku["skuId"])
     return out
 
 
@@ -91,17 +92,17 @@ def assign_user_license(ctx: EmulatorContext, req: GraphRequest, params: dict[st
     for sku_id in removes:
         if sku_id in direct:
             continue
-        if sku_id in store.effective.get(user["id"], {}):
+        if sku_id in store.licensing.effective.get(user["id"], {}):
             raise bad_request(
                 "User license is inherited from a group membership and it cannot be removed directly from "
                 "the user."
             )
         raise bad_request("User does not have a corresponding license.")
     for sku_id, _ in adds:
-        holds_seat = user["id"] in store.seat_holders.get(sku_id, set())
+        holds_seat = user["id"] in store.licensing.seat_holders.get(sku_id, set())
         prepaid = store.skus[sku_id]["prepaidUnits"]["enabled"]
         freed = 1 if sku_id in removes else 0
-        if not holds_seat and store.consumed_units(sku_id) - freed >= prepaid:
+        if not holds_seat and store.licensing.consumed_units(sku_id) - freed >= prepaid:
             raise bad_request(f"Subscription {sku_id} does not have any available licenses.")
     for sku_id in removes:
         store.set_direct_license(user["id"], sku_id, None)
@@ -135,7 +136,7 @@ def assign_group_license(ctx: EmulatorContext, req: GraphRequest, params: dict[s
     ctx.store.save("group", updated)
     for member in ctx.store.members[group["id"]]:
         if member in ctx.store.users:
-            ctx.store.refresh_licenses(member)
+            ctx.store.licensing.refresh(member)
             ctx.store.touch(member, LICENSE_PROPERTIES)
     body: Json = {"@odata.context": common.context_url(req, "groups/$entity")}
     body.update(common.render(ctx.store, "group", updated, None))
@@ -147,7 +148,7 @@ def assign_group_license(ctx: EmulatorContext, req: GraphRequest, params: dict[s
 
 def _details(ctx: EmulatorContext, user_id: str) -> list[Json]:
     value = []
-    for lic in common.assigned_licenses(ctx.store, user_id):
+    for lic in ctx.store.licensing.assigned_licenses(user_id):
         sku = ctx.store.skus[lic["skuId"]]
         disabled = set(lic["disabledPlans"])
         value.append(

@@ -9,9 +9,10 @@ All four are transitive. The emulator's directory holds no administrative units 
 from __future__ import annotations
 
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
 from reconciler.emulator.routes.relations import transitive_groups
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
 MAX_CHECKED = 20  # "Up to 20 groups may be specified" / "You can specify up to 20 objects."
 

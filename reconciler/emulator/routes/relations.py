@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphRequest, GraphResponse, Handler, Route
+from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
+from reconciler.emulator.types import GraphRequest, GraphResponse
 
 USER_READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 MEMBERSHIP_READ = ("GroupMember.Read.All", "Group.Read.All", "Group.ReadWrite.All", *USER_READ)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reconciler.emulator import properties
 from reconciler.emulator.context import EmulatorContext
-from reconciler.emulator.pipeline import GraphApiError, GraphRequest, GraphResponse, Route
+from reconciler.emulator.objects import new_user
+from reconciler.emulator.router import Route
 from reconciler.emulator.routes import common
-from reconciler.emulator.routes.common import Json, bad_request, find_user, not_found
+from reconciler.emulator.routes.common import bad_request, find_user, not_found
+from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse, Json
 
 READ = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 WRITE = ("User.ReadWrite.All", "Directory.ReadWrite.All")
@@ -175,22 +176,8 @@ def create_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
             raise invalid_value(prop)
     check_values(body)
     upn = check_upn(ctx, body["userPrincipalName"], None)
-    user: Json = {name: None for name in properties.USER_DEFAULT}
-    user.update(
-        {
-            "businessPhones": [],
-            "id": common.new_object_id(ctx),
-            "createdDateTime": common.iso_now(ctx),
-            "userType": "Member",
-            "onPremisesSyncEnabled": None,
-            "usageLocation": None,
-            "department": None,
-            "employeeId": None,
-            "companyName": None,
-        }
-    )
-    user.update({k: v for k, v in body.items() if k != "passwordProfile"})
-    user["userPrincipalName"] = upn
+    props = {k: v for k, v in body.items() if k != "passwordProfile"} | {"userPrincipalName": upn}
+    user = new_user(common.new_object_id(ctx), common.iso_now(ctx), props)
     visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
     ctx.store.save("user", user, visible_at)
     out: Json = {"@odata.context": common.context_url(req, "users/$entity")}
