@@ -263,7 +263,7 @@ def _render(plan: Plan, fmt: str, color: bool) -> str:
     return render_text(plan, color=color)
 
 
-def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Plan:
+def _make_plan(obj: Globals, targets: tuple[str, ...], cached: bool) -> Plan:
     from reconciler.plan.targets import Target
     from reconciler.planning import make_plan
     from reconciler.progress import for_stderr
@@ -271,7 +271,12 @@ def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Plan:
     config = obj.config()
     parsed = [Target.parse(t) for t in targets]
     with for_stderr(obj.quiet, obj.color) as progress:
-        return make_plan(config, parsed, progress).plan
+        return make_plan(config, parsed, progress, cached=cached).plan
+
+
+_NO_CACHE = click.option(
+    "--no-cache", is_flag=True, help="Read the whole tenant; neither use nor update the delta cache."
+)
 
 
 @main.command(short_help="Read the tenant, diff, print the plan.")
@@ -279,15 +284,21 @@ def _make_plan(obj: Globals, targets: tuple[str, ...]) -> Plan:
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 when none).")
 @click.option("--target", "targets", multiple=True, metavar="KIND:KEY", help="Only user:UPN or group:NICK.")
+@_NO_CACHE
 @click.pass_obj
 @handles_errors
 def plan(
-    obj: Globals, out_file: str | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...]
+    obj: Globals,
+    out_file: str | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    no_cache: bool,
 ) -> None:
     """Read the tenant, diff it with the desired state and print the plan."""
     from reconciler.plan import planfile
 
-    result = _make_plan(obj, targets)
+    result = _make_plan(obj, targets, cached=not no_cache)
     if out_file:
         planfile.save(result, out_file)
     click.echo(_render(result, fmt, obj.color and sys.stdout.isatty()), nl=False)
@@ -300,9 +311,10 @@ def plan(
 @main.command(short_help="What in the tenant differs from git.")
 @click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--report", "report_file", metavar="FILE", help="Also write the report (in --format) here.")
+@_NO_CACHE
 @click.pass_obj
 @handles_errors
-def drift(obj: Globals, fmt: str, report_file: str | None) -> None:
+def drift(obj: Globals, fmt: str, report_file: str | None, no_cache: bool) -> None:
     """What in the tenant differs from git, who changed it and when: exit 0 none, 2 drift, 1 error."""
     from reconciler.drift import render
     from reconciler.drift.run import make_drift
@@ -310,7 +322,7 @@ def drift(obj: Globals, fmt: str, report_file: str | None) -> None:
 
     config = obj.config()
     with for_stderr(obj.quiet, obj.color) as progress:
-        report = make_drift(config, progress)
+        report = make_drift(config, progress, cached=not no_cache)
     renderers = {"json": render.render_json, "markdown": render.render_markdown, "text": render.render_text}
     text = renderers[fmt](report)
     click.echo(text, nl=False)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.graph.client import GraphClient
-from reconciler.graph.reads import PAGE_SIZE, Json, pages, read_all, read_many
+from reconciler.graph.reads import PAGE_SIZE, DeltaRound, Json, pages, read_all, read_many
 from reconciler.live import (
     LiveGroup,
     LiveLicense,
@@ -33,11 +33,11 @@ from reconciler.live import (
 )
 from reconciler.progress import ProgressDisplay, Task
 
-_USER_SELECT = ",".join(
+USER_SELECT = ",".join(
     ("id", *USER_ATTRIBUTES, "assignedLicenses", "licenseAssignmentStates", "onPremisesSyncEnabled")
 )
 _GROUP_SELECT = ",".join(("id", *GROUP_ATTRIBUTES, "assignedLicenses", "onPremisesSyncEnabled"))
-USERS_PATH = f"/users?$select={_USER_SELECT}&$expand=manager($select=id)&$top={PAGE_SIZE}"
+USERS_PATH = f"/users?$select={USER_SELECT}&$expand=manager($select=id)&$top={PAGE_SIZE}"
 GROUPS_DELTA_PATH = f"/groups/delta?$select={_GROUP_SELECT},members"
 GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"  # without members (bench/bench_read.py)
 OWNERS_PATH = f"/groups?$select=id&$expand=owners($select=id)&$top={PAGE_SIZE}"
@@ -59,35 +59,54 @@ async def read_live(
     client: GraphClient, progress: ProgressDisplay | None = None, roles: RolesToRead = ()
 ) -> LiveState:
     """Read users, groups (members, owners), SKUs and domains, and the directory roles asked for:
-    `roles` names them as the YAML does (displayName or templateId), or is `ALL_ROLES` (for import);
+    `roles` names them as the YAML does (displayName or templateId), or is "all" (for import);
     roles nobody asked for are never read (SPEC §3).
 
     Pages are turned into `LiveUser`/`LiveGroup` as they arrive, so the raw JSON of 100,000 users is
     never held at once.
     """
+    live, _ = await read_snapshot(client, progress, roles)
+    return live
+
+
+async def read_snapshot(
+    client: GraphClient, progress: ProgressDisplay | None = None, roles: RolesToRead = ()
+) -> tuple[LiveState, str]:
+    """`read_live`, and the deltaLink of its groups round (where the delta cache starts from)."""
     display = progress or ProgressDisplay(enabled=False)
     # One request first, so the concurrent reads below share its token instead of each fetching one.
-    organization = (await client.get(ORGANIZATION_PATH)).get("value") or [{}]
-    skus, users, groups, owners, (definitions, assignments) = await asyncio.gather(
+    organization = await client.get(ORGANIZATION_PATH)
+    skus, users, (groups, groups_link), owners, (definitions, assignments) = await asyncio.gather(
         read_all(client, SKUS_PATH),
         _read_users(client, display.task("users")),
         _read_groups(client, display.task("groups")),
-        _read_owners(client),
-        _read_roles(client, roles),
+        read_owners(client),
+        read_roles(client, roles),
     )
-    live = LiveState(tenant_id=str(organization[0].get("id", "")))
-    domains = organization[0].get("verifiedDomains") or []
-    live.verified_domains = {str(d["name"]).lower() for d in domains if d.get("name")}
+    live = LiveState(tenant_id="")
+    organization_into(live, organization)
     live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
     live.users = {user.id: user for user in users}
     live.groups = {group.id: group for group in groups}
     live.role_definitions = {d.id: d for d in definitions}
     live.role_assignments = {a.id: a for a in assignments}
+    set_owners(live, owners)
+    return live, groups_link
+
+
+def organization_into(live: LiveState, page: Json) -> None:
+    """The tenant id and verified domains, from `/organization`."""
+    organization = (page.get("value") or [{}])[0]
+    live.tenant_id = str(organization.get("id", ""))
+    domains = organization.get("verifiedDomains") or []
+    live.verified_domains = {str(d["name"]).lower() for d in domains if d.get("name")}
+
+
+def set_owners(live: LiveState, owners: dict[str, list[Json]]) -> None:
     for group_id, owner_list in owners.items():
         if group_id in live.groups:
             # Users only: YAML owners are UPNs, and an app owning a group is not entraform's to remove.
             live.groups[group_id].owner_ids = {o["id"] for o in owner_list if _type(o) in ("", _USER_TYPE)}
-    return live
 
 
 async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
@@ -99,16 +118,18 @@ async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
     return users
 
 
-async def _read_groups(client: GraphClient, task: Task) -> list[LiveGroup]:
+async def _read_groups(client: GraphClient, task: Task) -> tuple[list[LiveGroup], str]:
+    """Every group and its members, in one delta round; and its deltaLink (for the cache)."""
     merged = DeltaGroups()
-    async for page in pages(client, GROUPS_DELTA_PATH, delta=True):
+    round_ = DeltaRound(client, GROUPS_DELTA_PATH)
+    async for page in round_.pages():
         merged.add(page)
         task.advance(len(page))
     task.finish()
-    return list(merged.groups.values())
+    return list(merged.groups.values()), round_.delta_link or ""
 
 
-async def _read_roles(
+async def read_roles(
     client: GraphClient, roles: RolesToRead
 ) -> tuple[list[LiveRoleDefinition], list[LiveRoleAssignment]]:
     """The role definitions, then the assignments of the roles asked for: one `$filter` by
@@ -144,7 +165,7 @@ def role_assignment_from_json(item: Json) -> LiveRoleAssignment:
     )
 
 
-async def _read_owners(client: GraphClient) -> dict[str, list[Json]]:
+async def read_owners(client: GraphClient) -> dict[str, list[Json]]:
     listed = await read_all(client, OWNERS_PATH)
     owners = {g["id"]: g.get("owners") or [] for g in listed}
     capped = {
@@ -158,10 +179,13 @@ async def _read_owners(client: GraphClient) -> dict[str, list[Json]]:
 
 
 class DeltaGroups:
-    """Groups from a `/groups/delta` round: `members@delta` slices merged, removed objects dropped."""
+    """Groups from `/groups/delta` rounds: `members@delta` slices merged, removed objects dropped.
 
-    def __init__(self) -> None:
-        self.groups: dict[str, LiveGroup] = {}
+    Starting from `groups` (a cached snapshot), a later round's changes are merged into it: a changed
+    group carries its selected properties again, and the members added or removed since."""
+
+    def __init__(self, groups: dict[str, LiveGroup] | None = None) -> None:
+        self.groups: dict[str, LiveGroup] = groups if groups is not None else {}
 
     def add(self, items: list[Json]) -> None:
         for item in items:
@@ -172,8 +196,15 @@ class DeltaGroups:
             if group is None:
                 group = self.groups[item["id"]] = group_from_json(item)
             else:
-                # A repeated group (the next slice of its members) may carry its properties again.
+                # A repeated group (the next slice of its members, or a later change) carries its
+                # properties again.
                 group.attrs.update({a: item[a] for a in GROUP_ATTRIBUTES if a in item})
+                if "mailNickname" in item:
+                    group.mail_nickname = item["mailNickname"] or ""
+                if "assignedLicenses" in item:
+                    group.licenses = _licenses(item["assignedLicenses"] or [])
+                if "onPremisesSyncEnabled" in item:
+                    group.on_premises_sync = bool(item["onPremisesSyncEnabled"])
             add_members(group, item.get("members@delta") or [])
 
 

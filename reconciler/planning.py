@@ -39,15 +39,28 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def read_tenant(
-    config: Config, progress: ProgressDisplay | None = None, read_only: bool = True, roles: RolesToRead = ()
+    config: Config,
+    progress: ProgressDisplay | None = None,
+    read_only: bool = True,
+    roles: RolesToRead = (),
+    cached: bool = False,
 ) -> LiveState:
-    """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them."""
+    """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them.
+
+    `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh."""
     from reconciler.graph.connect import open_client
     from reconciler.live_read import read_live
 
     client = open_client(config, read_only=read_only)
     try:
-        return await read_live(client, progress, roles)
+        if not cached:
+            return await read_live(client, progress, roles)
+        from reconciler import cache
+        from reconciler.live_delta import QUERY_SHAPE, read_live_cached
+
+        app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
+        path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
+        return await read_live_cached(client, path, progress, roles)
     finally:
         await client.aclose()
 
@@ -59,15 +72,19 @@ class Planned:
     plan: Plan
 
 
-def make_plan(config: Config, targets: list[Target], progress: ProgressDisplay | None = None) -> Planned:
-    """Load, read, diff and pre-flight; raise `PlanError` naming every pre-flight problem."""
+def make_plan(
+    config: Config, targets: list[Target], progress: ProgressDisplay | None = None, cached: bool = False
+) -> Planned:
+    """Load, read (through the delta cache when `cached`), diff and pre-flight; raise `PlanError`
+    naming every pre-flight problem."""
     from reconciler.desired.loader import load_desired
     from reconciler.plan.diff import diff
     from reconciler.plan.preflight import preflight
     from reconciler.plan.targets import check_targets, narrow
 
     desired = load_desired(config)
-    live = run_sync(read_tenant(config, progress, roles=[role.role for role in desired.roles.values()]))
+    roles = [role.role for role in desired.roles.values()]
+    live = run_sync(read_tenant(config, progress, roles=roles, cached=cached))
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
     plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

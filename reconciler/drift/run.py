@@ -32,8 +32,8 @@ _NO_AUDIT = (
 )
 
 
-def make_drift(config: Config, progress: ProgressDisplay | None = None) -> DriftReport:
-    planned = make_plan(config, [], progress)
+def make_drift(config: Config, progress: ProgressDisplay | None = None, cached: bool = True) -> DriftReport:
+    planned = make_plan(config, [], progress, cached=cached)
     now = datetime.now(UTC)
     journal = read_journal(config.path(DEFAULT_JOURNAL), planned.plan.tenant)
     since = _since(journal.last_write_at, now)

@@ -16,21 +16,38 @@ Json = dict[str, Any]
 
 
 async def pages(
-    client: GraphClient, path: str, *, headers: dict[str, str] | None = None, delta: bool = False
+    client: GraphClient, path: str, *, headers: dict[str, str] | None = None
 ) -> AsyncIterator[list[Json]]:
-    """The pages of a collection, following `@odata.nextLink` verbatim (headers are resent each page).
-
-    With `delta`, a round must end on a page carrying `@odata.deltaLink`; the same object can come on
-    several pages (a large group's `members@delta` in slices, Graph docs: delta-query-groups): the caller
-    merges by id.
-    """
+    """The pages of a collection, following `@odata.nextLink` verbatim (headers are resent each page)."""
     url: str | None = path
     while url:
         page = await client.get(url, headers=headers)
         yield page.get("value", [])
         url = page.get("@odata.nextLink")
-        if delta and url is None and "@odata.deltaLink" not in page:
-            raise GraphError(f"Graph ended the delta round of {path.split('?', 1)[0]} without a deltaLink")
+
+
+class DeltaRound:
+    """One delta round (Graph docs: delta-query-overview): its pages, then the `@odata.deltaLink` the last
+    one carries, for the next round to start from. The same object can come on several pages (a large
+    group's `members@delta` in slices): the caller merges by id."""
+
+    def __init__(self, client: GraphClient, path_or_link: str) -> None:
+        self.client = client
+        self.start = path_or_link
+        self.delta_link: str | None = None
+
+    async def pages(self) -> AsyncIterator[list[Json]]:
+        url: str | None = self.start
+        while url:
+            page = await self.client.get(url)
+            yield page.get("value", [])
+            url = page.get("@odata.nextLink")
+            if url is None:
+                link = page.get("@odata.deltaLink")
+                if not isinstance(link, str):
+                    where = self.start.split("?", 1)[0]
+                    raise GraphError(f"Graph ended the delta round of {where} without a deltaLink")
+                self.delta_link = link
 
 
 async def read_all(client: GraphClient, path: str, *, headers: dict[str, str] | None = None) -> list[Json]:

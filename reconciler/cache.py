@@ -1,0 +1,121 @@
+"""The delta cache (SPEC §4.1): the last snapshot of the tenant and the delta links to bring it up to date.
+
+One file per tenant, app and query shape in `cache_dir` (default `.entraform/cache/`), written whole or
+not at all. A file that is damaged, from another format, for other queries or older than a delta token
+lives (7 days, Graph docs: delta-query-overview) is not used: the next read is a full one. What is
+cached: users (attributes, manager, licenses) and groups (attributes, members, licenses), which delta
+tracks. What is not: the organization, SKUs, owners and directory roles, read fresh every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import EntraformError
+from reconciler.files import make_directory
+from reconciler.live import LiveGroup, LiveLicense, LiveUser
+
+FORMAT = 1
+TOKEN_LIFETIME = timedelta(days=7)
+
+
+@dataclass
+class Snapshot:
+    users: dict[str, LiveUser]
+    groups: dict[str, LiveGroup]
+    users_link: str
+    groups_link: str
+    taken_at: str  # when the links were first taken: they expire TOKEN_LIFETIME after
+
+
+def cache_file(cache_dir: Path, tenant: str, app: str, query: str) -> Path:
+    """The file of one tenant, app and shape of the delta queries (their `$select`s)."""
+    digest = hashlib.sha256(f"{FORMAT}|{tenant}|{app}|{query}".encode()).hexdigest()[:24]
+    return cache_dir / f"snapshot-{digest}.json.z"
+
+
+def load(path: Path, now: datetime) -> Snapshot | None:
+    try:
+        data = json.loads(zlib.decompress(path.read_bytes()))
+        taken = datetime.fromisoformat(str(data["taken_at"]))
+        if data["format"] != FORMAT or now - taken > TOKEN_LIFETIME - timedelta(hours=1):
+            return None
+        return Snapshot(
+            users={u[0]: _user(u) for u in data["users"]},
+            groups={g[0]: _group(g) for g in data["groups"]},
+            users_link=str(data["users_link"]),
+            groups_link=str(data["groups_link"]),
+            taken_at=str(data["taken_at"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError, zlib.error):
+        return None  # no cache, or one not to trust: read in full
+
+
+def save(path: Path, snapshot: Snapshot) -> None:
+    body = {
+        "format": FORMAT,
+        "taken_at": snapshot.taken_at,
+        "users_link": snapshot.users_link,
+        "groups_link": snapshot.groups_link,
+        "users": [_user_row(u) for u in snapshot.users.values()],
+        "groups": [_group_row(g) for g in snapshot.groups.values()],
+    }
+    data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+    make_directory(path.parent)
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise EntraformError(f"{path}: cannot write the delta cache: {exc.strerror}") from None
+
+
+def now_text(now: datetime | None = None) -> str:
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
+
+
+def _licenses_row(licenses: dict[str, LiveLicense]) -> dict[str, list[str]]:
+    return {sku: sorted(lic.disabled_plans) for sku, lic in licenses.items()}
+
+
+def _licenses(row: dict[str, list[str]]) -> dict[str, LiveLicense]:
+    return {sku: LiveLicense(sku, frozenset(plans)) for sku, plans in row.items()}
+
+
+def _user_row(u: LiveUser) -> list[Any]:
+    return [
+        u.id,
+        u.upn,
+        u.attrs,
+        u.manager_id,
+        u.on_premises_sync,
+        _licenses_row(u.direct_licenses),
+        sorted(u.inherited_sku_ids),
+    ]
+
+
+def _user(row: list[Any]) -> LiveUser:
+    return LiveUser(row[0], row[1], row[2], row[3], bool(row[4]), _licenses(row[5]), frozenset(row[6]))
+
+
+def _group_row(g: LiveGroup) -> list[Any]:
+    return [
+        g.id,
+        g.mail_nickname,
+        g.attrs,
+        sorted(g.member_user_ids),
+        sorted(g.member_group_ids),
+        _licenses_row(g.licenses),
+        g.on_premises_sync,
+    ]
+
+
+def _group(row: list[Any]) -> LiveGroup:
+    return LiveGroup(row[0], row[1], row[2], set(row[3]), set(row[4]), set(), _licenses(row[5]), bool(row[6]))

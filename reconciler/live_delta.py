@@ -1,0 +1,128 @@
+"""Warm reads: the cached snapshot brought up to date by `users/delta` and `groups/delta` rounds.
+
+A cold read is the full read (`live_read`) plus a `users/delta?$deltatoken=latest` link taken just
+before it, so that nothing changed during the read is missed (a change seen twice is harmless: delta
+answers carry current values). A warm read follows the two delta links, merges what changed into the
+snapshot and reads fresh what delta does not track: the organization, SKUs (seats move with every
+license), owners and directory roles. An expired or refused link (410, a resync required) falls back
+to a full read. `apply` never reads through here: it plans on a fresh read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler import cache
+from reconciler.errors import GraphError
+from reconciler.graph.client import GraphClient
+from reconciler.graph.reads import DeltaRound, Json, read_all
+from reconciler.live import LiveState, LiveUser, RolesToRead
+from reconciler.live_read import (
+    GROUPS_DELTA_PATH,
+    ORGANIZATION_PATH,
+    SKUS_PATH,
+    USER_SELECT,
+    DeltaGroups,
+    organization_into,
+    read_owners,
+    read_roles,
+    read_snapshot,
+    set_owners,
+    sku_from_json,
+    user_from_json,
+)
+from reconciler.progress import ProgressDisplay
+
+USERS_DELTA_PATH = f"/users/delta?$select={USER_SELECT},manager"
+QUERY_SHAPE = f"{USERS_DELTA_PATH}|{GROUPS_DELTA_PATH}"
+
+
+class _Resync(Exception):
+    """Graph refused a delta link: the snapshot must be read again in full."""
+
+
+async def read_live_cached(
+    client: GraphClient, path: Path, progress: ProgressDisplay | None = None, roles: RolesToRead = ()
+) -> LiveState:
+    now = datetime.now(UTC)
+    snapshot = cache.load(path, now)
+    if snapshot is not None:
+        try:
+            live = await _warm(client, snapshot, roles)
+        except _Resync:
+            pass
+        else:
+            snapshot.taken_at = cache.now_text(now)
+            cache.save(path, snapshot)
+            return live
+    users_link = await _latest_users_link(client)
+    live, groups_link = await read_snapshot(client, progress, roles)
+    cache.save(path, cache.Snapshot(live.users, live.groups, users_link, groups_link, cache.now_text(now)))
+    return live
+
+
+async def _latest_users_link(client: GraphClient) -> str:
+    """A delta link from now on, without reading any user (Graph docs: delta-query-overview)."""
+    page = await client.get(f"{USERS_DELTA_PATH}&$deltatoken=latest")
+    link = page.get("@odata.deltaLink")
+    if not isinstance(link, str):
+        raise GraphError("Graph answered users/delta?$deltatoken=latest without a deltaLink")
+    return link
+
+
+async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRead) -> LiveState:
+    organization = await client.get(ORGANIZATION_PATH)
+    try:
+        skus, users_link, groups_link, owners, (definitions, assignments) = await asyncio.gather(
+            read_all(client, SKUS_PATH),
+            _follow_users(client, snapshot),
+            _follow_groups(client, snapshot),
+            read_owners(client),
+            read_roles(client, roles),
+        )
+    except GraphError as exc:
+        if exc.status == 410 or "syncstate" in exc.code.lower() or "resync" in exc.code.lower():
+            raise _Resync from None
+        raise
+    snapshot.users_link, snapshot.groups_link = users_link, groups_link
+    live = LiveState(tenant_id="", users=snapshot.users, groups=snapshot.groups)
+    organization_into(live, organization)
+    live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
+    live.role_definitions = {d.id: d for d in definitions}
+    live.role_assignments = {a.id: a for a in assignments}
+    for group in live.groups.values():
+        group.owner_ids = set()
+    set_owners(live, owners)
+    return live
+
+
+async def _follow_users(client: GraphClient, snapshot: cache.Snapshot) -> str:
+    round_ = DeltaRound(client, snapshot.users_link)
+    async for page in round_.pages():
+        merge_users(snapshot.users, page)
+    return round_.delta_link or snapshot.users_link
+
+
+async def _follow_groups(client: GraphClient, snapshot: cache.Snapshot) -> str:
+    merged = DeltaGroups(snapshot.groups)
+    round_ = DeltaRound(client, snapshot.groups_link)
+    async for page in round_.pages():
+        merged.add(page)
+    return round_.delta_link or snapshot.groups_link
+
+
+def merge_users(users: dict[str, LiveUser], items: list[Json]) -> None:
+    """Changed users carry their selected properties with current values (Graph docs: user-delta); the
+    manager comes as `manager@delta` when it changed, and is kept otherwise."""
+    for item in items:
+        if "@removed" in item:
+            users.pop(item["id"], None)
+            continue
+        old = users.get(item["id"])
+        user = user_from_json(item)
+        user.manager_id = old.manager_id if old is not None else None
+        for manager in item.get("manager@delta") or []:
+            user.manager_id = None if "@removed" in manager else manager.get("id")
+        users[user.id] = user
