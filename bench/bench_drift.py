@@ -72,7 +72,8 @@ def measure(folder: Path, admin: Any, label: str) -> dict[str, Any]:
     print(
         f"  {label:28} wall {row['wall_s']:6.2f} s  http {row['http_requests']:4}  "
         f"(+steps {row['requests_incl_steps'] - row['http_requests']:3})  RU {row['resource_units']:5}  "
-        f"429 {row['throttled']}  exit {status}  items {row['items']} ({row['changed_in_tenant']} by the tenant)"
+        f"429 {row['throttled']}  exit {status}  items {row['items']} "
+        f"({row['changed_in_tenant']} by the tenant)"
     )
     return row
 
