@@ -6,22 +6,29 @@ Heavy modules (the Graph SDK, the emulator) are imported inside the commands tha
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler import __version__
 from reconciler.config import Config, load_config
+from reconciler.desired.model import DesiredState
 from reconciler.errors import ApplyFailed, EntraformError
 from reconciler.files import make_directory, write_text
-from reconciler.live import LiveState
+from reconciler.live import LiveState, RolesToRead
 from reconciler.plan.model import Plan
 from reconciler.wording import counted
+
+if TYPE_CHECKING:  # imported where used: `validate` and `--help` stay fast without the Graph client
+    from reconciler.desired.model import DesiredState
+    from reconciler.progress import ProgressDisplay
+    from reconciler.reports.signins import SignIns
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -426,6 +433,144 @@ def apply(
     failed, skipped = problems_of(plan, result)
     if failed or skipped:
         raise ApplyFailed(failed, skipped)
+
+
+def _desired_or_note(config: Config, notes: list[str]) -> DesiredState | None:
+    """The desired state to compare with, or None (and a note) when it cannot be loaded."""
+    from reconciler.desired.loader import load_desired
+
+    try:
+        return load_desired(config)
+    except EntraformError as exc:
+        first = exc.lines()[0]
+        notes.append(
+            f"not compared with git: the desired state does not load ({first}); run `entraform validate`"
+        )
+        return None
+
+
+@main.group(short_help="One user or group as the tenant sees it.")
+def show() -> None:
+    """One user or group as the tenant sees it: attributes (marked where git disagrees), managers,
+    groups (with the path of each transitive one), licenses (and the group), roles, last sign-in."""
+
+
+_SHOW_FORMATS = click.Choice(["text", "json"])
+
+
+def _show(obj: Globals, kind: str, key: str, fmt: str) -> None:
+    from reconciler.graph.connect import open_client
+    from reconciler.planning import run_sync
+    from reconciler.reports.render import show_json, show_text
+    from reconciler.reports.show import Shown, show_group, show_user
+
+    config = obj.config()
+    notes: list[str] = []
+    desired = _desired_or_note(config, notes)
+
+    async def read() -> Shown:
+        client = open_client(config, read_only=True)
+        try:
+            reader = show_user if kind == "user" else show_group
+            return await reader(client, key, desired)
+        finally:
+            await client.aclose()
+
+    shown = run_sync(read())
+    shown.notes = notes + shown.notes
+    click.echo(show_json(shown) if fmt == "json" else show_text(shown), nl=False)
+
+
+@show.command("user", short_help="A user, by UPN.")
+@click.argument("upn")
+@click.option("--format", "fmt", type=_SHOW_FORMATS, default="text", show_default=True, help="Output format.")
+@click.pass_obj
+@handles_errors
+def show_user_command(obj: Globals, upn: str, fmt: str) -> None:
+    """A user by UPN: attributes, manager chain, direct reports, groups, licenses, roles, last sign-in."""
+    _show(obj, "user", upn, fmt)
+
+
+@show.command("group", short_help="A group, by mailNickname.")
+@click.argument("nickname", metavar="NICK")
+@click.option("--format", "fmt", type=_SHOW_FORMATS, default="text", show_default=True, help="Output format.")
+@click.pass_obj
+@handles_errors
+def show_group_command(obj: Globals, nickname: str, fmt: str) -> None:
+    """A group by mailNickname: attributes, owners, direct and transitive members, licenses, roles."""
+    _show(obj, "group", nickname, fmt)
+
+
+@main.group(short_help="License and privileged-access reports.")
+def report() -> None:
+    """Reports for reviewers and auditors: license seats and reclamation, directory role holders."""
+
+
+@report.command("licenses", short_help="Seats per SKU and reclaimable ones.")
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
+@click.option(
+    "--inactive-days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(1, 3650),
+    help="No sign-in this long: inactive.",
+)
+@click.pass_obj
+@handles_errors
+def report_licenses(obj: Globals, fmt: str, inactive_days: int) -> None:
+    """Per SKU: enabled, consumed and free seats, direct and through groups, on disabled and inactive
+    users; every reclaimable seat with the YAML edit that frees it."""
+    from datetime import UTC, datetime
+
+    from reconciler.reports import render
+    from reconciler.reports.licenses import license_report
+
+    config = obj.config()
+    notes: list[str] = []
+    desired = _desired_or_note(config, notes)
+    live, sign_ins = _read_for_report(config, obj, roles=())
+    result = license_report(live, sign_ins, desired, datetime.now(UTC), inactive_days)
+    result.notes = notes + result.notes
+    out = {"json": render.licenses_json, "markdown": render.licenses_markdown, "text": render.licenses_text}
+    click.echo(out[fmt](result), nl=False)
+
+
+@report.command("access", short_help="Every directory role and its holders.")
+@click.option("--format", "fmt", type=_FORMATS, default="text", show_default=True, help="Output format.")
+@click.pass_obj
+@handles_errors
+def report_access(obj: Globals, fmt: str) -> None:
+    """Every directory role with its holders (direct and through groups), their last sign-in, and the
+    holders the YAML does not declare."""
+    from reconciler.reports import render
+    from reconciler.reports.access import access_report
+
+    config = obj.config()
+    notes: list[str] = []
+    desired = _desired_or_note(config, notes)
+    live, sign_ins = _read_for_report(config, obj, roles="all")
+    result = access_report(live, sign_ins, desired)
+    result.notes = notes + result.notes
+    out = {"json": render.access_json, "markdown": render.access_markdown, "text": render.access_text}
+    click.echo(out[fmt](result), nl=False)
+
+
+def _read_for_report(config: Config, obj: Globals, roles: RolesToRead) -> tuple[LiveState, SignIns]:
+    from reconciler.graph.connect import open_client
+    from reconciler.live_read import read_live
+    from reconciler.planning import run_sync
+    from reconciler.progress import for_stderr
+    from reconciler.reports.signins import read_sign_ins
+
+    async def read(progress: ProgressDisplay) -> tuple[LiveState, SignIns]:
+        client = open_client(config, read_only=True)
+        try:
+            return await asyncio.gather(read_live(client, progress, roles), read_sign_ins(client))
+        finally:
+            await client.aclose()
+
+    with for_stderr(obj.quiet, obj.color) as progress:
+        return run_sync(read(progress))
 
 
 @main.command("import", short_help="Write desired-state YAML from the tenant.")
