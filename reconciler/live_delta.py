@@ -87,6 +87,7 @@ async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRea
             raise _Resync from None
         raise
     snapshot.users_link, snapshot.groups_link = users_link, groups_link
+    _forget_deleted(snapshot)
     live = LiveState(tenant_id="", users=snapshot.users, groups=snapshot.groups)
     organization_into(live, organization)
     live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
@@ -96,6 +97,18 @@ async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRea
         group.owner_ids = set()
     set_owners(live, owners)
     return live
+
+
+def _forget_deleted(snapshot: cache.Snapshot) -> None:
+    """Edges to objects a round removed: a deleted user or group leaves its groups and its reports
+    with it, whether or not the other side's delta says so."""
+    users, groups = snapshot.users, snapshot.groups
+    for group in groups.values():
+        group.member_user_ids &= users.keys()
+        group.member_group_ids &= groups.keys()
+    for user in users.values():
+        if user.manager_id is not None and user.manager_id not in users:
+            user.manager_id = None
 
 
 async def _follow_users(client: GraphClient, snapshot: cache.Snapshot) -> str:

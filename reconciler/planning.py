@@ -79,6 +79,7 @@ def make_plan(
     naming every pre-flight problem."""
     from reconciler.desired.loader import load_desired
     from reconciler.plan.diff import diff
+    from reconciler.plan.effects import plan_effects
     from reconciler.plan.preflight import preflight
     from reconciler.plan.targets import check_targets, narrow
 
@@ -91,4 +92,8 @@ def make_plan(
     problems = preflight(plan, desired, live)
     if problems:
         raise PlanError(f"the plan cannot be applied: {len(problems)} pre-flight problem(s)", problems)
-    return Planned(desired, live, narrow(plan, targets))
+    if not targets:
+        return Planned(desired, live, plan)
+    narrowed = narrow(plan, targets)
+    narrowed.effects = plan_effects(narrowed, live)  # what the narrowed plan alone brings
+    return Planned(desired, live, narrowed)

@@ -9,6 +9,7 @@ from reconciler.plan.model import (
     Action,
     Change,
     Create,
+    Effects,
     LicenseChange,
     ManagerChange,
     MembershipChange,
@@ -19,6 +20,7 @@ from reconciler.plan.model import (
     Update,
 )
 
+MAX_NAMED = 10  # users named in one effect line; the count says the rest
 SYMBOLS: dict[Action, str] = {
     "create": "+",
     "add_member": "+",
@@ -100,6 +102,27 @@ def details(change: Change) -> list[str]:
     ]
     if isinstance(change, Update) and change.revoke_sessions:
         lines.append("sign-in sessions revoked")
+    return lines
+
+
+def effect_lines(effects: Effects) -> list[str]:
+    """The blast radius in words: who gains or loses what, and the seats per SKU after the plan."""
+    lines = []
+    for m in effects.members:
+        users = m.gained or m.lost
+        sign, verb = ("+", "join") if m.gained else ("-", "leave")
+        shown = ", ".join(users[:MAX_NAMED])
+        more = f", … {len(users) - MAX_NAMED} more" if len(users) > MAX_NAMED else ""
+        text = f"{m.change}: {sign}{len(users)} user{'s' if len(users) != 1 else ''} {verb} {m.group}"
+        text += f" ({shown}{more})" if users else ""
+        if m.reached:
+            text += f"; through it also {', '.join(m.reached)}"
+        if m.licenses:
+            text += f"; {m.group} assigns {', '.join(m.licenses)} (to its direct user members)"
+        if m.roles:
+            text += f"; {m.group} holds {', '.join(m.roles)}"
+        lines.append(text)
+    lines += [f"seats {s.sku}: {s.before} → {s.after} of {s.enabled}" for s in effects.seats]
     return lines
 
 

@@ -12,6 +12,7 @@ from reconciler.config import Config
 from reconciler.desired.model import DesiredState
 from reconciler.live import LiveState
 from reconciler.plan.digest import desired_digest, live_digest
+from reconciler.plan.effects import plan_effects
 from reconciler.plan.groups import group_drafts, orphan_group_drafts
 from reconciler.plan.matching import Draft, Index
 from reconciler.plan.model import ORDER, Change, Create, LicenseChange, Plan, Remove, RoleChange
@@ -37,7 +38,7 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
     drafts.sort(key=lambda d: sort_key(d.change))
     kept, held = split_protected(index, drafts)
     changes = _number(kept)
-    return Plan(
+    plan = Plan(
         tenant=live.tenant_id,
         desired_digest=desired_digest(desired),
         live_digest=live_digest(live),
@@ -45,6 +46,8 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
         unsafe=fraction_items(index, changes),
         held=held,
     )
+    plan.effects = plan_effects(plan, live)
+    return plan
 
 
 def sort_key(change: Change) -> tuple[int, str, str, str, str, str]:

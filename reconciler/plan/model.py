@@ -276,6 +276,37 @@ class HeldItem:
     wants: str  # what the desired state (or an authoritative scope) would do, in one line
 
 
+@dataclass(frozen=True)
+class MemberEffect:
+    """What one membership change brings: see `plan.effects`."""
+
+    change: str  # the plan change's id
+    group: str  # the group joined or left
+    gained: tuple[str, ...]  # UPNs now in the group, directly or through nested groups
+    lost: tuple[str, ...]  # UPNs no longer in it
+    reached: tuple[str, ...]  # groups above it that the same users reach through it
+    licenses: tuple[str, ...]  # SKUs the group assigns (to its direct user members)
+    roles: tuple[str, ...]  # directory roles the group holds
+
+
+@dataclass(frozen=True)
+class SeatEffect:
+    sku: str
+    before: int
+    after: int
+    enabled: int
+
+
+@dataclass(frozen=True)
+class Effects:
+    members: tuple[MemberEffect, ...] = ()
+    seats: tuple[SeatEffect, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.members and not self.seats
+
+
 @dataclass
 class Plan:
     tenant: str
@@ -284,6 +315,7 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     unsafe: list[UnsafeItem] = field(default_factory=list)
     held: list[HeldItem] = field(default_factory=list)
+    effects: Effects = Effects()  # the blast radius, computed from the live snapshot (`plan.effects`)
     created_at: str = ""  # ISO-8601, stamped by the caller (diff itself has no clock)
     # `--target KIND:KEY`s the plan was narrowed to: `apply FILE` re-plans with the same ones.
     targets: list[str] = field(default_factory=list)

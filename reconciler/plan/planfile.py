@@ -25,9 +25,11 @@ from reconciler.plan.model import (
     Action,
     Change,
     Create,
+    Effects,
     HeldItem,
     LicenseChange,
     ManagerChange,
+    MemberEffect,
     MembershipChange,
     ObjectKind,
     ObjectRef,
@@ -36,6 +38,7 @@ from reconciler.plan.model import (
     Remove,
     RoleChange,
     RoleRef,
+    SeatEffect,
     UnsafeItem,
     Update,
 )
@@ -165,6 +168,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "held": [asdict(item) for item in plan.held],
         "changes": [change_to_dict(c) for c in plan.changes],
         **({"targets": plan.targets} if plan.targets else {}),
+        **({"effects": _effects_to_dict(plan.effects)} if not plan.effects.is_empty else {}),
     }
 
 
@@ -203,7 +207,7 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
         )
     # Plans saved before held items existed have no `held` list: nothing was held then.
     missing = [key for key in _TOP_KEYS if key not in data and key != "held"]
-    extra = sorted(set(data) - set(_TOP_KEYS) - {"targets"})
+    extra = sorted(set(data) - set(_TOP_KEYS) - {"targets", "effects"})
     if missing or extra:
         raise PlanError(
             f"{source}: corrupt plan file: missing {missing or 'nothing'}, unexpected {extra or 'nothing'}"
@@ -223,8 +227,9 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
             held=held,
             created_at=str(data["created_at"]),
             targets=[str(t) for t in data.get("targets", [])],
+            effects=_effects(data.get("effects") or {}),
         )
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise PlanError(f"{source}: corrupt plan file: {exc}") from None
     if summary(plan) != data["summary"]:
         raise PlanError(f"{source}: corrupt plan file: its summary does not match its changes")
@@ -356,6 +361,31 @@ def _unsafe(raw: Any) -> UnsafeItem:
     if not isinstance(raw, dict) or raw.get("reason") not in _UNSAFE_REASONS or set(raw) - _UNSAFE_FIELDS:
         raise ValueError(f"bad unsafe item {raw!r}")
     return UnsafeItem(**raw)
+
+
+def _effects_to_dict(effects: Effects) -> dict[str, Any]:
+    return {"members": [asdict(m) for m in effects.members], "seats": [asdict(s) for s in effects.seats]}
+
+
+def _effects(raw: dict[str, Any]) -> Effects:
+    """The blast radius read back (it says what the plan brings; nothing is applied from it)."""
+    members = tuple(
+        MemberEffect(
+            str(m["change"]),
+            str(m["group"]),
+            tuple(m["gained"]),
+            tuple(m["lost"]),
+            tuple(m["reached"]),
+            tuple(m["licenses"]),
+            tuple(m["roles"]),
+        )
+        for m in raw.get("members", [])
+    )
+    seats = tuple(
+        SeatEffect(str(s["sku"]), int(s["before"]), int(s["after"]), int(s["enabled"]))
+        for s in raw.get("seats", [])
+    )
+    return Effects(members, seats)
 
 
 def _held(raw: Any) -> HeldItem:

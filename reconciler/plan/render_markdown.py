@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.describe import SYMBOLS, describe, details
+from reconciler.plan.describe import SYMBOLS, describe, details, effect_lines
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planfile import summary
 from reconciler.plan.render_text import HELD_HEADLINE, summary_line
@@ -67,4 +67,7 @@ def render_markdown(plan: Plan) -> str:
             out += ["<details>", f"<summary>{heading}</summary>", "", *block, "", "</details>", ""]
         else:
             out += [f"#### {heading}", "", *block, ""]
+    effects = effect_lines(plan.effects)
+    if effects:
+        out += ["#### What comes with it", "", *(f"- {_escape(line)}" for line in effects), ""]
     return "\n".join(out).rstrip("\n") + "\n"

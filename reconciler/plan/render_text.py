@@ -7,7 +7,7 @@ from io import StringIO
 from rich.console import Console
 from rich.text import Text
 
-from reconciler.plan.describe import SYMBOLS, describe, details
+from reconciler.plan.describe import SYMBOLS, describe, details, effect_lines
 from reconciler.plan.model import Plan
 from reconciler.wording import counted
 
@@ -78,6 +78,11 @@ def plan_lines(plan: Plan) -> list[tuple[str, str]]:
             symbol = SYMBOLS[change.action]
             lines.append((f"  {symbol} {describe(change)}", _STYLES[symbol]))
             lines += [(f"      {detail}", "") for detail in details(change)]
+        lines.append(("", ""))
+    effects = effect_lines(plan.effects)
+    if effects:
+        lines.append(("What comes with it (from the tenant as read):", "bold"))
+        lines += [(f"  {line}", "") for line in effects]
         lines.append(("", ""))
     lines.append((summary_line(plan), "bold"))
     return lines

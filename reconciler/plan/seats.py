@@ -29,14 +29,19 @@ UPN = "userPrincipalName"
 NICKNAME = "mailNickname"
 
 
-def seat_problems(plan: Plan, live: LiveState) -> Iterable[Problem]:
-    """One problem per SKU the plan needs more units of than the tenant has free."""
-    if not any(isinstance(c, LicenseChange | MembershipChange | Create) for c in plan.changes):
-        return
+def extra_units(plan: Plan, live: LiveState) -> Counter[str]:
+    """Units of each SKU the plan's changes take (positive) or free (negative), by skuId."""
+    if not any(isinstance(c, LicenseChange | MembershipChange | Create | Remove) for c in plan.changes):
+        return Counter()
     licensing = _Licensing(live)
     for change in plan.changes:
         licensing.apply(change)
-    extra = licensing.extra_units()
+    return licensing.extra_units()
+
+
+def seat_problems(plan: Plan, live: LiveState) -> Iterable[Problem]:
+    """One problem per SKU the plan needs more units of than the tenant has free."""
+    extra = extra_units(plan, live)
     for sku_id, sku in sorted(live.skus.items(), key=lambda item: item[1].part_number):
         free = sku.enabled - sku.consumed
         if extra[sku_id] > 0 and extra[sku_id] > free:

@@ -31,15 +31,23 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -
     assert out.rstrip().splitlines()[-1].startswith("Plan: 2 to create")
     stats = work.stats()
     assert stats["writes"] == 0 and stats["throttled"] == 0
-    # The whole read: organization, SKUs, users, groups/delta and owners; no per-group requests.
+    # The whole read: organization, SKUs, users, groups/delta and owners (no per-group requests),
+    # and a users/delta link from now on, where the delta cache starts.
     assert set(stats["by_route"]) == {
         "GET /organization",
         "GET /subscribedSkus",
         "GET /users",
+        "GET /users/delta",
         "GET /groups/delta",
         "GET /groups",
     }
     assert stats["token_requests"] == 1
+    work.admin.post("stats/reset").raise_for_status()
+    warm = work.cli("plan", "--detailed-exitcode")
+    assert warm.stdout == result.stdout
+    # Warm: the delta links answer for users and groups; nothing reads every user again.
+    routes = work.stats()["by_route"]
+    assert "GET /users" not in routes and routes["GET /users/delta"] == 1 and routes["GET /groups/delta"] == 1
 
 
 def test_plan_without_detailed_exitcode_exits_0(work: Workdir) -> None:

@@ -28,7 +28,15 @@ def test_json_has_exactly_the_documented_keys() -> None:
         "unsafe",
         "held",
         "changes",
+        "effects",  # the blast radius: here the seats the sample's licenses take
     ]
+    assert data["effects"] == {
+        "members": [],
+        "seats": [
+            {"sku": "ENTERPRISEPACK", "before": 15, "after": 14, "enabled": 25},
+            {"sku": "SPE_E5", "before": 15, "after": 16, "enabled": 25},
+        ],
+    }
     assert data["format_version"] == 1 and data["tenant"] == "tenant-1"
     assert data["desired_digest"].startswith("sha256:") and data["live_digest"].startswith("sha256:")
     assert data["summary"]["create"] == 1 and data["summary"]["delete"] == 0
