@@ -25,7 +25,7 @@ def test_nesting_a_group_names_who_joins_and_what_comes_with_it() -> None:
     text = render_text(plan)
     assert "c0001: +11 users join grp-licensed (user10@contoso.example, user11@contoso.example, user1@" in text
     assert (
-        "… 1 more; through it also grp-all; grp-licensed assigns SPE_E5 (to its direct user members)" in text
+        "… 1 more); through it also grp-all; grp-licensed assigns SPE_E5 (to its direct user members)" in text
     )
     assert plan.effects.seats == ()  # group licensing does not reach through a nested group
 
