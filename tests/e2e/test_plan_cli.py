@@ -37,6 +37,7 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -
         "GET /organization",
         "GET /subscribedSkus",
         "GET /users",
+        "GET /users/$count",
         "GET /users/delta",
         "GET /groups/delta",
         "GET /groups",

@@ -23,7 +23,9 @@ def test_nesting_a_group_names_who_joins_and_what_comes_with_it() -> None:
     )  # user0 is in already
     assert (effect.licenses, effect.roles) == (("SPE_E5",), ("Helpdesk Administrator",))
     text = render_text(plan)
-    assert "c0001: +11 users join grp-licensed (user10@contoso.example, user11@contoso.example, user1@" in text
+    assert (
+        "c0001: +11 users join grp-licensed (user10@contoso.example, user11@contoso.example, user1@" in text
+    )
     assert (
         "… 1 more); through it also grp-all; grp-licensed assigns SPE_E5 (to its direct user members)" in text
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -116,9 +117,10 @@ def _delta_items() -> list[dict[str, Any]]:
 
 
 class FakeTenant:
-    def __init__(self, owners: dict[str, list[dict[str, Any]]] = OWNERS) -> None:
+    def __init__(self, owners: dict[str, list[dict[str, Any]]] = OWNERS, user_count: int = 3) -> None:
         self.paths: list[str] = []
         self.owners = owners
+        self.user_count = user_count
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/v1.0")
@@ -128,9 +130,12 @@ class FakeTenant:
             return reply(200, {"value": [ORG]})
         if path == "/subscribedSkus":
             return reply(200, {"value": SKUS})
+        if path == "/users/$count":
+            assert request.headers["ConsistencyLevel"] == "eventual"
+            return httpx.Response(200, text=str(self.user_count), headers={"content-type": "text/plain"})
         if path == "/users":
             assert "$skiptoken" in query or query["$expand"] == ["manager($select=id)"]
-            return _page(request, USERS, 2)
+            return _page(request, self._users(query), 2)
         if path == "/groups/delta":
             return _page(request, _delta_items(), 2, delta=True)
         if path == "/groups" and query.get("$expand") == ["owners($select=id)"]:
@@ -142,6 +147,20 @@ class FakeTenant:
         if path == "/$batch":
             return self._batch(json.loads(request.content)["requests"])
         raise AssertionError(f"unexpected {request.method} {request.url}")
+
+    def _users(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """USERS, or those in the range of a `userPrincipalName ge 'x' and … le 'y'` filter."""
+        condition = (query.get("$filter") or [""])[0]
+        if not condition:
+            return USERS
+        low = re.search(r"ge '(\w)'", condition)
+        high = re.search(r"le '(\w)'", condition)
+        return [
+            u
+            for u in USERS
+            if (not low or u["userPrincipalName"] >= low.group(1))
+            and (not high or u["userPrincipalName"] <= high.group(1))
+        ]
 
     def _batch(self, steps: list[dict[str, Any]]) -> httpx.Response:
         responses = []
@@ -200,3 +219,28 @@ def test_owners_at_the_expand_cap_are_read_in_full() -> None:
     live = asyncio.run(read_live(client_for(tenant)))
     assert len(live.groups["g3"].owner_ids) == 25
     assert "POST /$batch" in tenant.paths
+
+
+def test_many_users_are_read_in_disjoint_ranges_side_by_side() -> None:
+    tenant = FakeTenant(user_count=5000)
+    live = asyncio.run(read_live(client_for(tenant)))
+    assert set(live.users) == {"u1", "u2", "u3"}  # each once, whatever range it fell in
+    ranges = [p for p in tenant.paths if p == "GET /users"]
+    assert len(ranges) >= len("bcdefghijklmnopqrstuvwxyz") + 1
+
+
+def test_every_user_name_falls_in_exactly_one_range() -> None:
+    """users_ranges' claim, checked over names of every shape a UPN's local part may take."""
+    from reconciler.live_read import users_ranges
+
+    conditions = [c for c in users_ranges(10_000) if c]
+    bounds = [re.findall(r"(ge|le) '(\w)'", c) for c in conditions]
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'.-_!#^~"
+    names = [f"{a}{b}x@contoso.example" for a in alphabet for b in "a~Z0"] + ["z@x.y", "zz@x.y", "b@x.y"]
+    for order in (str, str.lower):  # a case-sensitive and a case-insensitive collation
+        for name in names:
+            inside = [
+                all((order(name) >= order(v)) if op == "ge" else (order(name) <= order(v)) for op, v in cond)
+                for cond in bounds
+            ]
+            assert inside.count(True) == 1, (name, order)
