@@ -160,10 +160,7 @@ def users_ranges(count: int | None) -> list[str | None]:
         return [None]
     key = "userPrincipalName"
     ranges: list[str | None] = [f"{key} le '{_BOUNDARIES[0]}'"]
-    ranges += [
-        f"{key} ge '{low}' and {key} le '{high}'"
-        for low, high in itertools.pairwise(_BOUNDARIES)
-    ]
+    ranges += [f"{key} ge '{low}' and {key} le '{high}'" for low, high in itertools.pairwise(_BOUNDARIES)]
     ranges.append(f"{key} ge '{_BOUNDARIES[-1]}'")
     return ranges
 
