@@ -27,6 +27,7 @@ from reconciler.wording import counted
 
 if TYPE_CHECKING:  # imported where used: `validate` and `--help` stay fast without the Graph client
     from reconciler.desired.model import DesiredState
+    from reconciler.importer import Layout
     from reconciler.progress import ProgressDisplay
     from reconciler.reports.signins import SignIns
 
@@ -586,6 +587,16 @@ def _read_for_report(config: Config, obj: Globals, roles: RolesToRead) -> tuple[
     metavar="NAMES",
     help="Only these directory roles (comma-separated displayNames or templateIds); default: all held.",
 )
+@click.option(
+    "--layout",
+    type=click.Choice(["single", "per-department", "per-group-prefix"]),
+    default="single",
+    show_default=True,
+    help=(
+        "single: users.yaml, groups.yaml; per-department: users/DEPT.yaml; "
+        "per-group-prefix: groups/PREFIX.yaml."
+    ),
+)
 @click.pass_obj
 @handles_errors
 def import_(
@@ -595,9 +606,10 @@ def import_(
     groups_filter: str | None,
     with_ids: bool,
     role_names: str | None,
+    layout: Layout,
 ) -> None:
-    """Write desired-state YAML from the live tenant."""
-    from reconciler.importer import export_state, find_schema, modeline
+    """Write desired-state YAML from the live tenant (never over existing files)."""
+    from reconciler.importer import find_schema, write_state
     from reconciler.planning import read_tenant, run_sync
     from reconciler.progress import for_stderr
 
@@ -605,10 +617,10 @@ def import_(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EntraformError(f"{out_dir}: --out is a file; give the directory to write the YAML to")
-    targets = [out / "users.yaml", out / "groups.yaml", out / "roles.yaml"]
-    existing = [t.as_posix() for t in targets if t.exists()]
+    # Checked before the long read: every layout writes *.yaml files under --out.
+    existing = sorted(p.as_posix() for p in out.rglob("*.yaml")) if out.is_dir() else []
     if existing:
-        raise EntraformError(f"{', '.join(existing)} already exist(s); remove or choose another --out")
+        raise EntraformError(f"{', '.join(existing[:3])} already exist(s); remove or choose another --out")
     # Filters first: a bad one fails before the long read.
     user_ids = run_sync(_filtered_ids(config, "users", users_filter)) if users_filter else None
     group_ids = run_sync(_filtered_ids(config, "groups", groups_filter)) if groups_filter else None
@@ -618,15 +630,15 @@ def import_(
     _check_roles_named(roles, live)
     make_directory(out)
     schema = find_schema(out)
-    export = export_state(
-        live, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids, header=modeline(schema, out)
+    export = write_state(
+        live, out, user_ids=user_ids, group_ids=group_ids, with_ids=with_ids, layout=layout, schema=schema
     )
-    for name, text in export.files.items():
-        write_text(out / name, text, "YAML file")
     if not obj.quiet:
         wrote = f"{counted(export.users, 'user')}, {counted(export.groups, 'group')} and "
         wrote += counted(export.roles, "directory role")
-        click.echo(f"Wrote {wrote} to {out.as_posix()}/ ({', '.join(export.files)})", err=True)
+        names = list(export.files)
+        shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
+        click.echo(f"Wrote {wrote} to {out.as_posix()}/ ({shown})", err=True)
         if export.unnamed_holders:
             click.echo(
                 f"note: left out {counted(export.unnamed_holders, 'role assignment')} of service principals "

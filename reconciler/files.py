@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.errors import EntraformError, Location
@@ -24,6 +25,21 @@ def read_text(path: Path, what: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EntraformError(not_utf8(data, exc, what), utf8_error_location(name, data, exc)) from None
+
+
+def write_lines(path: Path, lines: Iterable[str], what: str) -> None:
+    """`write_text` for text made piece by piece: streamed to the temporary file, then renamed."""
+    name = path.as_posix()
+    if path.is_dir():
+        raise EntraformError(f"{name}: is a directory; give a file name for the {what}")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as out:
+            out.writelines(lines)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise EntraformError(f"{name}: cannot write the {what}: {describe_os_error(exc)}") from None
 
 
 def not_utf8(data: bytes, exc: UnicodeDecodeError, what: str) -> str:

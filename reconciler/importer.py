@@ -5,16 +5,19 @@ The output is meant to validate as it is and to plan as empty against the tenant
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import yaml
 
 from reconciler.desired import grouptypes
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
+from reconciler.files import make_directory, write_lines
 from reconciler.live import LiveGroup, LiveLicense, LiveSku, LiveState, LiveUser
 
 SCHEMA_FILE = Path("schemas") / "state.schema.json"  # where `entraform schema` writes it by default
@@ -95,14 +98,132 @@ def modeline(schema: Path | None, out_dir: Path) -> str:
     return f"# yaml-language-server: $schema={relative}\n"
 
 
+Layout = Literal["single", "per-department", "per-group-prefix"]
+LAYOUTS: tuple[Layout, ...] = ("single", "per-department", "per-group-prefix")
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 @dataclass(frozen=True)
 class Export:
-    files: dict[str, str]  # YAML text by file name
+    files: dict[str, str]  # YAML text by file name (relative to the output folder)
     users: int
     groups: int
     read_only_groups: int  # left out: Exchange's groups cannot be declared
     roles: int
     unnamed_holders: int  # role assignments of service principals (or unread objects): not declarable
+
+
+@dataclass(frozen=True)
+class _File:
+    name: str  # relative path, e.g. "users/engineering.yaml"
+    section: str  # users, groups or roles
+    entries: Iterator[dict[str, Any]]
+
+
+@dataclass
+class _Plan:
+    """What goes where: the files of a layout, their entries made one at a time as they are written."""
+
+    files: list[_File]
+    users: int
+    groups: int
+    read_only_groups: int
+    roles: int
+    unnamed: int
+
+
+def _plan(
+    live: LiveState, user_ids: set[str] | None, group_ids: set[str] | None, with_ids: bool, layout: Layout
+) -> _Plan:
+    users = sorted(
+        (u for u in live.users.values() if user_ids is None or u.id in user_ids), key=lambda u: u.key
+    )
+    chosen = [g for g in live.groups.values() if group_ids is None or g.id in group_ids]
+    # Exchange's groups cannot be declared (read-only through Graph): members may still name them.
+    groups = sorted((g for g in chosen if not grouptypes.is_read_only(g.attrs)), key=lambda g: g.key)
+    roles, unnamed = role_entries(live)
+    user_files = (
+        _split(users, lambda u: f"users/{_slug(u.attrs.get('department'), 'no-department')}.yaml")
+        if layout == "per-department"
+        else {"users.yaml": users}
+    )
+    group_files = (
+        _split(
+            groups, lambda g: f"groups/{_slug(g.key.split('-', 1)[0] if '-' in g.key else '', 'other')}.yaml"
+        )
+        if layout == "per-group-prefix"
+        else {"groups.yaml": groups}
+    )
+    files = [
+        _File(name, "users", (user_entry(u, live, with_ids) for u in part))
+        for name, part in user_files.items()
+    ]
+    files += [
+        _File(name, "groups", (group_entry(g, live, with_ids) for g in part))
+        for name, part in group_files.items()
+    ]
+    if roles:
+        files.append(_File("roles.yaml", "roles", iter(roles)))
+    return _Plan(files, len(users), len(groups), len(chosen) - len(groups), len(roles), unnamed)
+
+
+T = TypeVar("T")
+
+
+def _split(items: list[T], file_of: Callable[[T], str]) -> dict[str, list[T]]:
+    files: dict[str, list[T]] = {}
+    for item in items:
+        files.setdefault(file_of(item), []).append(item)
+    return dict(sorted(files.items()))
+
+
+def _slug(value: Any, empty: str) -> str:
+    """A file name from a department or prefix: lower case, letters, digits and dashes."""
+    text = re.sub(r"[^a-z0-9]+", "-", str(value or "").lower()).strip("-")
+    return text or empty
+
+
+def _items(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Each entry as one YAML list item, dumped on its own: a file of 100,000 users is never held whole."""
+    for entry in entries:
+        yield yaml.dump(
+            [entry], Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110
+        )
+
+
+def target_files(
+    layout: Layout, live: LiveState, user_ids: set[str] | None, group_ids: set[str] | None
+) -> list[str]:
+    """The files an import would write, to refuse overwriting any of them first."""
+    return [f.name for f in _plan(live, user_ids, group_ids, False, layout).files]
+
+
+def write_state(
+    live: LiveState,
+    out_dir: Path,
+    *,
+    user_ids: set[str] | None = None,
+    group_ids: set[str] | None = None,
+    with_ids: bool = False,
+    layout: Layout = "single",
+    schema: Path | None = None,
+) -> Export:
+    """Write the desired-state YAML of `live` under `out_dir`, streamed entry by entry; each file
+    starts with the modeline of `schema` (relative to it) and is written whole or not at all."""
+    plan = _plan(live, user_ids, group_ids, with_ids, layout)
+    for file in plan.files:
+        path = out_dir / file.name
+        make_directory(path.parent)
+        lines = itertools.chain([modeline(schema, path.parent), f"{file.section}:\n"], _items(file.entries))
+        write_lines(path, lines, "YAML file")
+    return Export(
+        {f.name: "" for f in plan.files},
+        plan.users,
+        plan.groups,
+        plan.read_only_groups,
+        plan.roles,
+        plan.unnamed,
+    )
 
 
 def export_state(
@@ -112,28 +233,12 @@ def export_state(
     group_ids: set[str] | None = None,
     with_ids: bool = False,
     header: str = "",
+    layout: Layout = "single",
 ) -> Export:
-    """YAML text per file name (`users.yaml`, `groups.yaml`), each starting with `header` (a modeline);
-    `*_ids` limit what is written."""
-    users = [u for u in live.users.values() if user_ids is None or u.id in user_ids]
-    chosen = [g for g in live.groups.values() if group_ids is None or g.id in group_ids]
-    # Exchange's groups cannot be declared (read-only through Graph): members may still name them.
-    groups = [g for g in chosen if not grouptypes.is_read_only(g.attrs)]
-    users.sort(key=lambda u: u.key)
-    groups.sort(key=lambda g: g.key)
-    roles, unnamed = role_entries(live)
-    files: dict[str, dict[str, list[dict[str, Any]]]] = {
-        "users.yaml": {"users": [user_entry(u, live, with_ids) for u in users]},
-        "groups.yaml": {"groups": [group_entry(g, live, with_ids) for g in groups]},
-    }
-    if roles:
-        files["roles.yaml"] = {"roles": roles}
-    texts = {
-        name: header
-        + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
-        for name, body in files.items()
-    }
-    return Export(texts, len(users), len(groups), len(chosen) - len(groups), len(roles), unnamed)
+    """The YAML text of each file in memory (`header`, a modeline, first): for tests and benchmarks."""
+    plan = _plan(live, user_ids, group_ids, with_ids, layout)
+    texts = {f.name: "".join([header, f"{f.section}:\n", *_items(f.entries)]) for f in plan.files}
+    return Export(texts, plan.users, plan.groups, plan.read_only_groups, plan.roles, plan.unnamed)
 
 
 def role_entries(live: LiveState) -> tuple[list[dict[str, Any]], int]:
