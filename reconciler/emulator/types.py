@@ -22,6 +22,7 @@ class AppIdentity:
     name: str
     roles: frozenset[str]
     tenant_id: str
+    display_name: str = ""
 
 
 @dataclass

@@ -395,9 +395,11 @@ def test_info_file_has_the_documented_shape(emulator_info: dict[str, Any]) -> No
     assert emulator_info["authority"] == emulator_info["graph_url"].removesuffix("/v1.0")
     assert emulator_info["admin_url"] == f"{emulator_info['authority']}/_emulator"
     assert Path(emulator_info["ca_bundle"]).is_file()
-    assert set(emulator_info["apps"]) >= {"reader", "writer"}
-    for creds in emulator_info["apps"].values():
-        assert set(creds) == {"client_id", "client_secret", "roles"} and creds["roles"]
+    assert set(emulator_info["apps"]) >= {"reader", "writer", "admin"}
+    for name in ("reader", "writer", "admin"):
+        creds = emulator_info["apps"][name]
+        assert set(creds) == {"client_id", "client_secret", "display_name", "roles"} and creds["roles"]
+        assert creds["display_name"] == f"entraform {name}"
 
 
 def test_retry_after_is_enough_to_wait(
