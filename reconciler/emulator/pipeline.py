@@ -225,9 +225,9 @@ class Emulator:
         return response
 
     def _check_roles(self, route: Route, roles: frozenset[str]) -> None:
-        if not route.permissions or _READ_WRITE_ALL in roles:
+        if not route.permissions:
             return
-        if not route.write and _READ_ALL in roles:
+        if not route.strict and (_READ_WRITE_ALL in roles or (not route.write and _READ_ALL in roles)):
             return
         if roles.isdisjoint(route.permissions):
             raise GraphApiError(

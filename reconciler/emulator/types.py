@@ -76,3 +76,5 @@ class SeedData:
     owners: list[tuple[str, str]]
     managers: list[tuple[str, str]]  # (user id, manager id)
     licenses: list[tuple[str, str, list[str]]]  # (user id, skuId, disabledPlans): direct assignments
+    # (roleDefinitionId, principalId, directoryScopeId): directory role assignments
+    role_assignments: list[tuple[str, str, str]] = field(default_factory=list)

@@ -12,6 +12,7 @@ from reconciler.emulator.routes import (
     licenses,
     memberships,
     relations,
+    roles,
     users,
 )
 
@@ -22,6 +23,7 @@ ROUTES: list[Route] = [
     *memberships.ROUTES,
     *licenses.ROUTES,
     *directory.ROUTES,
+    *roles.ROUTES,
     *delta.ROUTES,
     *batch.ROUTES,
 ]

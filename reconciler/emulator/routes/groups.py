@@ -139,6 +139,16 @@ def check_edge(ctx: EmulatorContext, group: Json, relation: str, oid: str, kind:
         raise refusal
 
 
+def check_role_management(req: GraphRequest, group: Json) -> None:
+    """Creating a role-assignable group, and adding or removing its members, needs RoleManagement.
+    ReadWrite.Directory besides (group-post-groups; group-post-members and group-delete-members:
+    "the calling user must also be assigned the RoleManagement.ReadWrite.Directory permission")."""
+    if group.get("isAssignableToRole") and (req.app is None or ROLE_MANAGEMENT not in req.app.roles):
+        raise GraphApiError(
+            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )
+
+
 def check_proxy_conflict(ctx: EmulatorContext, group: Json) -> None:
     mail = group.get("mail")
     if not mail:
@@ -195,11 +205,7 @@ def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -
 def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     body = common.body_of(req)
     check_values(body, creating=True)
-    if body.get("isAssignableToRole") and (req.app is None or ROLE_MANAGEMENT not in req.app.roles):
-        # Groups that can hold Entra roles need this permission besides Group.Create (group-post-groups).
-        raise GraphApiError(
-            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-        )
+    check_role_management(req, body)
     unified = "Unified" in (body.get("groupTypes") or [])
     if body["mailEnabled"] and not unified:
         raise bad_request(MAIL_ENABLED_WRITE)
@@ -231,6 +237,8 @@ def update_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     if member_types.is_read_only(updated):
         raise bad_request(MAIL_ENABLED_WRITE)
     pairs = bind_targets(ctx, body, updated)
+    if any(relation == "members" for relation, _ in pairs):
+        check_role_management(req, group)
     if changes:
         ctx.store.save("group", updated)
     for relation, oid in pairs:
@@ -277,6 +285,8 @@ def _add_ref(relation: str) -> Handler:
         if not ctx.store.is_visible(group["id"], now) or not ctx.store.is_visible(oid, now):
             raise bad_request(REPLICATING)
         check_edge(ctx, group, relation, oid, kind)
+        if relation == "members":
+            check_role_management(req, group)
         if oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]:
             raise already_exists(relation)
         ctx.store.add_edge(relation, group["id"], oid)
@@ -295,6 +305,8 @@ def _remove_ref(relation: str) -> Handler:
         refusal = member_types.members_refusal(group) if relation == "members" else None
         if refusal is not None:
             raise refusal
+        if relation == "members":
+            check_role_management(req, group)
         if relation == "owners" and len(related) == 1:
             raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
         ctx.store.remove_edge(relation, group["id"], oid)
