@@ -10,13 +10,14 @@ value (`version_of`), deletes leave a tombstone, and membership and ownership ch
 `member_log`, `owner_log` and `manager_log`.
 A delta token is just a version: everything stamped later has changed since.
 
-Besides: the directory role assignments (roles.py), written through too.
+Besides: the directory role assignments (roles.py) and the audit log (audit.py), each written through too.
 """
 
 from __future__ import annotations
 
 import json
 
+from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.database import Database, LogEntry
 from reconciler.emulator.dynamic import DynamicGroups
 from reconciler.emulator.licensing import LICENSE_PROPERTIES, Licensing
@@ -56,6 +57,7 @@ class Store:
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
         self.dynamic = DynamicGroups()
         self.roles = RoleAssignments(self.db)
+        self.audit = AuditLog(self.db)
 
     # ---- opening, meta -------------------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class Store:
         self.owner_log = db.read_log("owner_log")
         self.manager_log = db.read_log("manager_log")
         self.roles.load(db.role_assignments())
+        self.audit.load()
         self.licensing.refresh_all()
 
     def load_seed(self, seed: SeedData) -> None:

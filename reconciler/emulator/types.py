@@ -36,6 +36,8 @@ class GraphRequest:
     app: AppIdentity | None = None
     request_id: str = ""
     in_batch: bool = False
+    # Directory audit records the handler's writes call for (audit.py), kept only if the request succeeds.
+    audit: list[Json] = field(default_factory=list)
 
 
 @dataclass

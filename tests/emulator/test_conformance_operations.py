@@ -251,7 +251,16 @@ def test_admin_config_shape_and_partial_updates_merge(
     reset_emulator: dict[str, Any], admin: httpx.Client
 ) -> None:
     config = admin.get("config").json()
-    assert set(config) == {"throttle", "lag_ms", "latency_ms", "faults", "clock_offset_s", "rng_seed"}
+    assert set(config) == {
+        "throttle",
+        "lag_ms",
+        "latency_ms",
+        "faults",
+        "clock_offset_s",
+        "rng_seed",
+        "audit_delay_s",
+    }
+    assert config["audit_delay_s"] == 0
     assert set(config["throttle"]) == {"enabled", "ru_per_10s", "writes_per_150s"}
     assert config["throttle"]["ru_per_10s"] is None and config["throttle"]["writes_per_150s"] is None
     admin.put("config", json={"lag_ms": 25}).raise_for_status()

@@ -156,18 +156,23 @@ def test_every_seeded_role_assignment_is_one_graph_would_create(name: str) -> No
     assert len(set(seed.role_assignments)) == len(seed.role_assignments)
 
 
-def test_role_assignments_survive_a_restart(tmp_path: Path) -> None:
+def test_role_assignments_and_audit_records_survive_a_restart(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     store = Store.open(db)
     apply_seed(store, "demo")
     assert len(store.roles.listing()) == 4
-    store.roles.remove(store.roles.listing()[0]["id"])
+    first = store.roles.listing()[0]
+    store.roles.remove(first["id"])
+    store.audit.append(1.0, {"id": "Directory_x_00000001", "activityDisplayName": "Add user"})
     kept = store.roles.listing()
     store.close()
     again = Store.open(db)
     assert again.roles.listing() == kept
+    assert again.audit.visible(2.0, 0.0) == [
+        {"id": "Directory_x_00000001", "activityDisplayName": "Add user"}
+    ]
     apply_seed(again, "demo")
-    assert len(again.roles.listing()) == 4
+    assert len(again.roles.listing()) == 4 and again.audit.visible(2.0, 0.0) == []
     again.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.emulator.router import Route
 from reconciler.emulator.routes import (
+    audits,
     batch,
     delta,
     directory,
@@ -24,6 +25,7 @@ ROUTES: list[Route] = [
     *licenses.ROUTES,
     *directory.ROUTES,
     *roles.ROUTES,
+    *audits.ROUTES,
     *delta.ROUTES,
     *batch.ROUTES,
 ]

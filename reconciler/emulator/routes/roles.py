@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from reconciler.emulator import roledefs
+from reconciler.emulator import audit, roledefs
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.flatfilter import Filterable, compile_flat
 from reconciler.emulator.roles import TENANT_SCOPE, new_assignment
@@ -199,6 +199,11 @@ def _scope(body: Json) -> str:
     )
 
 
+def _audit(req: GraphRequest, activity: str, kind: str, principal: Json, role_id: str) -> None:
+    targets = [audit.object_target(kind, principal), audit.role_target(role_id, roledefs.role_name(role_id))]
+    audit.note(req, activity, targets)
+
+
 def create_assignment(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     body = common.body_of(req)
     for prop in body:
@@ -215,19 +220,27 @@ def create_assignment(ctx: EmulatorContext, req: GraphRequest, params: dict[str,
         # Observed: an unknown role definition is a missing resource (microsoftgraph/microsoft-graph-docs
         # #18218; AlexFilipin/ConditionalAccess#46).
         raise not_found(role_id)
-    _, principal = _principal(ctx, body.get("principalId"))
+    kind, principal = _principal(ctx, body.get("principalId"))
     scope = _scope(body)
     if ctx.store.roles.find(definition["id"], principal["id"], scope) is not None:
         raise bad_request(CONFLICT)
     assignment = new_assignment(definition["id"], principal["id"], scope)
     ctx.store.roles.add(assignment)
+    activity = "Add member to role" if scope == TENANT_SCOPE else "Add scoped member to role"
+    _audit(req, activity, kind, principal, definition["id"])
     out: Json = {"@odata.context": common.context_url(req, f"{BASE[1:]}/roleAssignments/$entity")}
     out.update(assignment)
     return GraphResponse(201, out)
 
 
 def delete_assignment(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    ctx.store.roles.remove(_assignment(ctx, params["id"])["id"])
+    assignment = ctx.store.roles.remove(_assignment(ctx, params["id"])["id"])
+    principal_id = assignment["principalId"]
+    kind = ctx.store.kind_of(principal_id) or "user"
+    principal = ctx.store.get(principal_id) or {"id": principal_id}
+    scope = assignment["directoryScopeId"]
+    activity = "Remove member from role" if scope == TENANT_SCOPE else "Remove scoped member from role"
+    _audit(req, activity, kind, principal, assignment["roleDefinitionId"])
     return GraphResponse(204)
 
 
