@@ -23,7 +23,17 @@ from reconciler.emulator.types import AppIdentity, GraphApiError
 if TYPE_CHECKING:
     from reconciler.emulator.store import Store
 
-READER_ROLES = ("User.Read.All", "GroupMember.Read.All", "Organization.Read.All")
+# The apps every tenant has (documented in the README): `reader` holds entraform's read permissions,
+# directory roles and the audit log included; `writer` adds the writes but for role management, which
+# only `admin` holds (the app a tenant keeps for privileged changes).
+READER_ROLES = (
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "Organization.Read.All",
+    "RoleManagement.Read.Directory",
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+)
 WRITER_ROLES = (
     *READER_ROLES,
     "User.ReadWrite.All",
@@ -32,7 +42,8 @@ WRITER_ROLES = (
     "LicenseAssignment.ReadWrite.All",
     "User.DeleteRestore.All",
 )
-BUILTIN_ROLES = {"reader": READER_ROLES, "writer": WRITER_ROLES}
+ADMIN_ROLES = (*WRITER_ROLES, "RoleManagement.ReadWrite.Directory")
+BUILTIN_ROLES = {"reader": READER_ROLES, "writer": WRITER_ROLES, "admin": ADMIN_ROLES}
 
 # Graph accepts both forms of its own audience (Entra docs: access-token-claims-reference, `aud`).
 GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
@@ -45,15 +56,35 @@ _KEY_META = "emulator.signing_key"
 _VERIFIED_CACHE_SIZE = 1000
 
 
+def display_name_of(name: str) -> str:
+    """The name an app is known by in the tenant (Entra's displayName; audit records show it)."""
+    return f"entraform {name}"
+
+
+def service_principal_id(client_id: str) -> str:
+    """The object id of an app's service principal in the tenant (the token's `oid`)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, client_id))
+
+
 @dataclass(frozen=True)
 class AppRegistration:
     name: str
     client_id: str
     client_secret: str
     roles: tuple[str, ...]
+    display_name: str = ""
+
+    @property
+    def shown_as(self) -> str:
+        return self.display_name or display_name_of(self.name)
 
     def to_json(self) -> dict[str, Any]:
-        return {"client_id": self.client_id, "client_secret": self.client_secret, "roles": list(self.roles)}
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "display_name": self.shown_as,
+            "roles": list(self.roles),
+        }
 
 
 @dataclass(frozen=True)
@@ -74,17 +105,24 @@ class Auth:
         self._verified: dict[str, dict[str, Any]] = {}
 
     def _load_apps(self) -> dict[str, AppRegistration]:
-        saved = self.store.get_meta(_APPS_META)
-        if saved is not None:
-            return {
-                name: AppRegistration(name, app["client_id"], app["client_secret"], tuple(app["roles"]))
-                for name, app in json.loads(saved).items()
-            }
+        """The saved apps, brought up to date: a tenant saved before an app or a permission was added
+        gets it now, keeping every app's client id and secret (so its info file stays valid)."""
+        saved = json.loads(self.store.get_meta(_APPS_META) or "{}")
         apps = {
-            name: AppRegistration(name, str(uuid.uuid4()), _new_secret(), roles)
-            for name, roles in BUILTIN_ROLES.items()
+            name: AppRegistration(
+                name, app["client_id"], app["client_secret"], tuple(app["roles"]), app.get("display_name", "")
+            )
+            for name, app in saved.items()
         }
-        self.store.set_meta(_APPS_META, json.dumps({name: app.to_json() for name, app in apps.items()}))
+        for name, roles in BUILTIN_ROLES.items():
+            old = apps.get(name)
+            client_id, secret = (
+                (old.client_id, old.client_secret) if old else (str(uuid.uuid4()), _new_secret())
+            )
+            apps[name] = AppRegistration(name, client_id, secret, roles, display_name_of(name))
+        current = {name: app.to_json() for name, app in apps.items()}
+        if current != saved:
+            self.store.set_meta(_APPS_META, json.dumps(current))
         return apps
 
     def _load_key(self) -> bytes:
@@ -115,9 +153,9 @@ class Auth:
             "nbf": issued,
             "exp": issued + TOKEN_LIFETIME_S,
             "appid": app.client_id,
-            "app_displayname": f"entraform emulator {app.name}",
+            "app_displayname": app.shown_as,
             "idtyp": "app",
-            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id)),
+            "oid": service_principal_id(app.client_id),
             "roles": list(app.roles),
             "tid": tenant_id,
             "ver": "1.0",
@@ -234,7 +272,11 @@ class Auth:
             raise _unauthenticated("Access token validation failure. Unknown application.")
         roles = claims.get("roles") or []
         return AppIdentity(
-            client_id=app.client_id, name=app.name, roles=frozenset(map(str, roles)), tenant_id=claims["tid"]
+            client_id=app.client_id,
+            name=app.name,
+            roles=frozenset(map(str, roles)),
+            tenant_id=claims["tid"],
+            display_name=app.shown_as,
         )
 
     def _decode(self, token: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class RuntimeConfig:
     faults: list[FaultRule] = field(default_factory=list)
     clock_offset_s: float = 0.0
     rng_seed: int = 0
+    audit_delay_s: float = 0.0  # an audit record is listed this long after its activityDateTime
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,10 +50,19 @@ class RuntimeConfig:
             ],
             "clock_offset_s": self.clock_offset_s,
             "rng_seed": self.rng_seed,
+            "audit_delay_s": self.audit_delay_s,
         }
 
 
-_CONFIG_KEYS = ("throttle", "lag_ms", "latency_ms", "faults", "clock_offset_s", "rng_seed")
+_CONFIG_KEYS = (
+    "throttle",
+    "lag_ms",
+    "latency_ms",
+    "faults",
+    "clock_offset_s",
+    "rng_seed",
+    "audit_delay_s",
+)
 _THROTTLE_KEYS = ("enabled", "ru_per_10s", "writes_per_150s")
 _FAULT_KEYS = ("route", "status", "rate", "retry_after")
 
@@ -90,6 +100,7 @@ def merge_config(current: RuntimeConfig, patch: Any) -> RuntimeConfig:
         faults=faults,
         clock_offset_s=_float(patch, "clock_offset_s", current.clock_offset_s),
         rng_seed=_integer(patch, "rng_seed", current.rng_seed),
+        audit_delay_s=_float(patch, "audit_delay_s", current.audit_delay_s, minimum=0.0),
     )
 
 
@@ -127,10 +138,12 @@ def _integer(patch: dict[str, Any], key: str, default: int, minimum: int | None 
     return value
 
 
-def _float(patch: dict[str, Any], key: str, default: float) -> float:
+def _float(patch: dict[str, Any], key: str, default: float, minimum: float | None = None) -> float:
     value = patch.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigInvalid(f"{key} must be a number, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigInvalid(f"{key} must be {minimum:g} or more")
     return float(value)
 
 

@@ -1,8 +1,8 @@
 """The tenant's SQLite file: its schema, reading it all back, replacing it all with a seed, and one method
 for each kind of row the store writes through (the store keeps the tenant in memory; see store.py).
 
-Rows hold JSON text for objects, deleted items and license plans; `version` and the delta logs are the
-store's counters as they were at each write.
+Rows hold JSON text for objects, deleted items, license plans, role assignments and audit records;
+`version` and the delta logs are the store's counters as they were at each write.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS owner_log (version INTEGER NOT NULL, group_id TEXT NO
   owner_id TEXT NOT NULL, removed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS manager_log (version INTEGER NOT NULL, user_id TEXT NOT NULL,
   manager_id TEXT NOT NULL, removed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS role_assignments (id TEXT PRIMARY KEY, assignment TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, at REAL NOT NULL, record TEXT NOT NULL);
 """
 # The delta logs: table -> its (source, target) id columns.
 _LOGS = {
@@ -39,7 +41,17 @@ _LOGS = {
     "owner_log": ("group_id", "owner_id"),
     "manager_log": ("user_id", "manager_id"),
 }
-_TABLES = ("meta", "objects", "edges", "licenses", "deleted", "tombstones", *_LOGS)
+_TABLES = (
+    "meta",
+    "objects",
+    "edges",
+    "licenses",
+    "deleted",
+    "tombstones",
+    *_LOGS,
+    "role_assignments",
+    "audit",
+)
 # The meta values that are the tenant itself (a seed replaces them; the others, keys and counters, stay).
 _TENANT_META = ("organization", "skus", "version")
 
@@ -96,6 +108,14 @@ class Database:
     def tombstones(self) -> Iterable[tuple[str, str, int, str]]:
         return self.sql.execute("SELECT id, kind, version, reason FROM tombstones")
 
+    def role_assignments(self) -> Iterator[Json]:
+        for (assignment,) in self.sql.execute("SELECT assignment FROM role_assignments ORDER BY rowid"):
+            yield json.loads(assignment)
+
+    def audit_records(self) -> Iterator[tuple[float, Json]]:
+        for at, record in self.sql.execute("SELECT at, record FROM audit ORDER BY seq"):
+            yield at, json.loads(record)
+
     def read_log(self, table: str) -> list[LogEntry]:
         src, dst = _LOGS[table]
         rows = self.sql.execute(f"SELECT version, {src}, {dst}, removed FROM {table}")
@@ -103,9 +123,10 @@ class Database:
 
     # ---- replacing it all ------------------------------------------------------------------------
 
-    def replace(self, seed: SeedData, edges: list[tuple[str, str, str]]) -> None:
-        """The tenant `seed` (with `edges`: its own plus the computed ones) at version 1, in one
-        transaction; meta values other than the tenant's are kept."""
+    def replace(self, seed: SeedData, edges: list[tuple[str, str, str]], assignments: list[Json]) -> None:
+        """The tenant `seed` (with `edges`: its own plus the computed ones, and its role `assignments`) at
+        version 1, with an empty audit log, in one transaction; meta values other than the tenant's are
+        kept."""
         db = self.sql
         kept_meta = {k: v for k, v in db.execute("SELECT key, value FROM meta")}
         db.execute("BEGIN")
@@ -122,6 +143,10 @@ class Database:
         db.executemany(
             "INSERT INTO licenses (user_id, sku_id, disabled_plans) VALUES (?, ?, ?)",
             [(u, s, json.dumps(p)) for u, s, p in seed.licenses],
+        )
+        db.executemany(
+            "INSERT INTO role_assignments (id, assignment) VALUES (?, ?)",
+            [(a["id"], json.dumps(a)) for a in assignments],
         )
         self.set_meta("organization", json.dumps(seed.organization))
         self.set_meta("skus", json.dumps(seed.skus))
@@ -171,6 +196,18 @@ class Database:
             f"INSERT INTO {table} (version, {src}, {dst}, removed) VALUES (?, ?, ?, ?)",
             (version, source, target, int(removed)),
         )
+
+    def put_role_assignment(self, assignment: Json) -> None:
+        self.sql.execute(
+            "INSERT OR REPLACE INTO role_assignments (id, assignment) VALUES (?, ?)",
+            (assignment["id"], json.dumps(assignment)),
+        )
+
+    def drop_role_assignment(self, assignment_id: str) -> None:
+        self.sql.execute("DELETE FROM role_assignments WHERE id = ?", (assignment_id,))
+
+    def append_audit(self, at: float, record: Json) -> None:
+        self.sql.execute("INSERT INTO audit (at, record) VALUES (?, ?)", (at, json.dumps(record)))
 
     def set_license(self, user_id: str, sku_id: str, disabled_plans: list[str] | None) -> None:
         """Assign (plans given) or remove (None) a direct license."""

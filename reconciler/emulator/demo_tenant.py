@@ -10,7 +10,13 @@ differences, so `entraform plan` against it has something to do:
 4. A license whose disabled plans differ: debra@'s ENTERPRISEPACK disables only YAMMER_ENTERPRISE
    (desired: YAMMER_ENTERPRISE and SWAY).
 5. A group member added by hand: joni@ is a member of grp-finance.
-6. A break-glass admin nobody declared: breakglass@contoso.example.
+6. A break-glass admin nobody declared: breakglass@contoso.example (its Global Administrator role is
+   declared in state/roles.yaml, so that the role stays as it is).
+7. A directory role granted by hand: lynne@, the leaver, was made User Administrator; state/roles.yaml
+   names only grp-entra-admins for that role.
+
+Directory roles: breakglass@ holds Global Administrator, the role-assignable groups grp-entra-admins and
+grp-helpdesk-admins hold User Administrator and Helpdesk Administrator, lynne@ holds User Administrator.
 
 Besides, the tenant holds what `state/` leaves unmanaged: every user copied from it has a mailbox (`mail`
 is the userPrincipalName) and the companyName "Contoso Ltd". tests/emulator/test_demo_tenant.py proves the
@@ -41,7 +47,11 @@ DATA = "demo_tenant.yaml"
 def _document() -> dict[str, list[Json]]:
     text = resources.files(__package__).joinpath(DATA).read_text(encoding="utf-8")
     document: Any = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return {"users": list(document["users"]), "groups": list(document["groups"])}
+    return {
+        "users": list(document["users"]),
+        "groups": list(document["groups"]),
+        "roleAssignments": list(document.get("roleAssignments") or []),
+    }
 
 
 def demo_seed() -> SeedData:
@@ -67,6 +77,10 @@ def demo_seed() -> SeedData:
         members += [(group_id, ids[member]) for member in props.pop("members", [])]
         owners += [(group_id, ids[owner]) for owner in props.pop("owners", [])]
         groups.append(new_group(group_id, CREATED, DOMAINS[0], props))
+    roles = [
+        (a["roleDefinitionId"], ids[a["principal"]], a["directoryScopeId"])
+        for a in document["roleAssignments"]
+    ]
     return dataclasses.replace(
         empty_seed(),
         users=users,
@@ -75,4 +89,5 @@ def demo_seed() -> SeedData:
         owners=owners,
         managers=managers,
         licenses=licenses,
+        role_assignments=roles,
     )

@@ -75,7 +75,7 @@ class LocalTenant:
         return LocalCredential(self.emulator, app_name)
 
     def token(self, app_name: str = "writer") -> str:
-        """A bearer token for `app_name` ("reader" or "writer"), for callers not using azure-core."""
+        """A bearer token for `app_name` ("reader", "writer" or "admin"), for callers not using azure-core."""
         return self.emulator.auth.mint(self.emulator.auth.apps[app_name], self.emulator.now())
 
     def close(self) -> None:

@@ -90,15 +90,15 @@ def has_eventual(req: GraphRequest) -> bool:
     return req.headers.get("consistencylevel", "").lower() == "eventual"
 
 
-def page_size(req: GraphRequest, default: int = DEFAULT_PAGE) -> int:
+def page_size(req: GraphRequest, default: int = DEFAULT_PAGE, maximum: int = MAX_PAGE) -> int:
     raw = req.query.get("$top")
     if raw is None:
         return default
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= maximum:
         raise GraphApiError(
             400,
             "Request_BadRequest",
-            f"Invalid page size specified: '{raw}'. Must be between 1 and {MAX_PAGE} inclusive.",
+            f"Invalid page size specified: '{raw}'. Must be between 1 and {maximum} inclusive.",
         )
     return int(raw)
 
@@ -161,13 +161,18 @@ def normalise_filter(text: str) -> str:
     return _PLACEHOLDER.sub(lambda m: literals[int(m.group(1))], source)
 
 
-def compile_filter(text: str, kind: str, advanced: bool, get: Getter) -> Predicate:
+def parse_filter(text: str) -> ast._Node:
+    """A `$filter` as odata-query's AST, after `normalise_filter`; 400 when it does not parse."""
     source = normalise_filter(text)
     try:
-        tree = ODataParser().parse(ODataLexer().tokenize(source))
+        tree: ast._Node = ODataParser().parse(ODataLexer().tokenize(source))
     except ODataException as exc:
         raise GraphApiError(400, "BadRequest", f"Invalid filter clause: {exc}") from exc
-    return _Compiler(kind, advanced, get).compile(tree)
+    return tree
+
+
+def compile_filter(text: str, kind: str, advanced: bool, get: Getter) -> Predicate:
+    return _Compiler(kind, advanced, get).compile(parse_filter(text))
 
 
 class _Compiler:

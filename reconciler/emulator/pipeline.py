@@ -18,8 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.emulator import faults
-from reconciler.emulator.auth import Auth
+from reconciler.emulator import audit, faults
+from reconciler.emulator.auth import Auth, service_principal_id
 from reconciler.emulator.context import EmulatorContext, RuntimeConfig, config_from_json
 from reconciler.emulator.router import Route, Router, normalise_path
 from reconciler.emulator.routes import ROUTES
@@ -176,7 +176,9 @@ class Emulator:
         """Run one Graph request (or `$batch` step) through the whole pipeline; never raises."""
         req.method = req.method.upper()
         req.path = normalise_path(req.path)
-        req.request_id = req.request_id or str(uuid.uuid4())
+        # A client's own `client-request-id` is answered as the request id too, so that whatever id the
+        # client keeps is the audit records' correlationId (audit.correlation_id).
+        req.request_id = req.request_id or req.headers.get("client-request-id") or str(uuid.uuid4())
         client_request_id = req.headers.get("client-request-id") or req.request_id
         headers = {"request-id": req.request_id, "client-request-id": client_request_id}
         compiled, params, path_known = self.router.find(req.method, req.path)
@@ -209,6 +211,8 @@ class Emulator:
             if inspect.isawaitable(result):
                 result = await result
             response: GraphResponse = result
+            if response.status < 400 and req.audit:
+                self._log(req)
         except GraphApiError as error:
             response = GraphResponse(
                 error.status,
@@ -224,10 +228,19 @@ class Emulator:
         response.headers = {**headers, **response.headers, "x-ms-resource-unit": str(ru)}
         return response
 
+    def _log(self, req: GraphRequest) -> None:
+        """The audit records of a successful write, at the emulator's time (clock_offset_s included)."""
+        now = self.now()
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        principal = service_principal_id(req.app.client_id) if req.app else None
+        log = self.store.audit
+        for noted in req.audit:
+            log.append(now, audit.complete(req, noted, log.next_sequence, at, principal or ""))
+
     def _check_roles(self, route: Route, roles: frozenset[str]) -> None:
-        if not route.permissions or _READ_WRITE_ALL in roles:
+        if not route.permissions:
             return
-        if not route.write and _READ_ALL in roles:
+        if not route.strict and (_READ_WRITE_ALL in roles or (not route.write and _READ_ALL in roles)):
             return
         if roles.isdisjoint(route.permissions):
             raise GraphApiError(

@@ -27,6 +27,8 @@ class Route:
     `permissions`: the token must hold at least one of these roles (least privileged first).
     `cost`: base resource units (Graph docs: concepts/throttling-limits); writes cost 1 RU + 1 write; 0 is
     free and never throttled (the `$batch` envelope, whose steps are charged one by one).
+    `strict`: only `permissions` grant it; Directory.ReadWrite.All (and Directory.Read.All for a read) do not
+    (role assignments: rbacapplication-post-roleassignments lists RoleManagement.ReadWrite.Directory only).
     """
 
     method: str
@@ -35,6 +37,7 @@ class Route:
     permissions: tuple[str, ...]
     cost: int = 1
     write: bool = False
+    strict: bool = False
 
 
 @dataclass(frozen=True)

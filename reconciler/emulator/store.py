@@ -9,15 +9,19 @@ Delta bookkeeping: `version` is a tenant-wide counter; every write to an object 
 value (`version_of`), deletes leave a tombstone, and membership and ownership changes after seeding go to
 `member_log`, `owner_log` and `manager_log`.
 A delta token is just a version: everything stamped later has changed since.
+
+Besides: the directory role assignments (roles.py) and the audit log (audit.py), each written through too.
 """
 
 from __future__ import annotations
 
 import json
 
+from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.database import Database, LogEntry
 from reconciler.emulator.dynamic import DynamicGroups
 from reconciler.emulator.licensing import LICENSE_PROPERTIES, Licensing
+from reconciler.emulator.roles import RoleAssignments, new_assignment
 from reconciler.emulator.types import Json, SeedData
 
 
@@ -52,6 +56,8 @@ class Store:
         self.manager_log: list[LogEntry] = []  # (version, user, manager, removed)
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
         self.dynamic = DynamicGroups()
+        self.roles = RoleAssignments(self.db)
+        self.audit = AuditLog(self.db)
 
     # ---- opening, meta -------------------------------------------------------------------------
 
@@ -101,6 +107,8 @@ class Store:
         self.member_log = db.read_log("member_log")
         self.owner_log = db.read_log("owner_log")
         self.manager_log = db.read_log("manager_log")
+        self.roles.load(db.role_assignments())
+        self.audit.load()
         self.licensing.refresh_all()
 
     def load_seed(self, seed: SeedData) -> None:
@@ -123,7 +131,9 @@ class Store:
             self._link(kind, src, dst)
         for user_id, sku_id, plans in seed.licenses:
             self.direct_licenses.setdefault(user_id, {})[sku_id] = list(plans)
-        self.db.replace(seed, edges)
+        assignments = [new_assignment(*row) for row in seed.role_assignments]
+        self.roles.load(assignments)
+        self.db.replace(seed, edges, assignments)
         self.licensing.refresh_all()
 
     # ---- in-memory primitives ------------------------------------------------------------------
@@ -246,6 +256,9 @@ class Store:
         manager = self.manager.get(oid)
         own_members = list(self.members.get(oid, {})) if kind == "group" else []
         own_owners = list(self.owners.get(oid, {})) if kind == "group" else []
+        # A deleted principal holds no role; a soft-deleted user keeps its roles for a restore (Entra
+        # docs: recover-from-deletions, "Properties maintained with soft delete").
+        roles = [self.roles.remove(a["id"]) for a in self.roles.of_principal(oid)]
         for group_id in groups:
             self.remove_edge("members", group_id, oid)
         for group_id, owners in self.owners.items():
@@ -268,7 +281,7 @@ class Store:
         self.db.delete_object(oid)
         self.db.put_tombstone(oid, kind, version, reason)
         if soft:
-            record = {
+            record: Json = {
                 "kind": kind,
                 "props": props,
                 "deletedDateTime": deleted_at,
@@ -280,6 +293,7 @@ class Store:
             }
             if kind == "user":
                 record["licenses"] = self.direct_licenses.get(oid, {})
+                record["roleAssignments"] = roles
             self.deleted[oid] = record
             self.db.put_deleted(oid, record)
         if kind == "user":
@@ -309,6 +323,8 @@ class Store:
                 self.add_edge("owners", group_id, oid)
         if record.get("manager") in self.users:
             self.add_edge("manager", oid, record["manager"])
+        for assignment in record.get("roleAssignments", []):
+            self.roles.add(assignment)
         return dict(record["props"])
 
     def purge(self, oid: str) -> None:

@@ -22,6 +22,7 @@ class AppIdentity:
     name: str
     roles: frozenset[str]
     tenant_id: str
+    display_name: str = ""
 
 
 @dataclass
@@ -35,6 +36,8 @@ class GraphRequest:
     app: AppIdentity | None = None
     request_id: str = ""
     in_batch: bool = False
+    # Directory audit records the handler's writes call for (audit.py), kept only if the request succeeds.
+    audit: list[Json] = field(default_factory=list)
 
 
 @dataclass
@@ -75,3 +78,5 @@ class SeedData:
     owners: list[tuple[str, str]]
     managers: list[tuple[str, str]]  # (user id, manager id)
     licenses: list[tuple[str, str, list[str]]]  # (user id, skuId, disabledPlans): direct assignments
+    # (roleDefinitionId, principalId, directoryScopeId): directory role assignments
+    role_assignments: list[tuple[str, str, str]] = field(default_factory=list)

@@ -25,7 +25,7 @@ from reconciler.graph.wire import BatchStep, RawResponse
 def work(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> Workdir:
-    return make_workdir(tmp_path, reset_emulator, admin, monkeypatch)
+    return make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="admin")
 
 
 def test_the_demo_plan_applies_and_the_next_plan_is_empty(work: Workdir) -> None:
@@ -129,7 +129,7 @@ def test_the_demo_applies_without_force_and_holds_the_break_glass_admin(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SPEC §4: a protected principal that differs from git is held, never a reason for --force."""
-    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, extra=DEMO_SCOPE)
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="admin", extra=DEMO_SCOPE)
     planned = work.cli("plan", "--format", "json", "--out", "plan.json")
     data = json.loads(planned.stdout)
     assert data["unsafe"] == []
@@ -152,7 +152,7 @@ def test_an_unsafe_plan_needs_force(
     tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scope = "scope:\n  groups: {authoritative: true, match: {mail_nickname_prefix: 'grp-'}}\n"
-    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, extra=scope)
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="admin", extra=scope)
     groups = work.path / "state" / "groups.yaml"
     # Emptying every group's member list removes most memberships: over max_delete_fraction.
     data = yaml.safe_load(groups.read_text())

@@ -41,6 +41,9 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -
         "GET /users/delta",
         "GET /groups/delta",
         "GET /groups",
+        "GET /roleManagement/directory/roleDefinitions",
+        "GET /roleManagement/directory/roleAssignments",
+        "POST /$batch",
     }
     assert stats["token_requests"] == 1
     work.admin.post("stats/reset").raise_for_status()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,43 @@ def test_secrets_and_signing_key_survive_a_restart(tmp_path: Path) -> None:
     try:
         assert second.info["apps"] == apps
         assert second.emulator.auth.verify(f"Bearer {token}", second.emulator.now()).name == "reader"
+    finally:
+        second.close()
+
+
+def test_a_tenant_saved_before_the_admin_app_gets_it_and_the_new_permissions(tmp_path: Path) -> None:
+    """A database written when the built-in apps were reader and writer with fewer permissions: opened
+    again, reader and writer keep their client ids and secrets and gain today's permissions, and admin
+    (writer plus RoleManagement.ReadWrite.Directory) is added."""
+    db = tmp_path / "old.db"
+    first = open_local_tenant(db, "empty")
+    apps = first.emulator.auth.apps
+    old = {
+        "reader": {**apps["reader"].to_json(), "roles": ["User.Read.All"]},
+        "writer": {**apps["writer"].to_json(), "roles": ["User.Read.All", "User.ReadWrite.All"]},
+    }
+    for saved in old.values():
+        del saved["display_name"]
+    first.emulator.store.set_meta("emulator.apps", json.dumps(old))
+    first.close()
+    second = open_local_tenant(db, "empty")
+    try:
+        apps = second.info["apps"]
+        assert set(apps) == {"reader", "writer", "admin"}
+        for name in ("reader", "writer"):
+            assert (apps[name]["client_id"], apps[name]["client_secret"]) == (
+                old[name]["client_id"],
+                old[name]["client_secret"],
+            )
+        assert apps["reader"]["roles"] == list(READER_ROLES)
+        assert apps["writer"]["roles"] == list(WRITER_ROLES)
+        assert apps["admin"]["roles"] == [*WRITER_ROLES, "RoleManagement.ReadWrite.Directory"]
+        assert {a["display_name"] for a in apps.values()} == {
+            "entraform reader",
+            "entraform writer",
+            "entraform admin",
+        }
+        assert json.loads(second.emulator.store.get_meta("emulator.apps") or "{}") == apps
     finally:
         second.close()
 

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 
 SEVEN_DAYS = 7 * 24 * 3600
+GRAPH = "https://graph.microsoft.com/v1.0"
 
 
 def sync(
@@ -297,3 +298,37 @@ def test_rule_driven_membership_changes_show_in_groups_delta(
     changes = by_id(sync(http, delta_link)[0])
     removed = {"@odata.type": "#microsoft.graph.user", "id": ada, "@removed": {"reason": "deleted"}}
     assert removed in changes[dynamic]["members@delta"]
+
+
+def test_what_an_incremental_read_of_users_and_groups_sees(
+    reset_emulator: dict[str, Any], graph_http: Http
+) -> None:
+    """concepts/delta-query-overview: `$select` tracks the selected properties and, for users, the manager
+    (`manager@delta`); group-delta: `$select=members` tracks membership, any other directoryObject-collection
+    relationship (owners) only when selected; role assignments are no property of a user or group, so a
+    role change surfaces in neither delta. License properties change with group-based licensing too."""
+    http, admin = graph_http("writer"), graph_http("admin")
+    select = "id,displayName,assignedLicenses,licenseAssignmentStates,manager"
+    _, users_link = sync(http, f"users/delta?$select={select}")
+    _, groups_link = sync(http, "groups/delta?$select=id,displayName,members")
+    ada, lee = user_id(http, "ada@contoso.example"), user_id(http, "lee@contoso.example")
+    ems, finance = group_id(http, "grp-lic-ems"), group_id(http, "grp-finance")
+    assert http.delete(f"groups/{ems}/members/{ada}/$ref").status_code == 204  # loses EMS E5
+    assert (
+        http.post(f"groups/{finance}/owners/$ref", json={"@odata.id": f"{GRAPH}/users/{lee}"}).status_code
+        == 204
+    )
+    role = {
+        "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+        "principalId": lee,
+        "directoryScopeId": "/",
+    }
+    assert admin.post("roleManagement/directory/roleAssignments", json=role).status_code == 201
+    users = by_id(sync(http, users_link)[0])
+    assert set(users) == {ada}
+    assert "b05e124f-c7cc-45a0-a6aa-8cf78c946968" not in {a["skuId"] for a in users[ada]["assignedLicenses"]}
+    groups = by_id(sync(http, groups_link)[0])
+    assert set(groups) == {ems}
+    assert {"@odata.type": "#microsoft.graph.user", "id": ada, "@removed": {"reason": "deleted"}} in groups[
+        ems
+    ]["members@delta"]

@@ -177,7 +177,7 @@ def test_get_by_ids_returns_typed_objects(local_tenant: Callable[[str], LocalTen
 
 
 def test_directory_reads_through_the_sdk(
-    emulator_info: dict[str, Any], graph_client: Callable[[str], Any], graph_http: Http
+    emulator_info: dict[str, Any], graph_client: Callable[[str], Any], graph_http: Http, narrow: str
 ) -> None:
     from msgraph.generated.directory_objects.get_by_ids.get_by_ids_post_request_body import (
         GetByIdsPostRequestBody,
@@ -187,10 +187,10 @@ def test_directory_reads_through_the_sdk(
     ada = user_id(graph_http("reader"), "ada@contoso.example")
 
     async def go() -> tuple[Any, Any, ODataError]:
-        client = graph_client("reader")
+        client = graph_client(narrow)
         orgs = await client.organization.get()
         skus = await client.subscribed_skus.get()
-        with pytest.raises(ODataError) as raised:
+        with pytest.raises(ODataError) as raised:  # directoryobject-getbyids: Directory.Read.All
             await client.directory_objects.get_by_ids.post(
                 GetByIdsPostRequestBody(ids=[ada]), request_configuration=no_retry()
             )
@@ -265,10 +265,10 @@ def test_deleted_items_need_the_type_cast(graph_http: Http) -> None:
     assert graph_http("writer").get("directory/deletedItems").status_code == 400
 
 
-def test_deleted_groups_need_group_read_all(graph_http: Http) -> None:
-    """DC directory-deleteditems-list.md permissions: group → Group.Read.All, user → User.Read.All.
-    The reader app holds User.Read.All and GroupMember.Read.All only."""
-    reader = graph_http("reader")
+def test_deleted_groups_need_group_read_all(graph_http: Http, narrow: str) -> None:
+    """DC directory-deleteditems-list.md permissions: group → Group.Read.All, user → User.Read.All (or
+    Directory.Read.All). The narrow app holds User.Read.All and GroupMember.Read.All only."""
+    reader = graph_http(narrow)
     assert reader.get("directory/deletedItems/microsoft.graph.user").status_code == 200
     assert error_of(reader.get("directory/deletedItems/microsoft.graph.group")) == (
         403,

@@ -95,11 +95,11 @@ def test_an_unknown_directory_object_is_404(graph_http: Http) -> None:
 
 
 def test_member_objects_on_a_directory_object_need_directory_read_all(
-    graph_http: Http, ids: dict[str, str]
+    graph_http: Http, ids: dict[str, str], narrow: str
 ) -> None:
     """directoryobject-checkmemberobjects / getmemberobjects, "Memberships for a directory object":
-    Directory.Read.All; neither built-in app holds it."""
-    http = graph_http("writer")
+    Directory.Read.All, which an app with User.Read.All and GroupMember.Read.All lacks."""
+    http = graph_http(narrow)
     check = http.post(
         f"directoryObjects/{ids['lee']}/checkMemberObjects", json={"ids": [ids["grp-platform"]]}
     )

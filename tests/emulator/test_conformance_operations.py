@@ -251,7 +251,16 @@ def test_admin_config_shape_and_partial_updates_merge(
     reset_emulator: dict[str, Any], admin: httpx.Client
 ) -> None:
     config = admin.get("config").json()
-    assert set(config) == {"throttle", "lag_ms", "latency_ms", "faults", "clock_offset_s", "rng_seed"}
+    assert set(config) == {
+        "throttle",
+        "lag_ms",
+        "latency_ms",
+        "faults",
+        "clock_offset_s",
+        "rng_seed",
+        "audit_delay_s",
+    }
+    assert config["audit_delay_s"] == 0
     assert set(config["throttle"]) == {"enabled", "ru_per_10s", "writes_per_150s"}
     assert config["throttle"]["ru_per_10s"] is None and config["throttle"]["writes_per_150s"] is None
     admin.put("config", json={"lag_ms": 25}).raise_for_status()
@@ -395,9 +404,11 @@ def test_info_file_has_the_documented_shape(emulator_info: dict[str, Any]) -> No
     assert emulator_info["authority"] == emulator_info["graph_url"].removesuffix("/v1.0")
     assert emulator_info["admin_url"] == f"{emulator_info['authority']}/_emulator"
     assert Path(emulator_info["ca_bundle"]).is_file()
-    assert set(emulator_info["apps"]) >= {"reader", "writer"}
-    for creds in emulator_info["apps"].values():
-        assert set(creds) == {"client_id", "client_secret", "roles"} and creds["roles"]
+    assert set(emulator_info["apps"]) >= {"reader", "writer", "admin"}
+    for name in ("reader", "writer", "admin"):
+        creds = emulator_info["apps"][name]
+        assert set(creds) == {"client_id", "client_secret", "display_name", "roles"} and creds["roles"]
+        assert creds["display_name"] == f"entraform {name}"
 
 
 def test_retry_after_is_enough_to_wait(

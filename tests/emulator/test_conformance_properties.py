@@ -180,6 +180,8 @@ def tenant() -> Iterator[Tenant]:
     t = Tenant("demo")
     roles = (*READER_ROLES, "AuditLog.Read.All")
     t.local.emulator.auth.apps["auditor"] = AppRegistration("auditor", str(uuid.uuid4()), "-", roles)
+    narrow = tuple(r for r in READER_ROLES if r not in ("AuditLog.Read.All", "Directory.Read.All"))
+    t.local.emulator.auth.apps["narrow"] = AppRegistration("narrow", str(uuid.uuid4()), "-", narrow)
     yield t
     t.close()
 
@@ -236,7 +238,7 @@ def test_a_property_kept_outside_the_directory_is_501_on_collections(
 
 
 def test_sign_in_activity_needs_audit_log_read_all(tenant: Tenant) -> None:
-    assert error_of(tenant.get(f"users/{ADA}?$select=signInActivity", app="reader"))[:2] == (
+    assert error_of(tenant.get(f"users/{ADA}?$select=signInActivity", app="narrow"))[:2] == (
         403,
         "Authorization_RequestDenied",
     )

@@ -14,14 +14,14 @@ from typing import Any
 
 import yaml
 
-from reconciler.emulator import skus
+from reconciler.emulator import roledefs, skus
 from reconciler.emulator.seeds import build_seed
 from reconciler.emulator.store import Store
 
 STATE = Path(__file__).resolve().parents[2] / "state"
 Entry = dict[str, Any]
 
-# The documented differences (demo_tenant.py, 1 to 6).
+# The documented differences (demo_tenant.py, 1 to 7).
 NOT_YET_CREATED = {"margaret@contoso.example", "zrinka@contoso.example"}
 BREAK_GLASS: Entry = {
     "userPrincipalName": "breakglass@contoso.example",
@@ -36,7 +36,7 @@ BREAK_GLASS: Entry = {
 UNMANAGED = {"companyName": "Contoso Ltd"}
 
 
-def data() -> dict[str, list[Entry]]:
+def data() -> dict[str, list[Entry]]:  # users, groups, roleAssignments
     text = resources.files("reconciler.emulator").joinpath("demo_tenant.yaml").read_text(encoding="utf-8")
     document: dict[str, list[Entry]] = yaml.safe_load(text)
     return document
@@ -48,6 +48,11 @@ def state() -> tuple[list[Entry], list[Entry]]:
         users += yaml.safe_load(path.read_text(encoding="utf-8"))["users"]
     groups: list[Entry] = yaml.safe_load((STATE / "groups.yaml").read_text(encoding="utf-8"))["groups"]
     return users, groups
+
+
+def state_roles() -> list[Entry]:
+    roles: list[Entry] = yaml.safe_load((STATE / "roles.yaml").read_text(encoding="utf-8"))["roles"]
+    return roles
 
 
 def assigned(licenses: list[Entry]) -> list[Entry]:
@@ -122,6 +127,22 @@ def test_the_groups_are_state_but_for_the_documented_differences() -> None:
         assert found[nickname] == entry, nickname
 
 
+def test_the_role_holders_are_state_but_for_the_documented_difference() -> None:
+    """state/roles.yaml names roles by displayName and principals by UPN or `group:`; the data holds
+    Graph's roleAssignments (the role's templateId). 7.: lynne@ holds User Administrator as well."""
+    ids = {d["displayName"]: d["id"] for d in roledefs.definitions()}
+    wanted = {
+        (ids[role["role"]], p["group"] if isinstance(p, dict) else p, role.get("directoryScopeId", "/"))
+        for role in state_roles()
+        for p in role["principals"]
+    }
+    wanted.add((ids["User Administrator"], "lynne@contoso.example", "/"))  # 7.
+    found = [
+        (a["roleDefinitionId"], a["principal"], a["directoryScopeId"]) for a in data()["roleAssignments"]
+    ]
+    assert len(found) == len(set(found)) and set(found) == wanted
+
+
 def test_the_seed_is_the_data() -> None:
     """Every object with its id, its properties over the defaults, its relationships and licenses."""
     document = data()
@@ -148,6 +169,9 @@ def test_the_seed_is_the_data() -> None:
         assert [key[o] for g, o in seed.owners if g == group["id"]] == entry.pop("owners")
         assert group.items() >= entry.items()
         assert group["mail"] == (f"{group['mailNickname']}@contoso.example" if group["mailEnabled"] else None)
+    assert [(role, key[principal], scope) for role, principal, scope in seed.role_assignments] == [
+        (a["roleDefinitionId"], a["principal"], a["directoryScopeId"]) for a in document["roleAssignments"]
+    ]
 
 
 def test_the_dynamic_group_takes_in_every_enabled_employee() -> None:

@@ -58,11 +58,13 @@ def test_deleted_items_list_select_is_case_insensitive(tenant: Tenant) -> None:
 def test_get_by_ids_needs_directory_read_all(tenant: Tenant) -> None:
     ada, sales = tenant.user_id("ada@contoso.example"), tenant.group_id("grp-sales")
     body = {"ids": [ada, sales, "00000000-0000-0000-0000-000000000000"], "types": ["user"]}
-    assert error_of(tenant.call("POST", "directoryObjects/getByIds", json=body))[:2] == (
+    auth = tenant.local.emulator.auth
+    users_only = ("User.Read.All", "GroupMember.Read.All")
+    auth.apps["narrow"] = AppRegistration("narrow", "narrow-client", "secret", users_only)
+    assert error_of(tenant.call("POST", "directoryObjects/getByIds", json=body, app="narrow"))[:2] == (
         403,
         "Authorization_RequestDenied",
     )
-    auth = tenant.local.emulator.auth
     auth.apps["directory"] = AppRegistration("directory", "dir-client", "secret", ("Directory.Read.All",))
     value = tenant.call("POST", "directoryObjects/getByIds", json=body, app="directory").json()["value"]
     assert [(v["@odata.type"], v["id"]) for v in value] == [("#microsoft.graph.user", ada)]

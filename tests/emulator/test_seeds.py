@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.emulator import member_types, skus
+from reconciler.emulator import member_types, roledefs, skus
 from reconciler.emulator.seeds import SeedError, apply_seed, build_seed
 from reconciler.emulator.store import Store
 
@@ -140,6 +140,40 @@ def test_every_seeded_edge_is_one_graph_would_create(name: str) -> None:
     assert len(set(seed.members)) == len(seed.members)
     assert all(owner in users and group in groups for group, owner in seed.owners)
     assert not _cycle(nested)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_every_seeded_role_assignment_is_one_graph_would_create(name: str) -> None:
+    """No seed holds a role assignment the roleAssignments route would refuse (rbacapplication-post-
+    roleassignments): a built-in role, a user or a role-assignable group, a directory scope, no duplicate."""
+    seed = build_seed(name)
+    users = {u["id"] for u in seed.users}
+    assignable = {g["id"] for g in seed.groups if g.get("isAssignableToRole")}
+    for role_id, principal, scope in seed.role_assignments:
+        assert roledefs.definition(role_id) is not None, role_id
+        assert principal in users or principal in assignable, principal
+        assert scope == "/" or scope.startswith("/administrativeUnits/")
+    assert len(set(seed.role_assignments)) == len(seed.role_assignments)
+
+
+def test_role_assignments_and_audit_records_survive_a_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    store = Store.open(db)
+    apply_seed(store, "demo")
+    assert len(store.roles.listing()) == 4
+    first = store.roles.listing()[0]
+    store.roles.remove(first["id"])
+    store.audit.append(1.0, {"id": "Directory_x_00000001", "activityDisplayName": "Add user"})
+    kept = store.roles.listing()
+    store.close()
+    again = Store.open(db)
+    assert again.roles.listing() == kept
+    assert again.audit.visible(2.0, 0.0) == [
+        {"id": "Directory_x_00000001", "activityDisplayName": "Add user"}
+    ]
+    apply_seed(again, "demo")
+    assert len(again.roles.listing()) == 4 and again.audit.visible(2.0, 0.0) == []
+    again.close()
 
 
 def _cycle(children: dict[str, set[str]]) -> bool:

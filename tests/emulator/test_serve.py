@@ -59,7 +59,7 @@ def test_info_file_appears_once_serving_and_describes_the_emulator(tmp_path: Pat
         assert info == server.info
         assert set(info) == {"graph_url", "authority", "tenant_id", "ca_bundle", "admin_url", "apps"}
         assert info["graph_url"].startswith("https://127.0.0.1:") and info["graph_url"].endswith("/v1.0")
-        assert set(info["apps"]) == {"reader", "writer"}
+        assert set(info["apps"]) == {"reader", "writer", "admin"}
         verify = ssl.create_default_context(cafile=info["ca_bundle"])
         stats = httpx.get(info["admin_url"] + "/stats", verify=verify)
         assert stats.json()["requests"] == 0
@@ -161,7 +161,8 @@ def test_local_tenant_is_seeded_on_first_use_only_and_mints_tokens_in_process(tm
         token = asyncio.run(second.credential("reader").get_token("https://graph.microsoft.com/.default"))
         app = second.emulator.auth.verify(f"Bearer {token.token}", second.emulator.now())
         assert app.name == "reader" and "User.ReadWrite.All" not in app.roles
-        with pytest.raises(ValueError, match="no app 'admin'"):
-            second.credential("admin")
+        assert second.credential("admin").app.name == "admin"
+        with pytest.raises(ValueError, match="no app 'auditor'"):
+            second.credential("auditor")
     finally:
         second.close()

@@ -209,8 +209,8 @@ def test_the_shipped_contoso_state_is_valid(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(REPO)
     state = load_desired(Config())
     assert len(state.users) == 40
-    assert len(state.groups) == 11
-    assert state.external_refs == []
+    assert len(state.groups) == 12
+    assert [ref.key for ref in state.external_refs] == ["breakglass@contoso.example"]
     chain = {key: user.manager for key, user in state.users.items()}
     for key in chain:  # every manager chain ends at the CEO
         seen = {key}

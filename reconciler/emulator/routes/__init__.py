@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.emulator.router import Route
 from reconciler.emulator.routes import (
+    audits,
     batch,
     delta,
     directory,
@@ -12,6 +13,7 @@ from reconciler.emulator.routes import (
     licenses,
     memberships,
     relations,
+    roles,
     users,
 )
 
@@ -22,6 +24,8 @@ ROUTES: list[Route] = [
     *memberships.ROUTES,
     *licenses.ROUTES,
     *directory.ROUTES,
+    *roles.ROUTES,
+    *audits.ROUTES,
     *delta.ROUTES,
     *batch.ROUTES,
 ]

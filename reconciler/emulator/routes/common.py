@@ -206,6 +206,8 @@ def page(
     render_item: Callable[[Json], Json],
     context: str,
     matches: Callable[[Json], bool] | None = None,
+    max_page: int = odata.MAX_PAGE,
+    default_page: int = odata.DEFAULT_PAGE,
 ) -> GraphResponse:
     """One page of `items` (in a stable order) with `$top`, `$skiptoken` and `@odata.count`.
 
@@ -214,7 +216,7 @@ def page(
     """
     if "$skip" in req.query:
         raise bad_request("'$skip' is not supported by the service.")
-    size = odata.page_size(req)
+    size = odata.page_size(req, default_page, max_page)
     start = 0
     token = req.query.get("$skiptoken")
     if token:

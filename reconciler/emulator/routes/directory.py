@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reconciler.emulator import odata
+from reconciler.emulator import audit, odata
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.router import Handler, Route
 from reconciler.emulator.routes import common
@@ -135,14 +135,20 @@ def restore_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, s
             [{"target": "userPrincipalName", "code": "ObjectConflict"}],
         )
     ctx.store.restore(params["id"])
+    kind = record["kind"]
+    audit.note(req, f"Restore {kind}", [audit.object_target(kind, {"id": params["id"], **props})])
     body: Json = {"@odata.context": common.context_url(req, "directoryObjects/$entity")}
     body.update(common.render_any(ctx.store, params["id"]))
     return GraphResponse(200, body)
 
 
 def purge_deleted(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    _deleted_record(ctx, params["id"])
+    record = _deleted_record(ctx, params["id"])
     ctx.store.purge(params["id"])
+    kind = record["kind"]
+    audit.note(
+        req, f"Hard Delete {kind}", [audit.object_target(kind, {"id": params["id"], **record["props"]})]
+    )
     return GraphResponse(204)
 
 

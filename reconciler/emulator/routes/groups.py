@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from reconciler.emulator import member_types
+from reconciler.emulator import audit, member_types
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.objects import new_group
 from reconciler.emulator.router import Handler, Route
@@ -24,6 +24,12 @@ WRITE = ("Group.ReadWrite.All", "Directory.ReadWrite.All")
 MEMBER_WRITE = ("GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All")
 
 ROLE_MANAGEMENT = "RoleManagement.ReadWrite.Directory"
+_ACTIVITY = {
+    ("members", True): "Add member to group",
+    ("members", False): "Remove member from group",
+    ("owners", True): "Add owner to group",
+    ("owners", False): "Remove owner from group",
+}
 MAX_BINDS = 20
 _NICKNAME_FORBIDDEN = re.compile(r"[@()\\\[\]\";:.<>, ]|[^\x00-\x7f]")
 _WRITABLE = frozenset(
@@ -139,6 +145,26 @@ def check_edge(ctx: EmulatorContext, group: Json, relation: str, oid: str, kind:
         raise refusal
 
 
+def check_role_management(req: GraphRequest, group: Json) -> None:
+    """Creating a role-assignable group, and adding or removing its members, needs RoleManagement.
+    ReadWrite.Directory besides (group-post-groups; group-post-members and group-delete-members:
+    "the calling user must also be assigned the RoleManagement.ReadWrite.Directory permission")."""
+    if group.get("isAssignableToRole") and (req.app is None or ROLE_MANAGEMENT not in req.app.roles):
+        raise GraphApiError(
+            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )
+
+
+def note_edge(
+    ctx: EmulatorContext, req: GraphRequest, relation: str, group: Json, oid: str, added: bool
+) -> None:
+    """The audit record of one member or owner added or removed: both ends are its targets."""
+    kind = ctx.store.kind_of(oid) or "user"
+    other = ctx.store.get(oid) or {"id": oid}
+    targets = [audit.object_target(kind, other), audit.group_target(group)]
+    audit.note(req, _ACTIVITY[relation, added], targets)
+
+
 def check_proxy_conflict(ctx: EmulatorContext, group: Json) -> None:
     mail = group.get("mail")
     if not mail:
@@ -195,11 +221,7 @@ def get_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -
 def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     body = common.body_of(req)
     check_values(body, creating=True)
-    if body.get("isAssignableToRole") and (req.app is None or ROLE_MANAGEMENT not in req.app.roles):
-        # Groups that can hold Entra roles need this permission besides Group.Create (group-post-groups).
-        raise GraphApiError(
-            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-        )
+    check_role_management(req, body)
     unified = "Unified" in (body.get("groupTypes") or [])
     if body["mailEnabled"] and not unified:
         raise bad_request(MAIL_ENABLED_WRITE)
@@ -210,8 +232,11 @@ def create_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     pairs = bind_targets(ctx, body, group)
     visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
     ctx.store.save("group", group, visible_at)
+    created = [audit.modified(name, None, group.get(name)) for name in sorted(props)]
+    audit.note(req, "Add group", [audit.group_target(group, created)])
     for relation, oid in pairs:
         ctx.store.add_edge(relation, group["id"], oid)
+        note_edge(ctx, req, relation, group, oid, added=True)
     out: Json = {
         "@odata.context": common.context_url(req, "groups/$entity"),
         "@odata.id": f"{req.base_url}/directoryObjects/{group['id']}/Microsoft.DirectoryServices.Group",
@@ -231,10 +256,15 @@ def update_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     if member_types.is_read_only(updated):
         raise bad_request(MAIL_ENABLED_WRITE)
     pairs = bind_targets(ctx, body, updated)
+    if any(relation == "members" for relation, _ in pairs):
+        check_role_management(req, group)
     if changes:
         ctx.store.save("group", updated)
+        modified = audit.changes(group, updated, sorted(changes))
+        audit.note(req, "Update group", [audit.group_target(updated, modified)])
     for relation, oid in pairs:
         ctx.store.add_edge(relation, group["id"], oid)
+        note_edge(ctx, req, relation, updated, oid, added=True)
     return GraphResponse(204)
 
 
@@ -246,6 +276,8 @@ def delete_group(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]
     # Microsoft 365 groups go to deletedItems for 30 days; security groups are deleted permanently.
     unified = "Unified" in (group.get("groupTypes") or [])
     ctx.store.delete(group["id"], soft=unified, deleted_at=common.iso_now(ctx))
+    # Entra logs "Delete group" for a soft and a hard delete alike (Entra docs: recover-from-deletions).
+    audit.note(req, "Delete group", [audit.group_target(group)])
     return GraphResponse(204)
 
 
@@ -277,9 +309,12 @@ def _add_ref(relation: str) -> Handler:
         if not ctx.store.is_visible(group["id"], now) or not ctx.store.is_visible(oid, now):
             raise bad_request(REPLICATING)
         check_edge(ctx, group, relation, oid, kind)
+        if relation == "members":
+            check_role_management(req, group)
         if oid in (ctx.store.members if relation == "members" else ctx.store.owners)[group["id"]]:
             raise already_exists(relation)
         ctx.store.add_edge(relation, group["id"], oid)
+        note_edge(ctx, req, relation, group, oid, added=True)
         return GraphResponse(204)
 
     return handler
@@ -295,9 +330,12 @@ def _remove_ref(relation: str) -> Handler:
         refusal = member_types.members_refusal(group) if relation == "members" else None
         if refusal is not None:
             raise refusal
+        if relation == "members":
+            check_role_management(req, group)
         if relation == "owners" and len(related) == 1:
             raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
         ctx.store.remove_edge(relation, group["id"], oid)
+        note_edge(ctx, req, relation, group, oid, added=False)
         return GraphResponse(204)
 
     return handler

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from reconciler.emulator import odata
+from reconciler.emulator import audit, odata
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.licensing import LICENSE_PROPERTIES
 from reconciler.emulator.router import Route
@@ -88,6 +88,7 @@ def assign_user_license(ctx: EmulatorContext, req: GraphRequest, params: dict[st
     if adds and not user.get("usageLocation"):
         raise bad_request("License assignment cannot be done for user with invalid usage location.")
     store = ctx.store
+    before = store.licensing.assigned_licenses(user["id"])
     direct = store.direct_licenses.get(user["id"], {})
     for sku_id in removes:
         if sku_id in direct:
@@ -108,6 +109,9 @@ def assign_user_license(ctx: EmulatorContext, req: GraphRequest, params: dict[st
         store.set_direct_license(user["id"], sku_id, None)
     for sku_id, plans in adds:
         store.set_direct_license(user["id"], sku_id, plans)
+    after = store.licensing.assigned_licenses(user["id"])
+    changed = [audit.modified("assignedLicenses", before, after)] if before != after else []
+    audit.note(req, "Change user license", [audit.user_target(user, changed)])
     body: Json = {"@odata.context": common.context_url(req, "users/$entity")}
     # Graph answers with the whole user, licenses included.
     updated = store.users[user["id"]]
@@ -134,6 +138,8 @@ def assign_group_license(ctx: EmulatorContext, req: GraphRequest, params: dict[s
     # 202 already sees "ProcessingComplete" and the members' licenses.
     updated["licenseProcessingState"] = {"state": "ProcessingComplete"}
     ctx.store.save("group", updated)
+    changed = audit.changes(group, updated, ["assignedLicenses"])
+    audit.note(req, "Set group license", [audit.group_target(updated, changed)])
     for member in ctx.store.members[group["id"]]:
         if member in ctx.store.users:
             ctx.store.licensing.refresh(member)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from reconciler.emulator import audit
 from reconciler.emulator.context import EmulatorContext
 from reconciler.emulator.objects import new_user
 from reconciler.emulator.router import Route
@@ -180,6 +181,8 @@ def create_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     user = new_user(common.new_object_id(ctx), common.iso_now(ctx), props)
     visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
     ctx.store.save("user", user, visible_at)
+    created = [audit.modified(name, None, user.get(name)) for name in sorted(props)]
+    audit.note(req, "Add user", [audit.user_target(user, created)])
     out: Json = {"@odata.context": common.context_url(req, "users/$entity")}
     out.update(common.render(ctx.store, "user", user, None))
     return GraphResponse(201, out)
@@ -199,12 +202,28 @@ def update_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     updated = dict(user)
     updated.update({k: v for k, v in body.items() if k != "passwordProfile"})
     ctx.store.save("user", updated)
+    note_update(req, user, updated, body)
     return GraphResponse(204)
+
+
+def note_update(req: GraphRequest, before: Json, after: Json, body: Json) -> None:
+    """The audit records of a PATCH: "Update user" naming each changed property, "Disable account" or
+    "Enable account" when accountEnabled flips, "Reset password" for a new password (never its value)."""
+    names = sorted(set(body) - {"passwordProfile"})
+    if names:
+        audit.note(req, "Update user", [audit.user_target(after, audit.changes(before, after, names))])
+    if before.get("accountEnabled") != after.get("accountEnabled"):
+        flip = [audit.modified("accountEnabled", before.get("accountEnabled"), after["accountEnabled"])]
+        activity = "Enable account" if after["accountEnabled"] else "Disable account"
+        audit.note(req, activity, [audit.user_target(after, flip)])
+    if "passwordProfile" in body:
+        audit.note(req, "Reset password", [audit.user_target(after)])
 
 
 def delete_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
     user = find_user(ctx, params["id"])
     ctx.store.delete(user["id"], soft=True, deleted_at=common.iso_now(ctx))
+    audit.note(req, "Delete user", [audit.user_target(user)])
     return GraphResponse(204)
 
 
@@ -224,8 +243,11 @@ def set_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     manager = find_user(ctx, manager_id)
     if manager["id"] == user["id"]:
         raise bad_request("Invalid value specified for property 'manager' of resource 'User'.")
-    if ctx.store.manager.get(user["id"]) != manager["id"]:
+    before = ctx.store.manager.get(user["id"])
+    if before != manager["id"]:
         ctx.store.add_edge("manager", user["id"], manager["id"])
+    changed = [audit.modified("manager", before, manager["id"])]
+    audit.note(req, "Set user manager", [audit.user_target(user, changed), audit.user_target(manager)])
     return GraphResponse(204)
 
 
@@ -235,13 +257,19 @@ def remove_manager(ctx: EmulatorContext, req: GraphRequest, params: dict[str, st
     if manager_id is None:
         raise not_found("manager")
     ctx.store.remove_edge("manager", user["id"], manager_id)
+    changed = [audit.modified("manager", manager_id, None)]
+    manager = ctx.store.users[manager_id]
+    audit.note(req, "Remove user manager", [audit.user_target(user, changed), audit.user_target(manager)])
     return GraphResponse(204)
 
 
 def revoke_sessions(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) -> GraphResponse:
-    user = dict(find_user(ctx, params["id"]))
+    before = find_user(ctx, params["id"])
+    user = dict(before)
     user["signInSessionsValidFromDateTime"] = common.iso_now(ctx)
     ctx.store.save("user", user)
+    changed = audit.changes(before, user, ["signInSessionsValidFromDateTime"])
+    audit.note(req, "Update StsRefreshTokenValidFrom Timestamp", [audit.user_target(user, changed)])
     return GraphResponse(200, {"@odata.context": common.context_url(req, "Edm.Boolean"), "value": True})
 
 
