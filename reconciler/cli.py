@@ -341,6 +341,7 @@ def apply(
 ) -> None:
     """Apply a saved plan FILE (if not stale), or plan, show it and ask y/N."""
     from reconciler.apply.journal import DEFAULT_JOURNAL
+    from reconciler.apply.passwords import check_password_file
     from reconciler.apply.run import (
         ApplyOptions,
         checked_plan,
@@ -356,6 +357,8 @@ def apply(
             "stdin is not a terminal, so apply cannot ask for confirmation: pass --auto-approve, "
             "or apply a reviewed plan saved with `entraform plan --out FILE`"
         )
+    if passwords_file:
+        check_password_file(Path(passwords_file))
     config = obj.config()
     with for_stderr(obj.quiet, obj.color) as progress:
         planned = checked_plan(config, plan_file, progress)
