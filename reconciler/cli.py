@@ -6,6 +6,7 @@ Heavy modules (the Graph SDK, the emulator) are imported inside the commands tha
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -341,6 +342,7 @@ def apply(
 ) -> None:
     """Apply a saved plan FILE (if not stale), or plan, show it and ask y/N."""
     from reconciler.apply.journal import DEFAULT_JOURNAL
+    from reconciler.apply.lock import tenant_lock
     from reconciler.apply.passwords import check_password_file
     from reconciler.apply.run import (
         ApplyOptions,
@@ -360,6 +362,11 @@ def apply(
     if passwords_file:
         check_password_file(Path(passwords_file))
     config = obj.config()
+    # Held until the command ends (click closes its context however it ends): the stale check and
+    # every write happen while no other apply can write to this tenant.
+    command = shlex.join(["entraform", *sys.argv[1:]])
+    lock_dir = config.path(DEFAULT_JOURNAL).parent
+    click.get_current_context().with_resource(tenant_lock(lock_dir, config.tenant, command))
     with for_stderr(obj.quiet, obj.color) as progress:
         planned = checked_plan(config, plan_file, progress)
     plan = planned.plan
