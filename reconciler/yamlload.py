@@ -166,7 +166,7 @@ class _Converter:
         if isinstance(node, MappingNode):
             value: Any = self._mapping(node)
         else:
-            assert isinstance(node, SequenceNode)
+            assert isinstance(node, SequenceNode)  # nosec B101 # narrows the type: YAML has no 4th kind
             value = self._sequence(node)
         self._active.discard(key)
         self._done[key] = value
