@@ -36,7 +36,7 @@ def test_apply_without_write_permissions_changes_nothing_and_names_them(reader: 
     assert result.exit_code == 1
     assert reader.stats()["writes"] == 0
     for permission in ("User.ReadWrite.All", "GroupMember.ReadWrite.All", "LicenseAssignment.ReadWrite.All"):
-        assert f"the app lacks the application permission {permission}" in result.stderr
+        assert permission in result.stderr
 
 
 @pytest.mark.xfail(
