@@ -7,6 +7,7 @@ Heavy modules (the Graph SDK, the emulator) are imported inside the commands tha
 from __future__ import annotations
 
 import asyncio
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -370,6 +371,8 @@ def apply(
 ) -> None:
     """Apply a saved plan FILE (if not stale), or plan, show it and ask y/N."""
     from reconciler.apply.journal import DEFAULT_JOURNAL
+    from reconciler.apply.lock import tenant_lock
+    from reconciler.apply.passwords import check_password_file
     from reconciler.apply.run import (
         ApplyOptions,
         checked_plan,
@@ -386,7 +389,14 @@ def apply(
             "stdin is not a terminal, so apply cannot ask for confirmation: pass --auto-approve, "
             "or apply a reviewed plan saved with `entraform plan --out FILE`"
         )
+    if passwords_file:
+        check_password_file(Path(passwords_file))
     config = obj.config()
+    # Held until the command ends (click closes its context however it ends): the stale check and
+    # every write happen while no other apply can write to this tenant.
+    command = shlex.join(["entraform", *sys.argv[1:]])
+    lock_dir = config.path(DEFAULT_JOURNAL).parent
+    click.get_current_context().with_resource(tenant_lock(lock_dir, config.tenant, command))
     with for_stderr(obj.quiet, obj.color) as progress:
         planned = checked_plan(config, plan_file, progress)
     plan = planned.plan

@@ -166,7 +166,7 @@ class _Converter:
         if isinstance(node, MappingNode):
             value: Any = self._mapping(node)
         else:
-            assert isinstance(node, SequenceNode)
+            assert isinstance(node, SequenceNode)  # nosec B101 # narrows the type: YAML has no 4th kind
             value = self._sequence(node)
         self._active.discard(key)
         self._done[key] = value
@@ -257,7 +257,9 @@ def _compose(text: str, file: str) -> tuple[Any, list[Problem]]:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_error(exc, text, file)]
-    except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
+    except yaml.reader.ReaderError as exc:
+        return None, [_refused_character(exc, text, file)]
+    except yaml.YAMLError as exc:
         return None, [Problem(f"invalid YAML: {exc}", Location(file, 1, 1))]
     if node is None:
         return None, []
@@ -351,6 +353,22 @@ class _EventReader:
                 return result
             result.append(self.value(event, result.plain_text, len(result)))
             result.item_marks.append(event.start_mark)
+
+
+def _refused_character(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    """A character YAML allows nowhere (a control character), at its line and column.
+
+    The error's own message spans two lines and its position counts bytes with libyaml: the place is
+    found again in the text, with the reader's own pattern.
+    """
+    found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if found is None:
+        return Problem(f"invalid YAML: {exc.reason}", Location(file, 1, 1))
+    index = found.start()
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    message = f"invalid YAML: {exc.reason} (U+{ord(text[index]):04X}); remove it"
+    return Problem(message, Location(file, line, col))
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:

@@ -75,7 +75,7 @@ def needs(change: Change) -> list[Need]:
         case LicenseChange():
             return [Need("LicenseAssignment.ReadWrite.All", why="assign licenses")]
         case RoleChange():
-            return [Need("RoleManagement.ReadWrite.Directory", why="assign directory roles")]
+            return [Need("RoleManagement.ReadWrite.Directory", why="assign and remove directory roles")]
         case _:
             assert_never(change)
 

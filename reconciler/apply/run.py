@@ -31,7 +31,7 @@ from reconciler.plan.targets import Target
 from reconciler.planning import Planned, make_plan
 from reconciler.progress import ProgressDisplay
 
-KINDS: tuple[Kind, ...] = ("user", "group", "membership", "owner", "manager", "license")
+KINDS: tuple[Kind, ...] = ("user", "group", "membership", "owner", "manager", "license", "role")
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def make_credential(config: Config) -> AsyncTokenCredential:
 
 
 def _ca_bundle(config: Config) -> Path:
-    assert config.ca_bundle is not None
+    assert config.ca_bundle is not None  # nosec B101 # narrows the type: both callers check ca_bundle first
     path = Path(config.ca_bundle)
     path = path if path.is_absolute() else config.path(config.ca_bundle)
     if not path.is_file():

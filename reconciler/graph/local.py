@@ -16,7 +16,7 @@ def open_local_client(config: Config, read_only: bool) -> GraphClient:
 
     tenant = open_local_tenant(config.path(LOCAL_DB))
     http = httpx.AsyncClient(transport=tenant.transport, base_url=tenant.info["graph_url"])
-    credential = tenant.credential("reader" if read_only else "writer")
+    credential = tenant.credential("reader" if read_only else "admin")
 
     async def close_tenant() -> None:
         tenant.close()

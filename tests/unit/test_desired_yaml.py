@@ -57,6 +57,13 @@ def test_only_one_document_per_file() -> None:
     ]
 
 
+def test_a_control_character_is_one_line_at_its_place() -> None:
+    # libyaml counts the position in bytes: the é before it must not shift the column.
+    assert messages('a: é\nb: "x\x07"\n') == [
+        "f.yaml:2:6: invalid YAML: control characters are not allowed (U+0007); remove it"
+    ]
+
+
 def test_a_value_yaml_cannot_read() -> None:
     assert messages("when: 2024-13-45\n") == [
         "f.yaml:1:7: cannot read '2024-13-45' (month must be in 1..12); quote it"
