@@ -31,7 +31,7 @@ def test_no_drift_exits_0(work: Workdir) -> None:
     work.write_state("empty.yaml", "users: []\ngroups: []\n")
     result = work.cli("drift")
     assert result.exit_code == 0, result.output
-    assert "No changes" in result.stdout
+    assert result.stdout == "No drift. The tenant matches git.\n"
 
 
 def test_drift_error_exits_1(work: Workdir) -> None:

@@ -42,5 +42,19 @@ def test_apply_without_write_permissions_changes_nothing_and_names_them(reader: 
 def test_apply_without_write_permissions_sends_no_write(reader: Workdir) -> None:
     result = reader.cli("apply", "--auto-approve")
     assert result.exit_code == 1
-    assert {route.split()[0] for route in reader.stats()["by_route"]} == {"GET"}
+    # Reads only: the role read's $batch carries GET steps alone.
+    routes = reader.stats()["by_route"]
+    assert all(route.startswith("GET ") or route == "POST /$batch" for route in routes), routes
+    assert reader.stats()["writes"] == 0
     assert "User.ReadWrite.All" in result.stderr
+
+
+def test_apply_of_a_role_change_without_role_management_is_refused_before_any_write(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="writer")
+    result = writer.cli("apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert writer.stats()["writes"] == 0
+    assert "RoleManagement.ReadWrite.Directory (to assign and remove directory roles" in result.stderr
+    assert "User.ReadWrite.All" not in result.stderr

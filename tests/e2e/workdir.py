@@ -51,11 +51,12 @@ def make_workdir(
     admin: httpx.Client,
     monkeypatch: pytest.MonkeyPatch,
     *,
-    app: str = "writer",
+    app: str = "admin",
     secret: str = "",
     extra: str = "",
 ) -> Workdir:
-    """`app` is the emulator's "reader" (read permissions only) or "writer"; `secret` overrides its secret."""
+    """`app` is the emulator's "reader" (reads only), "writer" (no role writes) or "admin" (all of entraform's
+    permissions, what the demo plan needs); `secret` overrides its secret."""
     shutil.copytree(REPO / "state", tmp_path / "state")
     creds = info["apps"][app]
     monkeypatch.setenv("EF_TEST_CLIENT_SECRET", secret or creds["client_secret"])
