@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.drift.model import Attribution, ChangedBy, DriftItem
@@ -20,18 +21,19 @@ from reconciler.drift.model import Attribution, ChangedBy, DriftItem
 ACTIVITIES: dict[tuple[str, str], frozenset[str]] = {
     ("user", "attribute"): frozenset({"Update user", "Disable account", "Enable account"}),
     ("group", "attribute"): frozenset({"Update group"}),
-    ("user", "absent"): frozenset({"Delete user", "Hard delete user"}),
-    ("group", "absent"): frozenset({"Delete group", "Hard delete group"}),
+    ("user", "absent"): frozenset({"Delete user", "Hard Delete user"}),
+    ("group", "absent"): frozenset({"Delete group", "Hard Delete group"}),
     ("user", "present"): frozenset({"Add user", "Restore user", "Enable account"}),
     ("group", "present"): frozenset({"Add group", "Restore group"}),
     ("membership", "absent"): frozenset({"Remove member from group"}),
     ("membership", "present"): frozenset({"Add member to group"}),
     ("owner", "absent"): frozenset({"Remove owner from group"}),
     ("owner", "present"): frozenset({"Add owner to group"}),
-    ("manager", "attribute"): frozenset({"Set user manager", "Remove user manager"}),
-    ("license", "attribute"): frozenset({"Change user license", "Change group license"}),
-    ("license", "absent"): frozenset({"Change user license", "Change group license"}),
-    ("license", "present"): frozenset({"Change user license", "Change group license"}),
+    # The reference lists only "Set user manager"; a removal may also be logged as the user's update.
+    ("manager", "attribute"): frozenset({"Set user manager", "Remove user manager", "Update user"}),
+    ("license", "attribute"): frozenset({"Change user license", "Set group license"}),
+    ("license", "absent"): frozenset({"Change user license", "Set group license"}),
+    ("license", "present"): frozenset({"Change user license", "Set group license"}),
     ("role", "absent"): frozenset({"Remove member from role", "Remove eligible member from role"}),
     ("role", "present"): frozenset({"Add member to role", "Add eligible member to role"}),
 }
@@ -41,7 +43,7 @@ ACTIVITIES: dict[tuple[str, str], frozenset[str]] = {
 class AuditRecord:
     id: str
     activity: str
-    at: str  # activityDateTime, ISO-8601 UTC: compares as text
+    at: datetime  # activityDateTime: Graph writes up to 7 fractional digits, so never compared as text
     changed_by: ChangedBy
     target_ids: frozenset[str]
     modified: frozenset[str]  # modifiedProperties' names, lower-cased
@@ -62,7 +64,7 @@ def record_from_json(item: dict[str, Any]) -> AuditRecord:
     return AuditRecord(
         id=str(item.get("id") or ""),
         activity=str(item.get("activityDisplayName") or ""),
-        at=str(item.get("activityDateTime") or ""),
+        at=instant(str(item.get("activityDateTime") or "")),
         changed_by=ChangedBy(
             app=app.get("appId") or None,
             app_name=app.get("displayName") or None,
@@ -73,6 +75,14 @@ def record_from_json(item: dict[str, Any]) -> AuditRecord:
         correlation_id=str(item.get("correlationId") or ""),
         succeeded=str(item.get("result") or "success").lower() == "success",
     )
+
+
+def instant(text: str) -> datetime:
+    """An ISO-8601 UTC time as Graph writes it (`Z`, 0–7 fractional digits); the epoch when unreadable."""
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
 
 
 @dataclass(frozen=True)
@@ -94,8 +104,9 @@ def attribute(
     yaml_changed: Callable[[DriftItem], bool],
 ) -> list[DriftItem]:
     """Each item with its origin, and who and when for the tenant's changes."""
+    after = instant(since)
     useful = sorted(
-        (r for r in records if r.succeeded and r.at >= since and not own.wrote(r)),
+        (r for r in records if r.succeeded and r.at >= after and not own.wrote(r)),
         key=lambda r: (r.at, r.id),
         reverse=True,
     )
@@ -107,7 +118,8 @@ def attribute(
     for item in items:
         match = _newest_match(item, by_target)
         if match is not None:
-            who = Attribution("tenant", match.changed_by, match.at, match.activity)
+            at = match.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            who = Attribution("tenant", match.changed_by, at, match.activity)
         elif yaml_changed(item):
             who = Attribution("git")
         else:

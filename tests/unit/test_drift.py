@@ -136,3 +136,20 @@ def test_the_report_reads_as_drift_in_every_format() -> None:
         "fix": plan.changes[1].id,
     }
     assert render_text(DriftReport("t", "now")) == "No drift. The tenant matches git.\n"
+
+
+def test_audit_times_compare_as_instants_not_text() -> None:
+    # Graph writes activityDateTime with 7 fractional digits ("2018-01-09T21:20:02.7215374Z" in the
+    # directoryAudit list example); as text ".5Z" sorts before "Z", which would drop a record made within
+    # the second after the last apply and rank records of the same second wrongly.
+    want, have = scenario()
+    plan = diff(want, have, config())  # type: ignore[arg-type]
+    items = [i for i in drift_items(plan, have, {}) if i.attribute == "jobTitle"]  # type: ignore[arg-type]
+    records = [
+        record_from_json(audit("Update user", "2026-11-01T00:00:00.5000000Z", "u1", props=("jobTitle",))),
+        record_from_json(audit("Update user", "2026-11-01T00:00:00.25Z", "u1", app="other", props=("x",))),
+    ]
+    (out,) = attribute(items, records, OwnWrites(), BEFORE, lambda i: False)
+    assert out.attribution.origin == "tenant"
+    assert out.attribution.changed_at == "2026-11-01T00:00:00Z"
+    assert out.attribution.changed_by is not None and out.attribution.changed_by.app == "app-portal"
