@@ -20,6 +20,9 @@ class Applied:
     tenant: str
     applied_at: str
     fingerprints: dict[str, str]  # plan.digest.object_fingerprints of the desired state applied
+    # The Graph id of each declared object after the apply, by `user:KEY` / `group:KEY`: an object deleted
+    # in the tenant since is then still found in the audit log by its id.
+    ids: dict[str, str]
 
 
 def applied_path(journal: Path) -> Path:
@@ -27,7 +30,12 @@ def applied_path(journal: Path) -> Path:
 
 
 def write_applied(path: Path, applied: Applied) -> None:
-    body = {"tenant": applied.tenant, "applied_at": applied.applied_at, "fingerprints": applied.fingerprints}
+    body = {
+        "tenant": applied.tenant,
+        "applied_at": applied.applied_at,
+        "fingerprints": applied.fingerprints,
+        "ids": applied.ids,
+    }
     write_text(path, json.dumps(body, sort_keys=True) + "\n", "record of the last apply")
 
 
@@ -44,4 +52,6 @@ def read_applied(path: Path, tenant: str) -> Applied | None:
     ):
         return None
     prints = {str(k): str(v) for k, v in body["fingerprints"].items()}
-    return Applied(tenant, str(body.get("applied_at") or ""), prints)
+    ids = body.get("ids")
+    known = {str(k): str(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
+    return Applied(tenant, str(body.get("applied_at") or ""), prints, known)

@@ -427,7 +427,7 @@ def apply(
     with for_stderr(obj.quiet, obj.color) as progress:
         task = progress.task("applying", total=len(plan.changes))
         result = execute(config, plan, planned.live, options, task.advance)
-    record_applied(planned, options)
+    record_applied(planned, result, options)
     for line in summary_lines(plan, result):
         click.echo(line)
     created = sum(

@@ -26,7 +26,7 @@ from reconciler.config import Config
 from reconciler.errors import PlanError, Problem
 from reconciler.live import LiveState
 from reconciler.plan.describe import describe
-from reconciler.plan.model import Kind, Plan
+from reconciler.plan.model import Create, Kind, Plan
 from reconciler.plan.targets import Target
 from reconciler.planning import Planned, make_plan
 from reconciler.progress import ProgressDisplay
@@ -142,17 +142,24 @@ async def _execute(
         await client.aclose()
 
 
-def record_applied(planned: Planned, options: ApplyOptions) -> None:
-    """Keep what git said at this apply beside the journal, for drift to tell YAML edits not applied
-    since from changes made in the tenant."""
+def record_applied(planned: Planned, result: Result, options: ApplyOptions) -> None:
+    """Keep what git said at this apply, and the ids of the declared objects, beside the journal: for
+    drift to tell YAML edits not applied since from changes made in the tenant, and to find deletions."""
     from datetime import UTC, datetime
 
     from reconciler.applied import Applied, applied_path, write_applied
     from reconciler.plan.digest import object_fingerprints
 
     prints = object_fingerprints(planned.desired, planned.live)
+    ids = {f"user:{u.key}": u.id for u in planned.live.users.values() if u.key in planned.desired.users}
+    ids |= {f"group:{g.key}": g.id for g in planned.live.groups.values() if g.key in planned.desired.groups}
+    for change in planned.plan.changes:
+        if isinstance(change, Create) and change.id in result.created_ids:
+            ids[f"{change.kind}:{change.subject.key}"] = result.created_ids[change.id]
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    write_applied(applied_path(options.journal), Applied(planned.plan.tenant, now, prints))
+    write_applied(
+        applied_path(options.journal), Applied(planned.plan.tenant, now, prints, dict(sorted(ids.items())))
+    )
 
 
 def _on_first_interrupt(stop: asyncio.Event) -> None:

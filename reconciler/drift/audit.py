@@ -125,7 +125,24 @@ def attribute(
         else:
             who = Attribution("unknown")
         attributed.append(replace(item, attribution=who))
-    return attributed
+    return _with_deletions(attributed)
+
+
+def _with_deletions(items: list[DriftItem]) -> list[DriftItem]:
+    """An edge lost with a deleted object (a deleted group's members, a deleted user's memberships) was
+    removed by that deletion: it gets the deletion's who and when. The log names no such edge."""
+    deleted = {
+        item.target_ids[0]: item.attribution
+        for item in items
+        if item.deleted_in_tenant and item.target_ids and item.attribution.origin == "tenant"
+    }
+    out: list[DriftItem] = []
+    for item in items:
+        cause = next((deleted[t] for t in item.target_ids if t in deleted), None)
+        if cause is not None and not item.deleted_in_tenant and item.attribution.origin == "unknown":
+            item = replace(item, attribution=cause)
+        out.append(item)
+    return out
 
 
 def _newest_match(item: DriftItem, by_target: dict[str, list[AuditRecord]]) -> AuditRecord | None:

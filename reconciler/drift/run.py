@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from reconciler.applied import applied_path, read_applied
+from reconciler.applied import Applied, applied_path, read_applied
 from reconciler.apply.journal import DEFAULT_JOURNAL, read_journal
 from reconciler.config import Config
 from reconciler.drift.audit import AuditRecord, OwnWrites, attribute, record_from_json
@@ -37,7 +36,8 @@ def make_drift(config: Config, progress: ProgressDisplay | None = None, cached: 
     now = datetime.now(UTC)
     journal = read_journal(config.path(DEFAULT_JOURNAL), planned.plan.tenant)
     since = _since(journal.last_write_at, now)
-    items = drift_items(planned.plan, planned.live, _known_ids(planned))
+    applied = read_applied(applied_path(config.path(DEFAULT_JOURNAL)), planned.plan.tenant)
+    items = drift_items(planned.plan, planned.live, _known_ids(planned, applied))
     report = DriftReport(planned.plan.tenant, now.strftime("%Y-%m-%dT%H:%M:%SZ"), held=planned.plan.held)
     records, note = run_sync(_read_audits(config, items, since))
     if note:
@@ -45,7 +45,7 @@ def make_drift(config: Config, progress: ProgressDisplay | None = None, cached: 
     own = OwnWrites(
         app_ids=journal.app_ids | frozenset(config.drift.apply_apps), request_ids=journal.request_ids
     )
-    changed = _yaml_changed(planned, config.path(DEFAULT_JOURNAL))
+    changed = _yaml_changed(planned, applied)
     report.items = attribute(items, records, own, since, changed)
     return report
 
@@ -59,9 +59,14 @@ def _since(last_write: str | None, now: datetime) -> str:
     return floor.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _known_ids(planned: Planned) -> dict[tuple[str, str], str]:
-    """Pinned ids of declared objects: a deleted one is looked for in the audit log by its id."""
-    known = {("user", key): user.id for key, user in planned.desired.users.items() if user.id}
+def _known_ids(planned: Planned, applied: Applied | None) -> dict[tuple[str, str], str]:
+    """Ids of declared objects, pinned or as the last apply saw them: a deleted one is looked for in the
+    audit log by its id."""
+    known: dict[tuple[str, str], str] = {}
+    for name, object_id in (applied.ids if applied else {}).items():
+        kind, _, key = name.partition(":")
+        known[(kind, key)] = object_id
+    known |= {("user", key): user.id for key, user in planned.desired.users.items() if user.id}
     known |= {("group", key): group.id for key, group in planned.desired.groups.items() if group.id}
     return known
 
@@ -100,10 +105,9 @@ async def _audits_of(client: GraphClient, targets: list[str], since: str) -> lis
     return [record_from_json(item) for item in unique.values()]
 
 
-def _yaml_changed(planned: Planned, journal: Path) -> Callable[[DriftItem], bool]:
+def _yaml_changed(planned: Planned, applied: Applied | None) -> Callable[[DriftItem], bool]:
     """Whether the YAML of an item's object differs from what the last apply saw (False when no apply
     is recorded: then nothing can be told)."""
-    applied = read_applied(applied_path(journal), planned.plan.tenant)
     now = object_fingerprints(planned.desired, planned.live)
 
     def changed(item: DriftItem) -> bool:
