@@ -41,11 +41,13 @@ _READ_WRITE_ALL = "Directory.ReadWrite.All"
 class Stats:
     """The admin API's counters (documented in the README); kept in the store's meta across restarts.
 
-    `$batch` steps count as requests of their own, besides their `POST /$batch`; `throttled` counts
-    every 429 (throttling or an injected fault); token-endpoint calls count only in `token_requests`.
+    `$batch` steps count as requests of their own, besides their `POST /$batch`; `http_requests` counts
+    only what came over the wire (a `$batch` once); `throttled` counts every 429 (throttling or an
+    injected fault); token-endpoint calls count only in `token_requests`.
     """
 
     requests: int = 0
+    http_requests: int = 0
     resource_units: int = 0
     throttled: int = 0
     writes: int = 0
@@ -55,6 +57,7 @@ class Stats:
     def to_json(self) -> dict[str, Any]:
         return {
             "requests": self.requests,
+            "http_requests": self.http_requests,
             "resource_units": self.resource_units,
             "throttled": self.throttled,
             "writes": self.writes,
@@ -66,6 +69,7 @@ class Stats:
     def from_json(cls, data: dict[str, Any]) -> Stats:
         return cls(
             requests=int(data.get("requests", 0)),
+            http_requests=int(data.get("http_requests", 0)),
             resource_units=int(data.get("resource_units", 0)),
             throttled=int(data.get("throttled", 0)),
             writes=int(data.get("writes", 0)),
@@ -183,6 +187,7 @@ class Emulator:
         headers = {"request-id": req.request_id, "client-request-id": client_request_id}
         compiled, params, path_known = self.router.find(req.method, req.path)
         self.stats.requests += 1
+        self.stats.http_requests += 0 if req.in_batch else 1
         if compiled is not None:
             self.stats.by_route[compiled.key] = self.stats.by_route.get(compiled.key, 0) + 1
         ru = 0
@@ -203,7 +208,8 @@ class Emulator:
             ru = request_cost(route, req.query)
             headers.update(self._charge(route, req, ru))
             fault = faults.injected_fault(self.config.faults, self.rng, req.method, req.path)
-            if self.config.latency_ms > 0:
+            # The round trip is the HTTP response's: a `$batch` pays it once, not once per step.
+            if self.config.latency_ms > 0 and not req.in_batch:
                 await asyncio.sleep(self.config.latency_ms / 1000)
             if fault is not None:
                 raise fault

@@ -252,13 +252,18 @@ def record_statuses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_ctrl_c_finishes_the_requests_in_flight_and_keeps_the_journal(work: Workdir) -> None:
-    work.configure(latency_ms=150)  # each $batch step takes a while: Ctrl-C lands mid-envelope
+    # The reads an apply makes (its stale check) use this many $batch envelopes; the next is a write.
+    assert work.cli("plan").exit_code == 0
+    read_envelopes = work.stats()["by_route"].get("POST /$batch", 0)
+    work.admin.post("stats/reset").raise_for_status()
+    work.configure(latency_ms=1000)  # each round trip takes a while: Ctrl-C lands mid-envelope
     entraform = str(Path(sys.executable).parent / "entraform")
     command = [entraform, "--config", "entraform.yaml", "apply", "--auto-approve"]
     command += ["--parallelism", "1"]
     proc = subprocess.Popen(command, cwd=work.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while work.stats()["writes"] == 0:
+    # An envelope is counted when it arrives, before its round trip's latency: the first write's is in flight.
+    while work.stats()["by_route"].get("POST /$batch", 0) <= read_envelopes:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)  # polling the emulator's counters, not waiting for a guessed duration
     proc.send_signal(signal.SIGINT)

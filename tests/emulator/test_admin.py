@@ -50,6 +50,7 @@ def test_stats_count_requests_by_route_template_and_token_requests_apart(local_t
     stats = call(tenant, "GET", "/_emulator/stats").json()
     assert stats == {
         "requests": 4,
+        "http_requests": 4,
         "resource_units": 3,
         "throttled": 0,
         "writes": 1,

@@ -195,6 +195,20 @@ def test_latency_is_added_before_each_graph_call(
     tenant.emulator.set_config(RuntimeConfig(latency_ms=250))
     assert {r.status_code for r in get_users(tenant, 2)} == {200}
     assert waits == [0.25, 0.25]
+    # A $batch is one round trip, however many steps it carries.
+    steps = [{"id": str(n), "method": "GET", "url": "/users?$select=id"} for n in range(1, 6)]
+
+    async def go() -> httpx.Response:
+        headers = {"Authorization": f"Bearer {tenant.token('reader')}"}
+        async with httpx.AsyncClient(
+            transport=tenant.transport, base_url="https://graph.microsoft.com"
+        ) as client:
+            return await client.post("/v1.0/$batch", json={"requests": steps}, headers=headers)
+
+    waits.clear()
+    assert asyncio.run(go()).status_code == 200
+    assert waits == [0.25]
+    assert (tenant.emulator.stats.requests, tenant.emulator.stats.http_requests) == (2 + 6, 2 + 1)
 
 
 def write(throttle: Throttle, app: str, tenant: str, now: float = 0.0) -> Any:
