@@ -3,8 +3,8 @@
 One file per tenant, app and query shape in `cache_dir` (default `.entraform/cache/`), written whole or
 not at all. A file that is damaged, from another format, for other queries or older than a delta token
 lives (7 days, Graph docs: delta-query-overview) is not used: the next read is a full one. What is
-cached: users (attributes, manager, licenses) and groups (attributes, members, licenses), which delta
-tracks. What is not: the organization, SKUs, owners and directory roles, read fresh every time.
+cached: users (attributes, manager, licenses) and groups (attributes, members, owners, licenses), which
+delta tracks. What is not: the organization, SKUs and directory roles, read fresh every time.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from reconciler.errors import EntraformError
 from reconciler.files import make_directory
 from reconciler.live import LiveGroup, LiveLicense, LiveUser
 
-FORMAT = 1
+FORMAT = 2  # 2: groups carry their owners (groups/delta tracks them)
 TOKEN_LIFETIME = timedelta(days=7)
 
 
@@ -114,8 +114,11 @@ def _group_row(g: LiveGroup) -> list[Any]:
         sorted(g.member_group_ids),
         _licenses_row(g.licenses),
         g.on_premises_sync,
+        sorted(g.owner_ids),
     ]
 
 
 def _group(row: list[Any]) -> LiveGroup:
-    return LiveGroup(row[0], row[1], row[2], set(row[3]), set(row[4]), set(), _licenses(row[5]), bool(row[6]))
+    return LiveGroup(
+        row[0], row[1], row[2], set(row[3]), set(row[4]), set(row[7]), _licenses(row[5]), bool(row[6])
+    )

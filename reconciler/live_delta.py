@@ -4,7 +4,7 @@ A cold read is the full read (`live_read`) plus a `users/delta?$deltatoken=lates
 before it, so that nothing changed during the read is missed (a change seen twice is harmless: delta
 answers carry current values). A warm read follows the two delta links, merges what changed into the
 snapshot and reads fresh what delta does not track: the organization, SKUs (seats move with every
-license), owners and directory roles. An expired or refused link (410, a resync required) falls back
+license) and directory roles. An expired or refused link (410, a resync required) falls back
 to a full read. `apply` never reads through here: it plans on a fresh read.
 """
 
@@ -25,11 +25,10 @@ from reconciler.live_read import (
     SKUS_PATH,
     USER_SELECT,
     DeltaGroups,
+    latest_delta_link,
     organization_into,
-    read_owners,
     read_roles,
     read_snapshot,
-    set_owners,
     sku_from_json,
     user_from_json,
 )
@@ -57,29 +56,19 @@ async def read_live_cached(
             snapshot.taken_at = cache.now_text(now)
             cache.save(path, snapshot)
             return live
-    users_link = await _latest_users_link(client)
+    users_link = await latest_delta_link(client, USERS_DELTA_PATH)
     live, groups_link = await read_snapshot(client, progress, roles)
     cache.save(path, cache.Snapshot(live.users, live.groups, users_link, groups_link, cache.now_text(now)))
     return live
 
 
-async def _latest_users_link(client: GraphClient) -> str:
-    """A delta link from now on, without reading any user (Graph docs: delta-query-overview)."""
-    page = await client.get(f"{USERS_DELTA_PATH}&$deltatoken=latest")
-    link = page.get("@odata.deltaLink")
-    if not isinstance(link, str):
-        raise GraphError("Graph answered users/delta?$deltatoken=latest without a deltaLink")
-    return link
-
-
 async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRead) -> LiveState:
     organization = await client.get(ORGANIZATION_PATH)
     try:
-        skus, users_link, groups_link, owners, (definitions, assignments) = await asyncio.gather(
+        skus, users_link, groups_link, (definitions, assignments) = await asyncio.gather(
             read_all(client, SKUS_PATH),
             _follow_users(client, snapshot),
             _follow_groups(client, snapshot),
-            read_owners(client),
             read_roles(client, roles),
         )
     except GraphError as exc:
@@ -93,9 +82,6 @@ async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRea
     live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
     live.role_definitions = {d.id: d for d in definitions}
     live.role_assignments = {a.id: a for a in assignments}
-    for group in live.groups.values():
-        group.owner_ids = set()
-    set_owners(live, owners)
     return live
 
 
@@ -106,6 +92,7 @@ def _forget_deleted(snapshot: cache.Snapshot) -> None:
     for group in groups.values():
         group.member_user_ids &= users.keys()
         group.member_group_ids &= groups.keys()
+        group.owner_ids &= users.keys()
     for user in users.values():
         if user.manager_id is not None and user.manager_id not in users:
             user.manager_id = None

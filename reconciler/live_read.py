@@ -2,13 +2,13 @@
 
 Reads, all raw JSON and run concurrently (bench/bench_read.py has the numbers behind the choices):
 - `/organization`: tenant id and verified domains; `/subscribedSkus`: SKUs, service plans and seats;
-- `/users` with every managed attribute, the licenses and `$expand=manager($select=id)`, 999 a page;
-- `/groups/delta` with `members`: every group and its members in a few pages, instead of one
-  `/groups/{id}/members` step per group (3 RU and a `$batch` step each). Measured on 10,000 users,
-  1,000 groups, 50,000 memberships: the whole read with delta takes 34 requests and 46 RU; with
-  per-group `$batch` steps 73 requests and 2,057 RU, and it is slower;
-- `/groups` with `$expand=owners($select=id)`: owners are few, so the expand (capped at 20 to 100
-  related objects) holds them all; a group that reaches 20 has its owners read in full.
+- `/users` with every managed attribute, the licenses and `$expand=manager($select=id)`, 999 a page, in
+  ranges of userPrincipalName side by side when there are many;
+- `/groups/delta` with `members` and `owners`: every group, its members and owners in a few pages,
+  instead of one `/groups/{id}/members` step per group (3 RU and a `$batch` step each). Measured on
+  10,000 users, 1,000 groups, 50,000 memberships: the whole read with delta takes 34 requests and 46 RU;
+  with per-group `$batch` steps 73 requests and 2,057 RU, and it is slower. Many groups are read as
+  delta rounds filtered by id, side by side (`_read_groups`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import itertools
 from urllib.parse import quote
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
+from reconciler.errors import GraphError
 from reconciler.graph.client import GraphClient
 from reconciler.graph.reads import PAGE_SIZE, DeltaRound, Json, pages, read_all, read_many
 from reconciler.live import (
@@ -39,22 +40,22 @@ USER_SELECT = ",".join(
 )
 _GROUP_SELECT = ",".join(("id", *GROUP_ATTRIBUTES, "assignedLicenses", "onPremisesSyncEnabled"))
 USERS_PATH = f"/users?$select={USER_SELECT}&$expand=manager($select=id)&$top={PAGE_SIZE}"
-GROUPS_DELTA_PATH = f"/groups/delta?$select={_GROUP_SELECT},members"
+# Delta tracks any directoryObject-collection relationship selected (Graph docs: group-delta).
+GROUPS_DELTA_PATH = f"/groups/delta?$select={_GROUP_SELECT},members,owners"
+GROUP_IDS_PATH = f"/groups?$select=id&$top={PAGE_SIZE}"
 GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"  # without members (bench/bench_read.py)
-OWNERS_PATH = f"/groups?$select=id&$expand=owners($select=id)&$top={PAGE_SIZE}"
 SKUS_PATH = "/subscribedSkus?$select=skuId,skuPartNumber,prepaidUnits,consumedUnits,servicePlans"
 ORGANIZATION_PATH = "/organization?$select=id,verifiedDomains"
 ROLE_DEFINITIONS_PATH = "/roleManagement/directory/roleDefinitions?$select=id,displayName,templateId"
 ROLE_ASSIGNMENTS_PATH = (
     "/roleManagement/directory/roleAssignments?$select=id,roleDefinitionId,principalId,directoryScopeId"
 )
-# $expand returns at most 100 related objects (Graph known issue 13635; older docs and issues
-# say 20): a group with
-# that many owners listed may have more, so its owners are read in full.
-EXPAND_CAP = 20
 # Round trips in flight at once while reading: overlaps latency without nearing Graph's limits (a page of
 # users costs 2 resource units of the 8,000 an app may spend in 10 s in a large tenant).
 MAX_PARALLEL_READS = 8
+# Up to this many groups are read in one sequential delta round (5 pages of 200); more as filtered rounds.
+SINGLE_ROUND_GROUPS = 1000
+DELTA_FILTER_IDS = 50  # ids a delta `$filter` may name (Graph docs: delta-query-overview)
 _USER_TYPE = "#microsoft.graph.user"
 _GROUP_TYPE = "#microsoft.graph.group"
 
@@ -80,11 +81,10 @@ async def read_snapshot(
     display = progress or ProgressDisplay(enabled=False)
     # One request first, so the concurrent reads below share its token instead of each fetching one.
     organization = await client.get(ORGANIZATION_PATH)
-    skus, users, (groups, groups_link), owners, (definitions, assignments) = await asyncio.gather(
+    skus, users, (groups, groups_link), (definitions, assignments) = await asyncio.gather(
         read_all(client, SKUS_PATH),
         _read_users(client, display.task("users")),
         _read_groups(client, display.task("groups")),
-        read_owners(client),
         read_roles(client, roles),
     )
     live = LiveState(tenant_id="")
@@ -94,7 +94,6 @@ async def read_snapshot(
     live.groups = {group.id: group for group in groups}
     live.role_definitions = {d.id: d for d in definitions}
     live.role_assignments = {a.id: a for a in assignments}
-    set_owners(live, owners)
     return live, groups_link
 
 
@@ -106,20 +105,13 @@ def organization_into(live: LiveState, page: Json) -> None:
     live.verified_domains = {str(d["name"]).lower() for d in domains if d.get("name")}
 
 
-def set_owners(live: LiveState, owners: dict[str, list[Json]]) -> None:
-    for group_id, owner_list in owners.items():
-        if group_id in live.groups:
-            # Users only: YAML owners are UPNs, and an app owning a group is not entraform's to remove.
-            live.groups[group_id].owner_ids = {o["id"] for o in owner_list if _type(o) in ("", _USER_TYPE)}
-
-
 async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
     """Every user, in disjoint ranges of userPrincipalName read side by side when there are many.
 
     Paging is sequential (each nextLink comes with the page before it), so one list of 100,000 users is
     101 round trips in a row; ranges paged at once overlap them. `users_ranges` says why every user is
     read exactly once, whatever the tenant's names."""
-    count = await _user_count(client)
+    count = await _count(client, "users")
     ranges = users_ranges(count)
     limit = asyncio.Semaphore(MAX_PARALLEL_READS)
     users: list[LiveUser] = []
@@ -136,9 +128,9 @@ async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
     return users
 
 
-async def _user_count(client: GraphClient) -> int | None:
-    """How many users there are (an advanced query, 1 RU), or None when Graph will not say."""
-    response = await client.send("GET", "/users/$count", headers={"ConsistencyLevel": "eventual"})
+async def _count(client: GraphClient, collection: str) -> int | None:
+    """How many users or groups there are (an advanced query, 1 RU), or None when Graph will not say."""
+    response = await client.send("GET", f"/{collection}/$count", headers={"ConsistencyLevel": "eventual"})
     body = response.body
     if response.ok and isinstance(body, int | str) and str(body).strip().isdigit():
         return int(body)
@@ -166,14 +158,47 @@ def users_ranges(count: int | None) -> list[str | None]:
 
 
 async def _read_groups(client: GraphClient, task: Task) -> tuple[list[LiveGroup], str]:
-    """Every group and its members, in one delta round; and its deltaLink (for the cache)."""
+    """Every group, its members and owners; and a deltaLink to follow from (for the cache).
+
+    A delta round is sequential and its pages hold at most 200 groups (fewer when a large group's
+    members are sliced), so many groups are read as delta rounds filtered to 50 ids each (Graph's
+    limit), all of them as `$batch` steps, after a list of their ids. The deltaLink is then taken
+    first with `$deltatoken=latest`: a change made during the read is seen again next time, which is
+    harmless (delta answers carry current values)."""
     merged = DeltaGroups()
-    round_ = DeltaRound(client, GROUPS_DELTA_PATH)
-    async for page in round_.pages():
-        merged.add(page)
-        task.advance(len(page))
+    count = await _count(client, "groups")
+    if count is None or count <= SINGLE_ROUND_GROUPS:
+        round_ = DeltaRound(client, GROUPS_DELTA_PATH)
+        async for page in round_.pages():
+            merged.add(page)
+            task.advance(len(page))
+        task.finish()
+        return list(merged.groups.values()), round_.delta_link or ""
+    link = await latest_delta_link(client, GROUPS_DELTA_PATH)
+    ids = sorted(group["id"] for group in await read_all(client, GROUP_IDS_PATH))
+    chunks = [ids[n : n + DELTA_FILTER_IDS] for n in range(0, len(ids), DELTA_FILTER_IDS)]
+    paths = {
+        str(n): f"{GROUPS_DELTA_PATH}&$filter={quote(_ids_filter(chunk))}" for n, chunk in enumerate(chunks)
+    }
+    answers = await read_many(client, paths, concurrency=MAX_PARALLEL_READS)
+    for items in answers.values():
+        merged.add(items)
+        task.advance(len(items))
     task.finish()
-    return list(merged.groups.values()), round_.delta_link or ""
+    return list(merged.groups.values()), link
+
+
+def _ids_filter(ids: list[str]) -> str:
+    return " or ".join(f"id eq '{object_id}'" for object_id in ids)
+
+
+async def latest_delta_link(client: GraphClient, path: str) -> str:
+    """A delta link from now on, without reading any object (Graph docs: delta-query-overview)."""
+    page = await client.get(f"{path}&$deltatoken=latest")
+    link = page.get("@odata.deltaLink")
+    if not isinstance(link, str):
+        raise GraphError(f"Graph answered {path.split('?', 1)[0]}?$deltatoken=latest without a deltaLink")
+    return link
 
 
 async def read_roles(
@@ -212,24 +237,12 @@ def role_assignment_from_json(item: Json) -> LiveRoleAssignment:
     )
 
 
-async def read_owners(client: GraphClient) -> dict[str, list[Json]]:
-    listed = await read_all(client, OWNERS_PATH)
-    owners = {g["id"]: g.get("owners") or [] for g in listed}
-    capped = {
-        gid: f"/groups/{gid}/owners?$select=id&$top={PAGE_SIZE}"
-        for gid, o in owners.items()
-        if len(o) >= EXPAND_CAP
-    }
-    if capped:
-        owners.update(await read_many(client, capped))
-    return owners
-
-
 class DeltaGroups:
-    """Groups from `/groups/delta` rounds: `members@delta` slices merged, removed objects dropped.
+    """Groups from `/groups/delta` rounds: `members@delta` slices and `owners@delta` merged, removed
+    objects dropped.
 
     Starting from `groups` (a cached snapshot), a later round's changes are merged into it: a changed
-    group carries its selected properties again, and the members added or removed since."""
+    group carries its selected properties again, and the members and owners added or removed since."""
 
     def __init__(self, groups: dict[str, LiveGroup] | None = None) -> None:
         self.groups: dict[str, LiveGroup] = groups if groups is not None else {}
@@ -253,6 +266,18 @@ class DeltaGroups:
                 if "onPremisesSyncEnabled" in item:
                     group.on_premises_sync = bool(item["onPremisesSyncEnabled"])
             add_members(group, item.get("members@delta") or [])
+            add_owners(group, item.get("owners@delta") or [])
+
+
+def add_owners(group: LiveGroup, owners: list[Json]) -> None:
+    for owner in owners:
+        # Users only: YAML owners are UPNs, and an app owning a group is not entraform's to remove.
+        if _type(owner) not in ("", _USER_TYPE):
+            continue
+        if "@removed" in owner:
+            group.owner_ids.discard(owner["id"])
+        else:
+            group.owner_ids.add(owner["id"])
 
 
 def add_members(group: LiveGroup, members: list[Json]) -> None:

@@ -31,16 +31,17 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -
     assert out.rstrip().splitlines()[-1].startswith("Plan: 2 to create")
     stats = work.stats()
     assert stats["writes"] == 0 and stats["throttled"] == 0
-    # The whole read: organization, SKUs, users, groups/delta and owners (no per-group requests),
-    # and a users/delta link from now on, where the delta cache starts.
+    # The whole read: organization, SKUs, the two counts that choose how to page, users, groups/delta
+    # with members and owners (no per-group requests), and a users/delta link from now on, where the
+    # delta cache starts.
     assert set(stats["by_route"]) == {
         "GET /organization",
         "GET /subscribedSkus",
         "GET /users",
         "GET /users/$count",
         "GET /users/delta",
+        "GET /groups/$count",
         "GET /groups/delta",
-        "GET /groups",
         "GET /roleManagement/directory/roleDefinitions",
         "GET /roleManagement/directory/roleAssignments",
         "POST /$batch",

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler import live_read
 from reconciler.config import Config
 from reconciler.emulator.inprocess import open_local_tenant
 from reconciler.emulator.routes import delta as emulator_delta
@@ -106,13 +107,33 @@ async def _change(
                 await graph.delete(f"groups/{group}")
 
 
-@pytest.fixture
-def tenant_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(params=["one delta round", "filtered delta rounds"])
+def tenant_dir(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     monkeypatch.setattr(emulator_delta, "PAGE_SIZE", 3)
+    if request.param == "filtered delta rounds":
+        # What a tenant of many groups gets: the cold read's groups in rounds filtered to a few ids, and
+        # its deltaLink taken before them with $deltatoken=latest.
+        monkeypatch.setattr(live_read, "SINGLE_ROUND_GROUPS", 0)
+        monkeypatch.setattr(live_read, "DELTA_FILTER_IDS", 4)
     return tmp_path_factory.mktemp("cache")
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_groups_read_in_filtered_delta_rounds_are_those_of_one_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Config(base_dir=str(tmp_path))
+    whole = run_sync(read_tenant(config))
+    monkeypatch.setattr(live_read, "SINGLE_ROUND_GROUPS", 0)
+    monkeypatch.setattr(live_read, "DELTA_FILTER_IDS", 4)
+    monkeypatch.setattr(emulator_delta, "PAGE_SIZE", 2)  # and each filtered round has several pages
+    filtered = run_sync(read_tenant(config))
+    assert len(filtered.groups) == 12
+    assert live_digest(filtered) == live_digest(whole)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rounds=st.lists(OPS, min_size=1, max_size=3))
 def test_a_warm_read_equals_a_fresh_one_after_any_out_of_band_changes(
     tenant_dir: Path, rounds: list[list[Op]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -82,6 +81,7 @@ OWNERS = {
         {"@odata.type": "#microsoft.graph.servicePrincipal", "id": "sp"},
     ]
 }
+FORMER_OWNER = {"@odata.type": USER, "id": "u3"}
 
 
 def _page(request: httpx.Request, items: list[Any], size: int, delta: bool = False) -> httpx.Response:
@@ -97,15 +97,17 @@ def _page(request: httpx.Request, items: list[Any], size: int, delta: bool = Fal
 
 
 def _delta_items() -> list[dict[str, Any]]:
-    """Groups as groups/delta sends them: g1's members in two slices, a removed group and member."""
+    """Groups as groups/delta sends them: g1's members and owners in two slices, a removed group,
+    member and owner."""
     g1, g2, g3 = (dict(g) for g in GROUPS)
-    first = {**g1, "members@delta": MEMBERS["g1"][:2]}
+    first = {**g1, "members@delta": MEMBERS["g1"][:2], "owners@delta": OWNERS["g1"] + [FORMER_OWNER]}
     second = {
         "id": "g1",
         "members@delta": [
             MEMBERS["g1"][2],
             {"@odata.type": USER, "id": "gone", "@removed": {"reason": "deleted"}},
         ],
+        "owners@delta": [{**FORMER_OWNER, "@removed": {"reason": "deleted"}}],
     }
     return [
         first,
@@ -117,9 +119,8 @@ def _delta_items() -> list[dict[str, Any]]:
 
 
 class FakeTenant:
-    def __init__(self, owners: dict[str, list[dict[str, Any]]] = OWNERS, user_count: int = 3) -> None:
+    def __init__(self, user_count: int = 3) -> None:
         self.paths: list[str] = []
-        self.owners = owners
         self.user_count = user_count
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -130,22 +131,17 @@ class FakeTenant:
             return reply(200, {"value": [ORG]})
         if path == "/subscribedSkus":
             return reply(200, {"value": SKUS})
-        if path == "/users/$count":
+        if path in ("/users/$count", "/groups/$count"):
             assert request.headers["ConsistencyLevel"] == "eventual"
-            return httpx.Response(200, text=str(self.user_count), headers={"content-type": "text/plain"})
+            count = self.user_count if path == "/users/$count" else len(GROUPS)
+            return httpx.Response(200, text=str(count), headers={"content-type": "text/plain"})
         if path == "/users":
             assert "$skiptoken" in query or query["$expand"] == ["manager($select=id)"]
             return _page(request, self._users(query), 2)
         if path == "/groups/delta":
             return _page(request, _delta_items(), 2, delta=True)
-        if path == "/groups" and query.get("$expand") == ["owners($select=id)"]:
-            return reply(
-                200, {"value": [{"id": g["id"], "owners": self.owners.get(g["id"], [])} for g in GROUPS]}
-            )
         if path == "/groups":
             return _page(request, GROUPS, 2)
-        if path == "/$batch":
-            return self._batch(json.loads(request.content)["requests"])
         raise AssertionError(f"unexpected {request.method} {request.url}")
 
     def _users(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -161,25 +157,6 @@ class FakeTenant:
             if (not low or u["userPrincipalName"] >= low.group(1))
             and (not high or u["userPrincipalName"] <= high.group(1))
         ]
-
-    def _batch(self, steps: list[dict[str, Any]]) -> httpx.Response:
-        responses = []
-        for step in steps:
-            if "/owners" in step["url"]:
-                owners = [{"@odata.type": USER, "id": f"o{n}"} for n in range(25)]
-                responses.append({"id": step["id"], "status": 200, "body": {"value": owners}})
-                continue
-            group_id = step["url"].split("/")[2]
-            members = MEMBERS[group_id]
-            # One nextLink per group, to exercise the follow-up round.
-            if "$skiptoken" in step["url"]:
-                body: dict[str, Any] = {"value": members[1:]}
-            else:
-                body = {"value": members[:1]}
-                if len(members) > 1:
-                    body["@odata.nextLink"] = f"{BASE}/groups/{group_id}/members?$select=id&$skiptoken=1"
-            responses.append({"id": step["id"], "status": 200, "body": body})
-        return reply(200, {"responses": responses})
 
 
 def test_read_live_builds_the_state() -> None:
@@ -213,12 +190,13 @@ def test_without_license_states_every_license_counts_as_direct() -> None:
     assert set(user.direct_licenses) == {SKU_E3} and user.inherited_sku_ids == frozenset()
 
 
-def test_owners_at_the_expand_cap_are_read_in_full() -> None:
-    capped = {"g3": [{"@odata.type": USER, "id": f"o{n}"} for n in range(20)]}
-    tenant = FakeTenant(owners=capped)
+def test_owners_come_with_the_groups_delta_round() -> None:
+    """One read for owners too: owners@delta slices merged, a removed owner dropped, an app owner not
+    kept (YAML owners are users), and no per-group owners request."""
+    tenant = FakeTenant()
     live = asyncio.run(read_live(client_for(tenant)))
-    assert len(live.groups["g3"].owner_ids) == 25
-    assert "POST /$batch" in tenant.paths
+    assert live.groups["g1"].owner_ids == {"u2"}
+    assert not [p for p in tenant.paths if "owners" in p or p == "POST /$batch"]
 
 
 def test_many_users_are_read_in_disjoint_ranges_side_by_side() -> None:
