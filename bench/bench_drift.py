@@ -43,15 +43,22 @@ def drift(folder: Path) -> tuple[float, int, dict[str, Any]]:
     return wall, proc.returncode, json.loads(proc.stdout)
 
 
-def change_titles(info: dict[str, Any], count: int, tag: str) -> list[str]:
-    """`count` out-of-band jobTitle changes by the writer app; the ids changed."""
+def change_titles(info: dict[str, Any], count: int, tag: str) -> dict[str, str | None]:
+    """`count` out-of-band jobTitle changes by the writer app; the ids changed and their old titles."""
     with graph_client(info, "writer") as graph:
-        users = graph.get("users?$select=id&$top=999").json()["value"][:count]
+        users = graph.get("users?$select=id,jobTitle&$top=999").json()["value"][:count]
         for user in users:
             graph.patch(
                 f"users/{user['id']}", json={"jobTitle": f"Changed out of band {tag}"}
             ).raise_for_status()
-    return [u["id"] for u in users]
+    return {u["id"]: u.get("jobTitle") for u in users}
+
+
+def restore_titles(info: dict[str, Any], titles: dict[str, str | None]) -> None:
+    """Put the titles back, so the next latency round starts from a tenant that matches git."""
+    with graph_client(info, "writer") as graph:
+        for user_id, title in titles.items():
+            graph.patch(f"users/{user_id}", json={"jobTitle": title}).raise_for_status()
 
 
 def measure(folder: Path, admin: Any, label: str) -> dict[str, Any]:
@@ -96,9 +103,10 @@ def bench_size(seed: str, latencies: list[int], changes: int) -> list[dict[str, 
                 print(f" latency_ms {latency}")
                 for label in ("cold", "warm, no change"):
                     rows.append({"seed": seed, "latency_ms": latency, **measure(folder, admin, label)})
-                change_titles(info, changes, f"at {latency} ms")
+                titles = change_titles(info, changes, f"at {latency} ms")
                 after = measure(folder, admin, f"warm, {changes} changes")
                 rows.append({"seed": seed, "latency_ms": latency, **after})
+                restore_titles(info, titles)
     finally:
         server.terminate()
         server.wait(timeout=60)
