@@ -311,3 +311,19 @@ def test_drift_names_a_role_assigned_out_of_band_with_the_app_and_time(
     assert item["changed_at"] >= report["checked_at"][:10]
     text = work.cli("drift").stdout
     assert f"Add member to role by {app['display_name']} at " in text
+
+
+def test_the_demo_plan_lists_its_role_change_first_in_text_and_markdown(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped state against the demo tenant: lynne@ (made User Administrator by hand) is removed,
+    among user, membership and license changes."""
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, extra=PROTECTED)
+    text = work.cli("plan").stdout.splitlines()
+    heading = text.index("Privileged access: entraform will change who holds these directory roles:")
+    assert text[heading + 2] == "  - remove role User Administrator from lynne@contoso.example"
+    assert text.index("entraform will make these changes:") == heading + 4
+    markdown = work.cli("plan", "--format", "markdown").stdout
+    sections = [line for line in markdown.splitlines() if line.startswith(("#### ", "<summary>"))]
+    assert sections[0] == "#### 🔑 Privileged access (directory roles) (1 change)"
+    assert "- remove role User Administrator from lynne@contoso.example" in markdown
