@@ -18,7 +18,7 @@ import pytest
 from test_apply_cli import record_statuses
 from workdir import Workdir, make_workdir
 
-from reconciler.apply.run import checked_plan
+from reconciler.apply.run import ApplyOptions, checked_plan, execute
 from reconciler.config import load_config
 
 ROLES = "/roleManagement/directory/roleAssignments"
@@ -327,3 +327,26 @@ def test_the_demo_plan_lists_its_role_change_first_in_text_and_markdown(
     sections = [line for line in markdown.splitlines() if line.startswith(("#### ", "<summary>"))]
     assert sections[0] == "#### 🔑 Privileged access (directory roles) (1 change)"
     assert "- remove role User Administrator from lynne@contoso.example" in markdown
+
+
+def test_role_writes_someone_else_made_meanwhile_are_already_done(
+    work: Workdir, graph_http: Callable[[str], httpx.Client]
+) -> None:
+    """SPEC §5 idempotency: an assignment that exists by the time it is posted (Graph's conflict), and one
+    gone by the time it is deleted (Graph's 404), are `already`, not failures."""
+    work.write_state(
+        "roles.yaml",
+        "roles:\n  - role: User Administrator\n"
+        "    principals: [{group: grp-entra-admins}, ada@contoso.example]\n",
+    )
+    config = load_config(str(work.path / "entraform.yaml"))
+    planned = checked_plan(config, None)
+    assign, remove = planned.plan.changes
+    assert (assign.action, remove.action) == ("assign_role", "remove_role")
+    graph = graph_http("admin")
+    ada = graph.get("users/ada@contoso.example", params={"$select": "id"}).json()["id"]
+    graph.post(ROLES, json={"roleDefinitionId": USER_ADMIN, "principalId": ada, "directoryScopeId": "/"})
+    graph.delete(f"{ROLES}/{remove.assignment_id}").raise_for_status()
+    result = execute(config, planned.plan, planned.live, ApplyOptions(journal=work.path / "journal.jsonl"))
+    assert result.outcome == {assign.id: "already", remove.id: "already"}, result.errors
+    assert work.cli("plan", "--detailed-exitcode").exit_code == 0
