@@ -261,29 +261,48 @@ def test_a_role_for_a_group_created_in_the_same_apply_waits_for_it_through_lag_a
     assert _holders(graph_http("reader"), SECURITY_ADMIN) == {"group:grp-security-admins"}
 
 
+NEW_GROUP = (
+    "  - mailNickname: grp-new\n    displayName: New\n    securityEnabled: true\n    mailEnabled: false\n"
+)
+NEW_ADMINS_GROUP = NEW_GROUP.replace("grp-new", "grp-new-admins") + "    isAssignableToRole: true\n"
+
+
+@pytest.mark.parametrize(
+    ("groups", "roles", "why"),
+    [
+        (
+            NEW_GROUP,
+            "roles:\n  - role: Security Administrator\n    principals: [ada@contoso.example]\n",
+            "assign and remove directory roles",
+        ),
+        (NEW_GROUP + NEW_ADMINS_GROUP, "roles: []\n", "create role-assignable groups"),
+    ],
+)
 def test_apply_without_role_management_is_refused_before_the_first_write(
-    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    reset_emulator: dict[str, Any],
+    admin: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    groups: str,
+    roles: str,
+    why: str,
 ) -> None:
+    """The writer app lacks RoleManagement.ReadWrite.Directory: neither a role change nor a new
+    role-assignable group is sent, and nor is the plain group beside them."""
     work = _work(tmp_path, reset_emulator, admin, monkeypatch, app="writer")
-    work.write_state(
-        "groups.yaml",
-        "groups:\n  - mailNickname: grp-new\n    displayName: New\n    securityEnabled: true\n"
-        "    mailEnabled: false\n",
-    )
-    work.write_state(
-        "roles.yaml", "roles:\n  - role: Security Administrator\n    principals: [ada@contoso.example]\n"
-    )
+    work.write_state("groups.yaml", "groups:\n" + groups)
+    work.write_state("roles.yaml", roles)
     result = work.cli("apply", "--auto-approve")
     assert result.exit_code == 1
-    assert "RoleManagement.ReadWrite.Directory" in result.stderr
+    assert f"RoleManagement.ReadWrite.Directory (to {why}" in result.stderr
     assert work.stats()["writes"] == 0
 
 
-def test_drift_names_a_role_assigned_out_of_band_with_the_app_and_time(
+def test_drift_names_roles_assigned_and_removed_out_of_band_with_the_app_and_time(
     work: Workdir, graph_http: Callable[[str], httpx.Client]
 ) -> None:
     """The writer app may not write roles (it lacks RoleManagement.ReadWrite.Directory), so the out-of-band
-    write is the admin app's: this workdir has never applied, so its journal names no app of its own."""
+    writes are the admin app's: this workdir has never applied, so its journal names no app of its own."""
     work.write_state(
         "roles.yaml",
         "roles:\n  - role: User Administrator\n"
@@ -294,23 +313,43 @@ def test_drift_names_a_role_assigned_out_of_band_with_the_app_and_time(
     ada = graph.get("users/ada@contoso.example", params={"$select": "id"}).json()["id"]
     body = {"roleDefinitionId": USER_ADMIN, "principalId": ada, "directoryScopeId": "/"}
     graph.post(ROLES, json=body).raise_for_status()
+    lynne = graph.get("users/lynne@contoso.example", params={"$select": "id"}).json()["id"]
+    held = graph.get(ROLES, params={"$filter": f"principalId eq '{lynne}'"}).json()["value"]
+    graph.delete(f"{ROLES}/{held[0]['id']}").raise_for_status()
     result = work.cli("drift", "--format", "json")
     assert result.exit_code == 2, result.output
     report = json.loads(result.stdout)
-    (item,) = report["items"]
-    assert (item["kind"], item["role"], item["principal"], item["git"], item["tenant"]) == (
-        "role",
-        "User Administrator",
-        "ada@contoso.example",
-        "absent",
-        "present",
-    )
-    assert (item["origin"], item["activity"]) == ("tenant", "Add member to role")
+    rows = {
+        (i["kind"], i["role"], i["principal"], i["git"], i["tenant"], i["origin"], i["activity"])
+        for i in report["items"]
+    }
+    assert rows == {
+        (
+            "role",
+            "User Administrator",
+            "ada@contoso.example",
+            "absent",
+            "present",
+            "tenant",
+            "Add member to role",
+        ),
+        (
+            "role",
+            "User Administrator",
+            "lynne@contoso.example",
+            "present",
+            "absent",
+            "tenant",
+            "Remove member from role",
+        ),
+    }
     app = work.info["apps"]["admin"]
-    assert item["changed_by"] == {"app": app["client_id"], "app_name": app["display_name"], "user": None}
-    assert item["changed_at"] >= report["checked_at"][:10]
+    for item in report["items"]:
+        assert item["changed_by"] == {"app": app["client_id"], "app_name": app["display_name"], "user": None}
+        assert item["changed_at"] >= report["checked_at"][:10]
     text = work.cli("drift").stdout
     assert f"Add member to role by {app['display_name']} at " in text
+    assert f"Remove member from role by {app['display_name']} at " in text
 
 
 def test_the_demo_plan_lists_its_role_change_first_in_text_and_markdown(
