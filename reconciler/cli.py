@@ -234,6 +234,7 @@ def validate(obj: Globals) -> None:
                 counted(len(state.groups), "group"),
                 counted(memberships, "membership"),
                 counted(licenses, "license"),
+                *([counted(len(state.roles), "directory role")] if state.roles else []),
             )
         )
         where = config.state_path.as_posix()

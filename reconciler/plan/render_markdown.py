@@ -1,5 +1,6 @@
 """The plan as a pull-request comment: unsafe and held items first, a summary table, a section per kind
-(changes in ```diff blocks so that GitHub colours them), folded in `<details>` when long."""
+(changes in ```diff blocks so that GitHub colours them), folded in `<details>` when long; the
+privileged-access section, first, is never folded (SPEC §4: role changes are loud in review)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def render_markdown(plan: Plan) -> str:
             continue
         block = ["```diff", *_block(changes), "```"]
         heading = f"{title} ({len(changes)} change{'s' if len(changes) != 1 else ''})"
-        if len(block) - 2 > FOLD_OVER_LINES:
+        if kind != "role" and len(block) - 2 > FOLD_OVER_LINES:
             out += ["<details>", f"<summary>{heading}</summary>", "", *block, "", "</details>", ""]
         else:
             out += [f"#### {heading}", "", *block, ""]

@@ -33,9 +33,43 @@ def test_import_round_trips_to_an_empty_plan(workdir: Path) -> None:
     upns = {u["userPrincipalName"] for u in users}
     assert "breakglass@contoso.example" in upns
     assert all("id" in u for u in users)
+    # The demo's role holders, by UPN and group nickname (SPEC §3 `roles:`).
+    roles = yaml.safe_load((workdir / "imported" / "roles.yaml").read_text())["roles"]
+    assert {r["role"]: r["principals"] for r in roles} == {
+        "Global Administrator": ["breakglass@contoso.example"],
+        "Helpdesk Administrator": [{"group": "grp-helpdesk-admins"}],
+        "User Administrator": ["lynne@contoso.example", {"group": "grp-entra-admins"}],
+    }
     assert _run("validate")[0] == 0
     code, out, err = _run("plan", "--detailed-exitcode")
     assert (code, out) == (0, "No changes. The tenant matches the desired state.\n"), err
+
+
+def test_import_roles_writes_only_the_roles_named_and_round_trips(workdir: Path) -> None:
+    code, _, err = _run(
+        "import",
+        "--out",
+        "imported",
+        "--roles",
+        "helpdesk administrator,62e90394-69f5-4237-9190-012177145e10",
+    )
+    assert code == 0, err
+    assert "2 directory roles" in err
+    roles = yaml.safe_load((workdir / "imported" / "roles.yaml").read_text())["roles"]
+    assert [r["role"] for r in roles] == ["Global Administrator", "Helpdesk Administrator"]
+    assert _run("validate")[0] == 0
+    code, out, err = _run("plan", "--detailed-exitcode")
+    assert (code, out) == (0, "No changes. The tenant matches the desired state.\n"), err
+
+
+def test_import_of_an_unknown_role_names_it_and_writes_nothing(workdir: Path) -> None:
+    code, _, err = _run("import", "--out", "imported", "--roles", "Global Admin")
+    assert code == 1
+    assert err == (
+        "error: --roles: the tenant has no directory role 'Global Admin' "
+        "(did you mean 'Global Administrator'?)\n"
+    )
+    assert not (workdir / "imported").exists()
 
 
 def test_import_filters_with_graph_filter(workdir: Path) -> None:

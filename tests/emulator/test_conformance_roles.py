@@ -31,6 +31,8 @@ from conformance import (
     user_id,
 )
 
+from reconciler.live_read import ROLE_ASSIGNMENTS_PATH
+
 pytestmark = pytest.mark.usefixtures("leave_seeded", "seeded")
 
 # Entra docs, permissions-reference ("All roles": role, template ID).
@@ -195,17 +197,16 @@ def test_assignments_page_with_absolute_next_links(emulator_info: dict[str, Any]
 
 
 def test_the_clients_role_read_works_inside_batch(graph_http: Http) -> None:
-    """concepts/json-batching: the read entraform sends per declared role, as a `$batch` step."""
-    condition = quote(f"roleDefinitionId eq '{USER_ADMIN}'")
-    url = (
-        "/roleManagement/directory/roleAssignments?$select=id,roleDefinitionId,principalId,directoryScopeId"
-        f"&$filter={condition}"
-    )
+    """concepts/json-batching, resources/unifiedroleassignment (roleDefinitionId "Supports $filter (eq,
+    in)"): the read entraform sends for up to 15 declared roles at once, as a `$batch` step."""
+    condition = quote(f"roleDefinitionId in ('{USER_ADMIN}', '{GLOBAL_ADMIN}')")
+    url = f"{ROLE_ASSIGNMENTS_PATH}&$filter={condition}"
     reply = graph_http("reader").post("$batch", json={"requests": [{"id": "1", "method": "GET", "url": url}]})
     (answer,) = reply.json()["responses"]
     assert answer["status"] == 200
-    assert {a["roleDefinitionId"] for a in answer["body"]["value"]} == {USER_ADMIN}
-    assert len(answer["body"]["value"]) == 2  # grp-entra-admins and lynne@
+    assert sorted(a["roleDefinitionId"] for a in answer["body"]["value"]) == sorted(
+        [USER_ADMIN, USER_ADMIN, GLOBAL_ADMIN]  # grp-entra-admins and lynne@; breakglass@
+    )
 
 
 # ---- role assignments: writes -----------------------------------------------------------------------

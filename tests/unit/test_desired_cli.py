@@ -24,7 +24,10 @@ def test_validate_the_shipped_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == "state/ is valid: 40 users, 12 groups, 70 memberships, 38 licenses in 8 files\n"
+    assert (
+        result.stdout
+        == "state/ is valid: 40 users, 12 groups, 70 memberships, 38 licenses, 3 directory roles in 8 files\n"
+    )
     assert result.stderr == ""
 
 

@@ -167,3 +167,16 @@ def test_role_changes_come_first_under_their_own_heading_in_text_and_markdown() 
     assert lines[-1].endswith("1 membership change, 1 role change.")
     md = render_markdown(plan)
     assert md.index("Privileged access (directory roles)") < md.index("#### Users")
+
+
+def test_the_privileged_access_section_is_never_folded_however_long() -> None:
+    """Other sections fold into `<details>` past 20 lines; a reviewer must see every role change."""
+    users = [luser(f"u{n}", f"user{n:02d}@contoso.example") for n in range(25)]
+    want = desired(
+        *(duser(u.upn, jobTitle="Admin") for u in users),
+        drole("Helpdesk Administrator", *(u.upn for u in users)),
+    )
+    md = render_markdown(diff(want, with_roles(live(*users)), config()))
+    assert "#### 🔑 Privileged access (directory roles) (25 changes)" in md
+    assert "<summary>Users (25 changes)</summary>" in md
+    assert md.index("Privileged access") < md.index("<summary>Users")
