@@ -625,7 +625,8 @@ def test_password_policies_is_not_a_password(tmp_path: Path, monkeypatch: pytest
     files = one("users:\n  - userPrincipalName: a@contoso.example\n    passwordPolicies: DisableExpiration\n")
     assert problems(tmp_path, monkeypatch, files) == [
         "state/s.yaml:3:23: users[0].passwordPolicies: passwordPolicies is DisablePasswordExpiration, "
-        "DisableStrongPassword or one of them, got 'DisableExpiration' (did you mean 'DisablePasswordExpiration'?)",
+        "DisableStrongPassword or one of them, got 'DisableExpiration' "
+        "(did you mean 'DisablePasswordExpiration'?)",
     ]
 
 
