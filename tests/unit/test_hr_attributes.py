@@ -56,7 +56,8 @@ def test_graph_limits_are_each_named_at_their_line_and_column(
         "state/people.yaml:3:17: users[0].employeeId: employeeId is 18 characters long; Graph allows at "
         "most 16",
         "state/people.yaml:4:23: users[0].employeeHireDate: expected a date and time with an offset "
-        "(ISO 8601, e.g. 2026-01-05T00:00:00Z), got '2026-01-05'; write \"2026-01-05T00:00:00Z\" for midnight UTC",
+        "(ISO 8601, e.g. 2026-01-05T00:00:00Z), got '2026-01-05'; "
+        'write "2026-01-05T00:00:00Z" for midnight UTC',
         "state/people.yaml:5:28: users[0].employeeLeaveDateTime: expected a date and time with an offset "
         "(ISO 8601, e.g. 2026-01-05T00:00:00Z), got '2026-13-01T00:00:00Z'",
         "state/people.yaml:6:11: users[0].mail: 'adá@contoso.example' is not a mail address (name@domain, "
