@@ -170,10 +170,9 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[Problem]:
         if reason:
             problems.at("mailNickname", reason)
     country = spec.usageLocation
-    if country is not None and not _COUNTRY.fullmatch(country):
-        hint = f"; write {country.upper()}" if _COUNTRY.fullmatch(country.upper()) else ""
-        message = f"usageLocation must be two capital letters (ISO 3166, e.g. US), got {country!r}{hint}"
-        problems.at("usageLocation", message)
+    reason = country_problem(country) if country is not None else None
+    if reason:
+        problems.at("usageLocation", reason)
     if spec.licenses and item.get("usageLocation") is None:  # a broken usageLocation has its own error
         problems.at(
             "licenses",
@@ -207,6 +206,24 @@ def instant_problem(value: str) -> str | None:
     return f"expected a date and time with an offset (ISO 8601, e.g. {EXAMPLE}), got {value!r}{hint}"
 
 
+def password_policies_problem(value: str) -> str | None:
+    """Why Graph would refuse `value` as passwordPolicies, or None."""
+    policies = [part.strip() for part in value.split(",")]
+    unknown = [p for p in policies if p not in PASSWORD_POLICIES]
+    if not unknown and len(set(policies)) == len(policies):
+        return None
+    hint = did_you_mean(unknown[0], PASSWORD_POLICIES) if unknown else ""
+    return f"passwordPolicies is {', '.join(PASSWORD_POLICIES)} or one of them, got {value!r}{hint}"
+
+
+def country_problem(country: str) -> str | None:
+    """Why Graph would refuse `country` as a usageLocation, or None."""
+    if _COUNTRY.fullmatch(country):
+        return None
+    hint = f"; write {country.upper()}" if _COUNTRY.fullmatch(country.upper()) else ""
+    return f"usageLocation must be two capital letters (ISO 3166, e.g. US), got {country!r}{hint}"
+
+
 def _check_hr(problems: _Problems, spec: UserSpec) -> None:
     """Graph's limits on the HR attributes and the other attributes with a documented length."""
     for name, limit in USER_MAX_LENGTHS.items():
@@ -228,14 +245,9 @@ def _check_hr(problems: _Problems, spec: UserSpec) -> None:
             problems.at("otherMails", reason, index)
     _check_duplicates(problems, "otherMails", [address.lower() for address in spec.otherMails or []])
     if spec.passwordPolicies is not None:
-        policies = [part.strip() for part in spec.passwordPolicies.split(",")]
-        unknown = [p for p in policies if p not in PASSWORD_POLICIES]
-        if unknown or len(set(policies)) != len(policies):
-            problems.at(
-                "passwordPolicies",
-                f"passwordPolicies is {', '.join(PASSWORD_POLICIES)} or one of them, got "
-                f"{spec.passwordPolicies!r}{did_you_mean(unknown[0], PASSWORD_POLICIES) if unknown else ''}",
-            )
+        reason = password_policies_problem(spec.passwordPolicies)
+        if reason:
+            problems.at("passwordPolicies", reason)
     extensions = spec.onPremisesExtensionAttributes
     if extensions is not None:
         for name in sorted(extensions.model_fields_set):
