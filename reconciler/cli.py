@@ -68,6 +68,8 @@ def handles_errors(func: F) -> F:
             # SPEC §1 knows exit statuses 0, 1 and 2 only: an interrupted run is a partial one.
             _fail(["interrupted; run the command again to finish (plan/apply converge)"])
             sys.exit(1)
+        except click.UsageError:
+            raise  # an option combination a command refuses: `main` words it, with the help hint
         except Exception as exc:
             if verbose:
                 raise
