@@ -72,7 +72,7 @@ def _import(csv_text: str) -> tuple[int, str]:
 def _git(*args: str) -> str:
     git = shutil.which("git")
     assert git is not None
-    done = subprocess.run([git, *args], capture_output=True, text=True, check=True)  # noqa: S603 (fixed argv)
+    done = subprocess.run([git, *args], capture_output=True, text=True, check=True)
     return done.stdout
 
 
@@ -162,8 +162,8 @@ def test_a_bad_mapping_is_named_at_its_lines_and_nothing_is_written(work: Path) 
     code, err = _import(HEADER)
     assert code == 1
     assert err.splitlines() == [
-        "error: map.yaml:1:6: key: the attribute that matches a row to a declared user is userPrincipalName or "
-        "employeeId, got 'email'",
+        "error: map.yaml:1:6: key: the attribute that matches a row to a declared user is "
+        "userPrincipalName or employeeId, got 'email'",
         "error: map.yaml:2:11: newUsers: '../elsewhere.yaml' must be a .yaml file inside state_dir, written "
         "relative to it",
         "error: map.yaml:4:10: columns.Title: 'jobTitel' is no user attribute (did you mean 'jobTitle'?)",
