@@ -193,8 +193,8 @@ def test_bad_rows_are_named_at_their_line_and_column(work: Path) -> None:
         "error: hr.csv:5:1: column 'Employee ID': the key, employeeId, is empty",
         "error: hr.csv:6:5: column 'Email': 'bad upn@contoso.example' contains ' '; Graph allows only "
         "A-Z a-z 0-9 ' . - _ ! # ^ ~ before the @",
-        "error: hr.csv:6:37: column 'Country': usageLocation must be two capital letters (ISO 3166, e.g. US), "
-        "got 'gb'; write GB",
+        "error: hr.csv:6:37: column 'Country': usageLocation must be two capital letters "
+        "(ISO 3166, e.g. US), got 'gb'; write GB",
         "error: hr.csv:7:1: this row has 2 cells, the header names 10 columns",
         "error: hr.csv:8:5: column 'Email': 'Hamilton, Margaret' is not a user principal name (name@domain)",
         "error: hr.csv:8:54: column 'Start': expected a date (2026-01-05) or a date and time with an offset "
@@ -218,8 +218,8 @@ def test_a_new_user_needs_a_upn_that_no_one_else_declares(work: Path) -> None:
     code, err = _import(HEADER + "E9002,,N,,,,,,,\nE9003,ada@contoso.example,A,,,,,,,\n")
     assert code == 1
     assert err.splitlines() == [
-        "error: hr.csv:2:1: employeeId E9002 matches no declared user, and a new user needs a userPrincipalName: "
-        "map a column to it, or fill it in on this row",
+        "error: hr.csv:2:1: employeeId E9002 matches no declared user, and a new user needs a "
+        "userPrincipalName: map a column to it, or fill it in on this row",
         "error: hr.csv:3:1: employeeId E9003 matches no declared user, but ada@contoso.example is declared "
         "with another one; correct the row or the YAML",
     ]
