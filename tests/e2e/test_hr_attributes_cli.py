@@ -70,3 +70,39 @@ def test_an_hr_edit_plans_key_by_key_applies_and_converges(
     assert applied.exit_code == 0, applied.output
     again = work.cli("plan", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
+
+
+def test_a_declared_leave_date_needs_an_app_that_may_read_it(
+    tmp_path: Path,
+    hr_tenant: dict[str, Any],
+    admin: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    emulator_server: Any,
+) -> None:
+    """Graph shows employeeLeaveDateTime only to an app with a lifecycle permission (resources/user): without
+    one the plan would compare the YAML with a tenant that seems to hold no leave dates."""
+    from reconciler.emulator.auth import READER_ROLES, AppRegistration
+
+    roles = tuple(r for r in READER_ROLES if not r.startswith("User-LifeCycleInfo"))
+    app = AppRegistration("plain-reader", "00000000-0000-4000-8000-0000000011fe", "plain-secret", roles)
+    emulator_server.emulator.auth.apps["plain-reader"] = app
+    emulator_server.info["apps"]["plain-reader"] = app.to_json()
+    try:
+        work = make_workdir(tmp_path, hr_tenant, admin, monkeypatch, app="plain-reader")
+        assert work.cli("plan").exit_code == 0  # no leave date declared: nothing to refuse
+        people = work.path / "state" / "people" / "engineering.yaml"
+        declared = '    employeeId: "E1003"\n'
+        people.write_text(
+            people.read_text().replace(declared, declared + "    employeeLeaveDateTime: null\n")
+        )
+        refused = work.cli("plan")
+        assert refused.exit_code == 1
+        line = people.read_text().splitlines().index("  - userPrincipalName: ada@contoso.example") + 1
+        assert refused.stderr == (
+            f"error: {people.as_posix()}:{line}:5: the app lacks User-LifeCycleInfo.Read.All: Graph "
+            "shows it no employeeLeaveDateTime, so the one declared here cannot be compared; grant it to the "
+            "app and give admin consent\n"
+        )
+    finally:
+        del emulator_server.emulator.auth.apps["plain-reader"]
+        del emulator_server.info["apps"]["plain-reader"]
