@@ -46,6 +46,11 @@ def test_hr_attributes_round_trip_through_import_validate_and_plan(
     assert work.cli("validate").exit_code == 0
     planned = work.cli("plan", "--detailed-exitcode")
     assert (planned.exit_code, planned.stdout) == (0, "No changes. The tenant matches the desired state.\n")
+    shown = json.loads(work.cli("show", "user", ADA, "--format", "json").stdout)
+    attributes = {a["name"]: a for a in shown["attributes"]}
+    assert {name: (attributes[name]["tenant"], attributes[name]["differs"]) for name in HR} == {
+        name: (value, False) for name, value in HR.items()
+    }
 
 
 def test_an_hr_edit_plans_key_by_key_applies_and_converges(
