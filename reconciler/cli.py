@@ -656,9 +656,7 @@ def import_(
         _import_csv(obj, csv_file, map_file)
         return
     if out_dir is None:
-        raise click.UsageError(
-            "missing option '--out' (or --from-csv FILE --map MAPPING.yaml)", click.get_current_context()
-        )
+        raise click.UsageError("missing option '--out'", click.get_current_context())
     from reconciler.importer import find_schema, write_state
     from reconciler.planning import read_tenant, run_sync
     from reconciler.progress import for_stderr

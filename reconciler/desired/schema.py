@@ -35,7 +35,6 @@ class EmployeeOrgDataModel(_Spec):
     costCenter: str | None = None
 
 
-EXTENSION_ATTRIBUTES = tuple(f"extensionAttribute{n}" for n in range(1, 16))
 EXTENSION_ATTRIBUTE_MAX = 1024  # characters each (Graph docs: resources/onpremisesextensionattributes)
 
 _EXTENSION: Any = Field(default=None, json_schema_extra={"maxLength": EXTENSION_ATTRIBUTE_MAX})
