@@ -68,6 +68,8 @@ def handles_errors(func: F) -> F:
             # SPEC §1 knows exit statuses 0, 1 and 2 only: an interrupted run is a partial one.
             _fail(["interrupted; run the command again to finish (plan/apply converge)"])
             sys.exit(1)
+        except click.UsageError:
+            raise  # an option combination a command refuses: `main` words it, with the help hint
         except Exception as exc:
             if verbose:
                 raise
@@ -585,9 +587,19 @@ def _read_for_report(config: Config, obj: Globals, roles: RolesToRead) -> tuple[
         return run_sync(read(progress))
 
 
-@main.command("import", short_help="Write desired-state YAML from the tenant.")
+@main.command("import", short_help="Write desired-state YAML from the tenant, or from an HR CSV export.")
+@click.option("--out", "out_dir", metavar="DIR", help="Directory to write users.yaml and groups.yaml.")
 @click.option(
-    "--out", "out_dir", required=True, metavar="DIR", help="Directory to write users.yaml and groups.yaml."
+    "--from-csv",
+    "csv_file",
+    metavar="FILE",
+    help="Read users from an HR system's CSV export instead of the tenant (with --map).",
+)
+@click.option(
+    "--map",
+    "map_file",
+    metavar="MAPPING.yaml",
+    help="With --from-csv: CSV column → attribute, the key column and the file new users go to.",
 )
 @click.option("--users", "users_filter", metavar="FILTER", help="Only users matching this Graph $filter.")
 @click.option("--groups", "groups_filter", metavar="FILTER", help="Only groups matching this Graph $filter.")
@@ -612,14 +624,40 @@ def _read_for_report(config: Config, obj: Globals, roles: RolesToRead) -> tuple[
 @handles_errors
 def import_(
     obj: Globals,
-    out_dir: str,
+    out_dir: str | None,
+    csv_file: str | None,
+    map_file: str | None,
     users_filter: str | None,
     groups_filter: str | None,
     with_ids: bool,
     role_names: str | None,
     layout: Layout,
 ) -> None:
-    """Write desired-state YAML from the live tenant (never over existing files)."""
+    """Write desired-state YAML from the live tenant (never over existing files); or, with --from-csv and
+    --map, merge an HR export into the YAML under state_dir (new users added, declared ones updated)."""
+    if csv_file is not None or map_file is not None:
+        given = [
+            name
+            for name, value in (
+                ("--out", out_dir),
+                ("--users", users_filter),
+                ("--groups", groups_filter),
+                ("--roles", role_names),
+            )
+            if value is not None
+        ]
+        if with_ids:
+            given.append("--with-ids")
+        if csv_file is None or map_file is None or given:
+            raise click.UsageError(
+                "--from-csv and --map go together, without "
+                + (", ".join(given) if given else "--out, --users, --groups, --roles or --with-ids"),
+                click.get_current_context(),
+            )
+        _import_csv(obj, csv_file, map_file)
+        return
+    if out_dir is None:
+        raise click.UsageError("missing option '--out'", click.get_current_context())
     from reconciler.importer import find_schema, write_state
     from reconciler.planning import read_tenant, run_sync
     from reconciler.progress import for_stderr
@@ -668,6 +706,21 @@ def import_(
                 "`entraform schema --out schemas` for completion in your editor, then import again",
                 err=True,
             )
+
+
+def _import_csv(obj: Globals, csv_file: str, map_file: str) -> None:
+    from reconciler.csvimport.run import import_csv
+
+    result = import_csv(obj.config().state_path, csv_file, map_file)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if not obj.quiet:
+        files = ", ".join(result.files) if result.files else "no file changed"
+        click.echo(
+            f"Read {counted(result.rows, 'row')}: {counted(result.created, 'new user')}, "
+            f"{counted(result.updated, 'user')} updated ({files})",
+            err=True,
+        )
 
 
 def _check_roles_named(roles: list[str] | str, live: LiveState) -> None:

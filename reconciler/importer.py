@@ -45,7 +45,9 @@ def user_entry(user: LiveUser, live: LiveState, with_ids: bool) -> dict[str, Any
         entry["id"] = user.id
     for attr in USER_ATTRIBUTES:
         value = user.upn if attr == "userPrincipalName" else user.attrs.get(attr)
-        if _present(value):
+        if isinstance(value, dict):  # employeeOrgData, onPremisesExtensionAttributes: the keys set
+            value = {key: item for key, item in value.items() if _present(item)}
+        if _present(value) and value != {}:
             entry[attr] = value
     if user.manager_id and user.manager_id in live.users:
         entry["manager"] = live.users[user.manager_id].upn

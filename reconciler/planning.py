@@ -13,13 +13,15 @@ from typing import Any, TypeVar
 
 from reconciler.config import Config
 from reconciler.desired.model import DesiredState
-from reconciler.errors import PlanError
+from reconciler.errors import EntraformError, Location, PlanError
 from reconciler.live import LiveState, RolesToRead
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import Target
 from reconciler.progress import ProgressDisplay
 
 T = TypeVar("T")
+# What lets an app read employeeLeaveDateTime; no broader permission does (Graph docs: resources/user).
+LIFECYCLE_READ = frozenset({"User-LifeCycleInfo.Read.All", "User-LifeCycleInfo.ReadWrite.All"})
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -44,15 +46,27 @@ async def read_tenant(
     read_only: bool = True,
     roles: RolesToRead = (),
     cached: bool = False,
+    leave_date_at: Location | None = None,
 ) -> LiveState:
     """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them.
 
-    `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh."""
+    `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh.
+    `leave_date_at`: where the YAML declares an employeeLeaveDateTime, which Graph shows only an app with
+    a lifecycle permission; an app-only token without one is refused before the read, not planned from
+    a tenant that seems to hold no leave dates."""
+    from reconciler.graph.client import token_roles
     from reconciler.graph.connect import open_client
     from reconciler.live_read import read_live
 
     client = open_client(config, read_only=read_only)
     try:
+        granted = token_roles(await client.token_claims()) if leave_date_at is not None else None
+        if granted is not None and not granted & LIFECYCLE_READ:
+            raise EntraformError(
+                "the app lacks User-LifeCycleInfo.Read.All: Graph shows it no employeeLeaveDateTime, so "
+                "the one declared here cannot be compared; grant it to the app and give admin consent",
+                leave_date_at,
+            )
         if not cached:
             return await read_live(client, progress, roles)
         from reconciler import cache
@@ -85,7 +99,10 @@ def make_plan(
 
     desired = load_desired(config)
     roles = [role.role for role in desired.roles.values()]
-    live = run_sync(read_tenant(config, progress, roles=roles, cached=cached))
+    leave_date_at = next(
+        (user.location for user in desired.users.values() if "employeeLeaveDateTime" in user.attrs), None
+    )
+    live = run_sync(read_tenant(config, progress, roles=roles, cached=cached, leave_date_at=leave_date_at))
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
     plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -7,6 +7,7 @@ operation's permissions table; `Directory.ReadWrite.All` grants every write here
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import assert_never
 
@@ -31,15 +32,17 @@ class Need:
     permission: str  # the least-privileged one, as the error names it
     also: tuple[str, ...] = ()  # higher permissions that grant it too
     why: str = ""
+    directory_grants: bool = True  # whether Directory.ReadWrite.All grants it too
 
     def met_by(self, granted: frozenset[str]) -> bool:
-        return bool(granted & {self.permission, _ANY_WRITE, *self.also})
+        higher = {_ANY_WRITE} if self.directory_grants else set()
+        return bool(granted & {self.permission, *higher, *self.also})
 
 
 def needs(change: Change) -> list[Need]:
     match change:
         case Create() if change.kind == "user":
-            return [Need("User.ReadWrite.All", why="create users")]
+            return [Need("User.ReadWrite.All", why="create users"), *_lifecycle(change.after)]
         case Create():
             role_assignable = [
                 Need("RoleManagement.ReadWrite.Directory", why="create role-assignable groups")
@@ -54,7 +57,7 @@ def needs(change: Change) -> list[Need]:
                 "update users",
             )
             revoke = Need("User.RevokeSessions.All", ("User.ReadWrite.All",), "revoke sign-in sessions")
-            return [user, revoke] if change.revoke_sessions else [user]
+            return [user, *_lifecycle(change.diff), *([revoke] if change.revoke_sessions else [])]
         case Update():
             return [Need("Group.ReadWrite.All", why="update groups")]
         case Remove(action="disable"):
@@ -78,6 +81,16 @@ def needs(change: Change) -> list[Need]:
             return [Need("RoleManagement.ReadWrite.Directory", why="assign and remove directory roles")]
         case _:
             assert_never(change)
+
+
+def _lifecycle(attributes: Mapping[str, object]) -> list[Need]:
+    """employeeLeaveDateTime has a permission of its own, which no other user permission grants (Graph
+    docs: resources/user; tutorial-lifecycle-workflows-set-employeeleavedatetime)."""
+    if "employeeLeaveDateTime" not in attributes:
+        return []
+    return [
+        Need("User-LifeCycleInfo.ReadWrite.All", why="write employeeLeaveDateTime", directory_grants=False)
+    ]
 
 
 def missing_permissions(plan: Plan, granted: frozenset[str]) -> list[str]:

@@ -13,7 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from reconciler.config import Config
+from reconciler.desired.instants import INSTANT_ATTRIBUTES, graph_instant
 from reconciler.desired.model import (
     DesiredGroup,
     DesiredRole,
@@ -306,8 +309,21 @@ class _Collector:
 
 
 def _attrs(spec: UserSpec | GroupSpec, names: tuple[str, ...], written: set[str]) -> dict[str, Any]:
-    """The written attributes, in the models' order so that equal YAML gives equal dicts and plans."""
-    return {name: getattr(spec, name) for name in names if name in written}
+    """The written attributes, in the models' order so that equal YAML gives equal dicts and plans.
+
+    A nested object (employeeOrgData, onPremisesExtensionAttributes) becomes a dict of the keys written,
+    and instants are written as Graph returns them, so that an equal value compares equal."""
+    attrs: dict[str, Any] = {}
+    for name in names:
+        if name not in written:
+            continue
+        value = getattr(spec, name)
+        if isinstance(value, BaseModel):
+            value = value.model_dump(exclude_unset=True)
+        elif name in INSTANT_ATTRIBUTES and value is not None:
+            value = graph_instant(value) or value
+        attrs[name] = value
+    return attrs
 
 
 def _licenses(licenses: list[LicenseModel], item: MarkedMap) -> tuple[LicenseSpec, ...]:

@@ -1,8 +1,10 @@
 """Rules on one user or group that Graph would otherwise enforce at apply time, or that keep secrets out.
 
 Each check returns problems instead of raising, so that a run reports all of them. The limits are
-Graph's (Graph docs: user-post-users, group-post-groups): UPN characters and shape, mailNickname ≤ 64
-characters of restricted ASCII, displayName ≤ 256, usageLocation two letters, GUID-shaped ids.
+Graph's (Graph docs: user-post-users, group-post-groups, resources/user): UPN characters and shape,
+mailNickname ≤ 64 characters of restricted ASCII, displayName ≤ 256 and the other lengths of
+`USER_MAX_LENGTHS`, usageLocation two letters, GUID-shaped ids, instants with an offset, mail addresses
+without accents, the two passwordPolicies, extension attributes ≤ 1024 characters.
 """
 
 from __future__ import annotations
@@ -10,7 +12,17 @@ from __future__ import annotations
 import re
 
 from reconciler.desired import grouptypes
-from reconciler.desired.schema import GroupRefModel, GroupSpec, LicenseModel, UserSpec
+from reconciler.desired.instants import EXAMPLE, INSTANT_ATTRIBUTES, graph_instant
+from reconciler.desired.schema import (
+    EXTENSION_ATTRIBUTE_MAX,
+    USER_MAX_LENGTHS,
+    EmployeeOrgDataModel,
+    GroupRefModel,
+    GroupSpec,
+    LicenseModel,
+    OnPremisesExtensionAttributesModel,
+    UserSpec,
+)
 from reconciler.desired.typecheck import did_you_mean, join_path
 from reconciler.errors import Location, Problem
 from reconciler.yamlload import MarkedList, MarkedMap
@@ -21,6 +33,8 @@ _DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _NICKNAME_FORBIDDEN = '@()\\[]";:.<>,'
+_MAIL = re.compile(r"[!-~]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # printable ASCII: no accents, no spaces
+PASSWORD_POLICIES = ["DisablePasswordExpiration", "DisableStrongPassword"]
 GROUP_TYPES = ["Unified", "DynamicMembership"]
 _NOT_CLEARABLE = {
     "user": ("displayName", "mailNickname", "accountEnabled"),
@@ -35,6 +49,16 @@ class _Problems:
         self.item = item
         self.path = path
         self.found: list[Problem] = []
+
+    def at_nested(self, key: str, sub: str, message: str) -> None:
+        """A problem with `key.sub` of a nested object (employeeOrgData, onPremisesExtensionAttributes)."""
+        value = self.item.get(key)
+        if isinstance(value, MarkedMap) and sub in value.value_marks:
+            self.found.append(
+                Problem(f"{join_path(join_path(self.path, key), sub)}: {message}", value.location_of(sub))
+            )
+        else:
+            self.at(key, message)
 
     def at(self, key: str, message: str, index: int | None = None) -> None:
         location = self.item.location_of(key) if key in self.item.value_marks else self.item.location
@@ -73,7 +97,14 @@ def _is_password(key: str) -> bool:
 # no check key by key.
 _NOT_PASSWORDS = frozenset(
     key
-    for model in (UserSpec, GroupSpec, LicenseModel, GroupRefModel)
+    for model in (
+        UserSpec,
+        GroupSpec,
+        LicenseModel,
+        GroupRefModel,
+        EmployeeOrgDataModel,
+        OnPremisesExtensionAttributesModel,
+    )
     for key in model.model_fields
     if not _is_password(key)
 )
@@ -139,10 +170,9 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[Problem]:
         if reason:
             problems.at("mailNickname", reason)
     country = spec.usageLocation
-    if country is not None and not _COUNTRY.fullmatch(country):
-        hint = f"; write {country.upper()}" if _COUNTRY.fullmatch(country.upper()) else ""
-        message = f"usageLocation must be two capital letters (ISO 3166, e.g. US), got {country!r}{hint}"
-        problems.at("usageLocation", message)
+    reason = country_problem(country) if country is not None else None
+    if reason:
+        problems.at("usageLocation", reason)
     if spec.licenses and item.get("usageLocation") is None:  # a broken usageLocation has its own error
         problems.at(
             "licenses",
@@ -155,7 +185,76 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[Problem]:
         elif spec.manager.lower() == spec.userPrincipalName.lower():
             problems.at("manager", "a user cannot be their own manager")
     _check_licenses(problems, spec.licenses)
+    _check_hr(problems, spec)
     return problems.found
+
+
+def mail_problem(address: str) -> str | None:
+    """Why Graph would refuse `address` as a mail or otherMails address, or None."""
+    if not _MAIL.fullmatch(address):
+        return f"{address!r} is not a mail address (name@domain, without accents or spaces)"
+    return None
+
+
+def instant_problem(value: str) -> str | None:
+    """Why Graph would refuse `value` as a DateTimeOffset, with the form it takes, or None."""
+    if graph_instant(value) is not None:
+        return None
+    hint = (
+        f'; write "{value}T00:00:00Z" for midnight UTC' if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else ""
+    )
+    return f"expected a date and time with an offset (ISO 8601, e.g. {EXAMPLE}), got {value!r}{hint}"
+
+
+def password_policies_problem(value: str) -> str | None:
+    """Why Graph would refuse `value` as passwordPolicies, or None."""
+    policies = [part.strip() for part in value.split(",")]
+    unknown = [p for p in policies if p not in PASSWORD_POLICIES]
+    if not unknown and len(set(policies)) == len(policies):
+        return None
+    hint = did_you_mean(unknown[0], PASSWORD_POLICIES) if unknown else ""
+    return f"passwordPolicies is {', '.join(PASSWORD_POLICIES)} or one of them, got {value!r}{hint}"
+
+
+def country_problem(country: str) -> str | None:
+    """Why Graph would refuse `country` as a usageLocation, or None."""
+    if _COUNTRY.fullmatch(country):
+        return None
+    hint = f"; write {country.upper()}" if _COUNTRY.fullmatch(country.upper()) else ""
+    return f"usageLocation must be two capital letters (ISO 3166, e.g. US), got {country!r}{hint}"
+
+
+def _check_hr(problems: _Problems, spec: UserSpec) -> None:
+    """Graph's limits on the HR attributes and the other attributes with a documented length."""
+    for name, limit in USER_MAX_LENGTHS.items():
+        value = getattr(spec, name)
+        if name not in ("displayName", "mailNickname") and value is not None and len(value) > limit:
+            problems.at(name, f"{name} is {len(value)} characters long; Graph allows at most {limit}")
+    for name in sorted(INSTANT_ATTRIBUTES):
+        value = getattr(spec, name)
+        reason = instant_problem(value) if value is not None else None
+        if reason:
+            problems.at(name, reason)
+    if spec.mail is not None:
+        reason = mail_problem(spec.mail)
+        if reason:
+            problems.at("mail", reason)
+    for index, address in enumerate(spec.otherMails or []):
+        reason = mail_problem(address)
+        if reason:
+            problems.at("otherMails", reason, index)
+    _check_duplicates(problems, "otherMails", [address.lower() for address in spec.otherMails or []])
+    if spec.passwordPolicies is not None:
+        reason = password_policies_problem(spec.passwordPolicies)
+        if reason:
+            problems.at("passwordPolicies", reason)
+    extensions = spec.onPremisesExtensionAttributes
+    if extensions is not None:
+        for name in sorted(extensions.model_fields_set):
+            value = getattr(extensions, name)
+            if value is not None and len(value) > EXTENSION_ATTRIBUTE_MAX:
+                message = f"{len(value)} characters long; Graph allows at most {EXTENSION_ATTRIBUTE_MAX}"
+                problems.at_nested("onPremisesExtensionAttributes", name, message)
 
 
 def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[Problem]:

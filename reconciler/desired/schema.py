@@ -28,6 +28,39 @@ class LicenseModel(_Spec):
     )
 
 
+class EmployeeOrgDataModel(_Spec):
+    """Graph's employeeOrgData: each key written is managed on its own, one left out is never touched."""
+
+    division: str | None = None
+    costCenter: str | None = None
+
+
+EXTENSION_ATTRIBUTE_MAX = 1024  # characters each (Graph docs: resources/onpremisesextensionattributes)
+
+_EXTENSION: Any = Field(default=None, json_schema_extra={"maxLength": EXTENSION_ATTRIBUTE_MAX})
+
+
+class OnPremisesExtensionAttributesModel(_Spec):
+    """Graph's onPremisesExtensionAttributes (Exchange custom attributes 1-15), managed key by key like
+    employeeOrgData; Graph lets a client write them for cloud-only users only."""
+
+    extensionAttribute1: str | None = _EXTENSION
+    extensionAttribute2: str | None = _EXTENSION
+    extensionAttribute3: str | None = _EXTENSION
+    extensionAttribute4: str | None = _EXTENSION
+    extensionAttribute5: str | None = _EXTENSION
+    extensionAttribute6: str | None = _EXTENSION
+    extensionAttribute7: str | None = _EXTENSION
+    extensionAttribute8: str | None = _EXTENSION
+    extensionAttribute9: str | None = _EXTENSION
+    extensionAttribute10: str | None = _EXTENSION
+    extensionAttribute11: str | None = _EXTENSION
+    extensionAttribute12: str | None = _EXTENSION
+    extensionAttribute13: str | None = _EXTENSION
+    extensionAttribute14: str | None = _EXTENSION
+    extensionAttribute15: str | None = _EXTENSION
+
+
 class GroupRefModel(_Spec):
     group: str = Field(description="the nested group's mailNickname")
 
@@ -58,29 +91,63 @@ _ID: Any = Field(
 _RENAMED_FROM: Any = Field(default_factory=list, description="former keys of this object, to follow a rename")
 
 
+# Graph's maximum lengths of user attributes, in characters (Graph docs: resources/user, "Properties").
+USER_MAX_LENGTHS = {
+    "displayName": 256,
+    "givenName": 64,
+    "surname": 64,
+    "mailNickname": 64,
+    "jobTitle": 128,
+    "department": 64,
+    "companyName": 64,
+    "employeeId": 16,
+    "streetAddress": 1024,
+    "city": 128,
+    "state": 128,
+    "postalCode": 40,
+    "country": 128,
+    "mobilePhone": 64,
+}
+_INSTANT = "an ISO 8601 date and time with its offset, e.g. 2026-01-05T00:00:00Z"
+
+
+def _text(name: str, description: str | None = None) -> Any:
+    return Field(
+        default=None, description=description, json_schema_extra={"maxLength": USER_MAX_LENGTHS[name]}
+    )
+
+
 class UserSpec(_Spec):
     userPrincipalName: str = Field(description="the key (case-insensitive), e.g. ada@contoso.example")
     id: str | None = _ID
     renamedFrom: list[str] = _RENAMED_FROM
-    displayName: str | None = Field(default=None, json_schema_extra={"maxLength": 256})
-    givenName: str | None = None
-    surname: str | None = None
-    mailNickname: str | None = Field(
-        default=None, description="default: the UPN's local part", json_schema_extra={"maxLength": 64}
-    )
-    jobTitle: str | None = None
-    department: str | None = None
-    companyName: str | None = None
+    displayName: str | None = _text("displayName")
+    givenName: str | None = _text("givenName")
+    surname: str | None = _text("surname")
+    mailNickname: str | None = _text("mailNickname", "default: the UPN's local part")
+    mail: str | None = Field(default=None, description="the SMTP address, e.g. ada@contoso.example")
+    jobTitle: str | None = _text("jobTitle")
+    department: str | None = _text("department")
+    companyName: str | None = _text("companyName")
     officeLocation: str | None = None
-    employeeId: str | None = None
+    employeeId: str | None = _text("employeeId")
     employeeType: str | None = None
-    streetAddress: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postalCode: str | None = None
-    country: str | None = None
-    mobilePhone: str | None = None
+    employeeHireDate: str | None = Field(default=None, description=f"when the user starts: {_INSTANT}")
+    employeeLeaveDateTime: str | None = Field(
+        default=None,
+        description=f"when the user leaves: {_INSTANT}; writing it needs User-LifeCycleInfo.ReadWrite.All",
+    )
+    employeeOrgData: EmployeeOrgDataModel | None = Field(
+        default=None, description="division and costCenter; keys left out are not managed"
+    )
+    streetAddress: str | None = _text("streetAddress")
+    city: str | None = _text("city")
+    state: str | None = _text("state")
+    postalCode: str | None = _text("postalCode")
+    country: str | None = _text("country")
+    mobilePhone: str | None = _text("mobilePhone")
     businessPhones: list[str] | None = None
+    faxNumber: str | None = None
     otherMails: list[str] | None = None
     usageLocation: str | None = Field(
         default=None,
@@ -88,6 +155,13 @@ class UserSpec(_Spec):
         json_schema_extra={"pattern": "^[A-Z]{2}$"},
     )
     preferredLanguage: str | None = None
+    passwordPolicies: str | None = Field(
+        default=None,
+        description="DisablePasswordExpiration, DisableStrongPassword, or both separated by a comma",
+    )
+    onPremisesExtensionAttributes: OnPremisesExtensionAttributesModel | None = Field(
+        default=None, description="extensionAttribute1…15 of a cloud-only user; keys left out are not managed"
+    )
     accountEnabled: bool | None = Field(default=None, description="default true for new users")
     manager: str | None = Field(default=None, description="the manager's UPN; null clears it")
     licenses: list[LicenseModel] = Field(

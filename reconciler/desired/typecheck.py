@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler.desired.schema import LicenseModel, describe
+from reconciler.desired.schema import describe
 from reconciler.errors import Location, Problem
 from reconciler.yamlload import MarkedList, MarkedMap
 
@@ -76,12 +76,31 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
     if kind == "missing":
         return Problem(f"{parent_path}: missing required key {last!r}", _own_location(parent, location))
     if kind == "extra_forbidden" and isinstance(parent, MarkedMap) and isinstance(last, str):
-        known = list((LicenseModel if "licenses" in loc[:-1] else model).model_fields)
+        known = list(_nested_model(model, loc[:-1]).model_fields)
         message = f"unknown key {last!r}{did_you_mean(last, known)}"
         return Problem(f"{parent_path}: {message}", parent.key_location(last))
     _, location = _child(parent, last, location)
     message = _message(error, value, _plain_text(parent, last))
     return Problem(f"{join_path(parent_path, last)}: {message}", location)
+
+
+def _nested_model(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel]:
+    """The model of the mapping at `loc` inside `model` (a license, employeeOrgData …), for "did you mean"."""
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            continue  # a list index, or a key pydantic reports inside a union
+        inner = [
+            arg for arg in _flatten(field.annotation) if isinstance(arg, type) and issubclass(arg, BaseModel)
+        ]
+        if inner:
+            model = inner[0]
+    return model
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    args = get_args(annotation)
+    return [leaf for arg in args for leaf in _flatten(arg)] if args else [annotation]
 
 
 def _child(parent: Any, part: str | int, location: Location) -> tuple[Any, Location]:

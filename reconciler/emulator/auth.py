@@ -33,6 +33,7 @@ READER_ROLES = (
     "RoleManagement.Read.Directory",
     "AuditLog.Read.All",
     "Directory.Read.All",
+    "User-LifeCycleInfo.Read.All",
 )
 WRITER_ROLES = (
     *READER_ROLES,
@@ -41,6 +42,7 @@ WRITER_ROLES = (
     "GroupMember.ReadWrite.All",
     "LicenseAssignment.ReadWrite.All",
     "User.DeleteRestore.All",
+    "User-LifeCycleInfo.ReadWrite.All",
 )
 ADMIN_ROLES = (*WRITER_ROLES, "RoleManagement.ReadWrite.Directory")
 BUILTIN_ROLES = {"reader": READER_ROLES, "writer": WRITER_ROLES, "admin": ADMIN_ROLES}

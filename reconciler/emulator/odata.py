@@ -19,6 +19,7 @@ from odata_query import ast
 from odata_query.exceptions import ODataException
 from odata_query.grammar import ODataLexer, ODataParser
 
+from reconciler.emulator.instants import graph_instant
 from reconciler.emulator.types import GraphApiError, GraphRequest, Json
 
 Getter = Callable[[Json, str], Any]
@@ -34,6 +35,7 @@ _ADVANCED_HINT = (
 )
 _STRING_FULL = frozenset({"eq", "ne", "not", "ge", "le", "in", "startswith"})
 _BOOL = frozenset({"eq", "ne", "not", "in"})
+_INSTANT_OPS = frozenset({"eq", "ne", "not", "ge", "le", "in"})
 
 # Operators each property accepts; ne/not/endswith always need advanced parameters (Graph docs:
 # concepts/aad-advanced-queries).
@@ -55,8 +57,14 @@ FILTERABLE: dict[str, dict[str, frozenset[str]]] = {
         "accountEnabled": _BOOL,
         "userType": _BOOL,
         "onPremisesSyncEnabled": _BOOL,
-        "createdDateTime": frozenset({"eq", "ne", "not", "ge", "le", "in"}),
+        "createdDateTime": _INSTANT_OPS,
         "assignedLicenses": frozenset({"any", "not", "count"}),
+        "employeeHireDate": _INSTANT_OPS,
+        "employeeLeaveDateTime": _INSTANT_OPS,
+        "employeeOrgData/division": _INSTANT_OPS,
+        "employeeOrgData/costCenter": _INSTANT_OPS,
+        "faxNumber": _STRING_FULL,
+        "otherMails": frozenset({"any", "not", "count"}),
     },
     "group": {
         "id": frozenset({"eq", "ne", "not", "in"}),
@@ -73,7 +81,15 @@ FILTERABLE: dict[str, dict[str, frozenset[str]]] = {
         "isAssignableToRole": frozenset({"eq", "ne", "not"}),
     },
 }
-ADVANCED_ONLY_PROPS = frozenset({"companyName", "employeeType", "officeLocation", "mobilePhone"})
+ADVANCED_ONLY_PROPS = frozenset(
+    {
+        "companyName",
+        "employeeType",
+        "officeLocation",
+        "mobilePhone",
+        *(f"onPremisesExtensionAttributes/extensionAttribute{n}" for n in range(1, 16)),
+    }
+)
 _ADVANCED_OPS = frozenset({"ne", "not", "endswith", "count"})
 
 
@@ -218,10 +234,18 @@ class _Compiler:
         if prop is not None:
             self.check(prop, "not")
 
+    def value(self, obj: Json, prop: str) -> Any:
+        """The value of `prop`, or of `owner/key` inside a complex property (employeeOrgData/division)."""
+        owner, _, key = prop.partition("/")
+        value = self.get(obj, owner)
+        if key:
+            return value.get(key) if isinstance(value, dict) else None
+        return value
+
     def _compare(self, node: ast.Compare) -> Predicate:
-        if not isinstance(node.left, ast.Identifier):
+        prop = _property_path(node.left)
+        if prop is None:
             raise bad_query("Unsupported query.")
-        prop = node.left.name
         op = {
             ast.Eq: "eq",
             ast.NotEq: "ne",
@@ -235,11 +259,11 @@ class _Compiler:
             prop = prop.removeprefix("countof_")
             self.check(prop, "count")
             wants_empty = op == "eq"
-            return lambda o: (not self.get(o, prop)) == wants_empty
+            return lambda o: (not self.value(o, prop)) == wants_empty
         self.check(prop, op)
         if isinstance(node.right, ast.List):
             values = {_norm(_literal(v)) for v in node.right.val}
-            return lambda o: _norm(self.get(o, prop)) in values
+            return lambda o: _norm(self.value(o, prop)) in values
         value = _norm(_literal(node.right))
         compare: dict[type[ast._Comparator], Callable[[Any, Any], bool]] = {
             ast.Eq: lambda a, b: a == b,
@@ -250,21 +274,22 @@ class _Compiler:
             ast.Lt: lambda a, b: a is not None and a < b,
         }
         fn = compare[type(node.comparator)]
-        return lambda o: fn(_norm(self.get(o, prop)), value)
+        return lambda o: fn(_norm(self.value(o, prop)), value)
 
     def _call(self, node: ast.Call) -> Predicate:
         name = node.func.name.lower()
         if name not in ("startswith", "endswith") or len(node.args) != 2:
             raise bad_query(f"Unsupported function '{node.func.name}'.")
         target, arg = node.args
-        if not isinstance(target, ast.Identifier):
+        found = _property_path(target)
+        if found is None:
             raise bad_query("Unsupported query.")
-        prop = target.name
+        prop = found
         self.check(prop, name)
         value = str(_literal(arg)).casefold()
         if name == "startswith":
-            return lambda o: str(self.get(o, prop) or "").casefold().startswith(value)
-        return lambda o: str(self.get(o, prop) or "").casefold().endswith(value)
+            return lambda o: str(self.value(o, prop) or "").casefold().startswith(value)
+        return lambda o: str(self.value(o, prop) or "").casefold().endswith(value)
 
     def _lambda(self, node: ast.CollectionLambda) -> Predicate:
         if not isinstance(node.owner, ast.Identifier):
@@ -299,6 +324,15 @@ class _Compiler:
         return lambda o: any(matches(i) for i in self.get(o, prop) or [])
 
 
+def _property_path(node: ast._Node) -> str | None:
+    """`displayName`, or `employeeOrgData/costCenter` for a key of a complex property; else None."""
+    if isinstance(node, ast.Identifier):
+        return node.name
+    if isinstance(node, ast.Attribute) and isinstance(node.owner, ast.Identifier):
+        return f"{node.owner.name}/{node.attr}"
+    return None
+
+
 def _first_identifier(node: ast._Node) -> str | None:
     if isinstance(node, ast.Identifier):
         return node.name.removeprefix("countof_")
@@ -318,7 +352,9 @@ def _literal(node: ast._Node) -> Any:
         return node.val.lower() == "true"
     if isinstance(node, ast.Integer):
         return int(node.val)
-    if isinstance(node, ast.String | ast.GUID | ast.DateTime | ast.Date):
+    if isinstance(node, ast.DateTime):
+        return graph_instant(node.val) or node.val  # the form the directory keeps, to compare in order
+    if isinstance(node, ast.String | ast.GUID | ast.Date):
         return node.val
     raise bad_query("Unsupported literal in filter clause.")
 

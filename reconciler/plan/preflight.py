@@ -36,7 +36,7 @@ _NICKNAME = "mailNickname"
 
 # The few user properties a cloud client may change on an object synced from on-premises AD; every
 # other attribute entraform manages (and the manager) is mastered on-premises.
-CLOUD_WRITABLE_ON_SYNCED_USERS = frozenset({"usageLocation", "accountEnabled"})
+CLOUD_WRITABLE_ON_SYNCED_USERS = frozenset({"usageLocation", "accountEnabled", "passwordPolicies"})
 
 
 def _at(location: Location | None, message: str) -> Problem:

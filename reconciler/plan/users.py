@@ -33,15 +33,45 @@ def attr_diff(
         if name == key_attr:
             continue
         want, have = normalise(declared[name]), live_attrs.get(name)
-        if want != have:
+        if name in NESTED_ATTRIBUTES:
+            change = nested_diff(want, have)
+            if change is not None:
+                diff[name] = change
+        elif want != have:
             diff[name] = {"before": have, "after": want}
     return diff
 
 
+# Objects of several keys, managed key by key: a key left out of the YAML is never touched.
+NESTED_ATTRIBUTES = frozenset({"employeeOrgData", "onPremisesExtensionAttributes"})
+
+
+def nested_diff(want: dict[str, Any] | None, have: dict[str, Any] | None) -> dict[str, Any] | None:
+    """{before, after} of a nested object whose declared keys differ, or None.
+
+    `after` is the whole object the PATCH sends: the live keys with the declared ones over them, so that
+    the result is the same whether Graph merges the object or replaces it. Unset keys are left out of
+    both sides unless declared (a declared null clears its key); `null` for the object clears every key.
+    """
+    current = {key: value for key, value in (have or {}).items() if value is not None}
+    if want is None:
+        return {"before": current, "after": None} if current else None
+    if all(current.get(key) == value for key, value in want.items()):
+        return None
+    after = {**current, **want}
+    return {"before": current or None, "after": dict(sorted(after.items()))}
+
+
 def create_after(declared: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """What a create sends: declared attributes over Graph's required defaults; nulls are not sent."""
-    merged = {**defaults, **{k: normalise(v) for k, v in declared.items() if v is not None}}
+    sent = {k: _without_nulls(normalise(v)) for k, v in declared.items() if v is not None}
+    merged = {**defaults, **{k: v for k, v in sent.items() if v != {}}}
     return dict(sorted(merged.items()))
+
+
+def _without_nulls(value: Any) -> Any:
+    """A nested object's keys declared null are unset already on a new object: not sent."""
+    return {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
 
 
 def user_drafts(index: Index) -> list[Draft]:

@@ -197,11 +197,16 @@ def _attributes(obj: Json, names: tuple[str, ...], declared: dict[str, Any]) -> 
     out = []
     for name in names:
         tenant = obj.get(name)
+        if isinstance(tenant, dict):  # employeeOrgData, onPremisesExtensionAttributes: the keys set
+            tenant = {key: value for key, value in tenant.items() if value is not None} or None
         if name in declared:
             git = list(declared[name]) if isinstance(declared[name], tuple) else declared[name]
-            differs = git != tenant and not (
-                name in ("userPrincipalName", "mailNickname") and str(git).lower() == str(tenant).lower()
-            )
+            if isinstance(git, dict):  # managed key by key: only the keys written are compared
+                differs = any((tenant or {}).get(key) != value for key, value in git.items())
+            else:
+                differs = git != tenant and not (
+                    name in ("userPrincipalName", "mailNickname") and str(git).lower() == str(tenant).lower()
+                )
             out.append(Attribute(name, tenant, git, differs))
         elif tenant not in (None, [], ""):
             out.append(Attribute(name, tenant))

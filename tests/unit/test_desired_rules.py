@@ -621,11 +621,12 @@ def test_every_problem_of_every_file_in_one_run(tmp_path: Path, monkeypatch: pyt
 
 
 def test_password_policies_is_not_a_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = one(
-        "users:\n  - userPrincipalName: a@contoso.example\n    passwordPolicies: DisablePasswordExpiration\n"
-    )
+    # Checked as Graph's attribute (its two documented values), not stripped as a password.
+    files = one("users:\n  - userPrincipalName: a@contoso.example\n    passwordPolicies: DisableExpiration\n")
     assert problems(tmp_path, monkeypatch, files) == [
-        "state/s.yaml:3:5: users[0]: unknown key 'passwordPolicies'",
+        "state/s.yaml:3:23: users[0].passwordPolicies: passwordPolicies is DisablePasswordExpiration, "
+        "DisableStrongPassword or one of them, got 'DisableExpiration' "
+        "(did you mean 'DisablePasswordExpiration'?)",
     ]
 
 

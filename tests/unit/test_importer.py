@@ -19,7 +19,15 @@ USER_VALUES: dict[str, Any] = {
     "usageLocation": "GB",
     "accountEnabled": False,
     "preferredLanguage": "en-GB",
+    "mail": "ada@contoso.example",
+    "employeeId": "E1001",
+    "employeeHireDate": "2026-01-05T00:00:00Z",
+    "employeeLeaveDateTime": "2027-06-30T17:00:00Z",
+    "employeeOrgData": {"division": "Research", "costCenter": "CC-42"},
+    "passwordPolicies": "DisablePasswordExpiration",
 }
+# Graph returns all 15 extension attributes, the unset ones null: import writes the ones set.
+EXTENSIONS = {f"extensionAttribute{n}": None for n in range(1, 16)} | {"extensionAttribute3": "badge-7"}
 STATIC_GROUP: dict[str, Any] = {
     "displayName": "Engineering",
     "description": "Everyone who ships",
@@ -42,7 +50,9 @@ M365_GROUP: dict[str, Any] = {
 
 def _every_user_attribute() -> dict[str, Any]:
     values = {
-        name: f"{name}-value" for name in USER_ATTRIBUTES if name not in ("userPrincipalName", "mailNickname")
+        name: f"{name}-value"
+        for name in USER_ATTRIBUTES
+        if name not in ("userPrincipalName", "mailNickname", "onPremisesExtensionAttributes")
     }
     return {**values, **USER_VALUES, "mailNickname": "ada"}
 
@@ -50,7 +60,7 @@ def _every_user_attribute() -> dict[str, Any]:
 def test_the_round_trip_keeps_every_managed_attribute(tmp_path: Path) -> None:
     user_attrs = _every_user_attribute()
     state = live(
-        luser("u1", "ada@contoso.example", **user_attrs),
+        luser("u1", "ada@contoso.example", **user_attrs, onPremisesExtensionAttributes=EXTENSIONS),
         lgroup("g1", "grp-eng", members=("u1",), **STATIC_GROUP),
         lgroup("g2", "grp-team", **M365_GROUP),
     )
@@ -61,6 +71,7 @@ def test_the_round_trip_keeps_every_managed_attribute(tmp_path: Path) -> None:
     assert want.users["ada@contoso.example"].attrs == {
         "userPrincipalName": "ada@contoso.example",
         **user_attrs,
+        "onPremisesExtensionAttributes": {"extensionAttribute3": "badge-7"},
     }
     assert set(want.users["ada@contoso.example"].attrs) == set(USER_ATTRIBUTES)
     assert want.groups["grp-eng"].attrs == {"mailNickname": "grp-eng", **STATIC_GROUP}

@@ -162,6 +162,23 @@ def parse_select(req: GraphRequest, kind: str, single: bool = False) -> list[str
     return names
 
 
+# employeeLeaveDateTime: read with either, written with the second only (Graph docs: resources/user).
+LIFECYCLE_READ = ("User-LifeCycleInfo.Read.All", "User-LifeCycleInfo.ReadWrite.All")
+LIFECYCLE_WRITE = "User-LifeCycleInfo.ReadWrite.All"
+
+
+def hide_lifecycle(req: GraphRequest, user: Json) -> Json:
+    """A rendered user as an app without a lifecycle permission sees it: without its leave date.
+
+    Graph documents the permission a read needs, not what it answers without one; the emulator answers as
+    for an unset date, so a reader that is not allowed to know learns nothing."""
+    if user.get("employeeLeaveDateTime") is not None and (
+        req.app is None or not req.app.roles.intersection(LIFECYCLE_READ)
+    ):
+        user["employeeLeaveDateTime"] = None
+    return user
+
+
 def render(store: Store, kind: str, obj: Json, select: list[str] | None, typed: bool = False) -> Json:
     """An object as Graph returns it: the default property set, or exactly the `$select`ed ones."""
     names = select if select is not None else (USER_DEFAULT if kind == "user" else GROUP_DEFAULT)

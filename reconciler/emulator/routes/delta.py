@@ -210,6 +210,8 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
         if item is None:
             position += 1
             continue
+        if state["k"] == "user":
+            common.hide_lifecycle(req, item)
         if "owners" in _relations(state) and "@removed" not in item and member_offset == 0:
             owners = _edge_delta(ctx, state, oid, owner_changes, "owners")
             if owners:

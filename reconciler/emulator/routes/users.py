@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler.emulator import audit
 from reconciler.emulator.context import EmulatorContext
+from reconciler.emulator.instants import graph_instant
 from reconciler.emulator.objects import new_user
 from reconciler.emulator.router import Route
 from reconciler.emulator.routes import common
@@ -31,6 +32,8 @@ _WRITABLE = frozenset(
         "displayName",
         "employeeHireDate",
         "employeeId",
+        "employeeLeaveDateTime",
+        "employeeOrgData",
         "employeeType",
         "givenName",
         "jobTitle",
@@ -38,6 +41,7 @@ _WRITABLE = frozenset(
         "mailNickname",
         "mobilePhone",
         "officeLocation",
+        "onPremisesExtensionAttributes",
         "onPremisesImmutableId",
         "otherMails",
         "passwordPolicies",
@@ -60,6 +64,29 @@ _CLOUD_WRITABLE_WHEN_SYNCED = frozenset(
     {"usageLocation", "passwordPolicies", "passwordProfile", "preferredLanguage"}
 )
 _EXPAND = re.compile(r"^(\w+)(?:\(\$select=([^)]*)\))?$")
+# Maximum lengths in characters (Graph docs: resources/user, "Properties").
+_MAX_LENGTH = {
+    "city": 128,
+    "companyName": 64,
+    "country": 128,
+    "department": 64,
+    "displayName": 256,
+    "employeeId": 16,
+    "givenName": 64,
+    "jobTitle": 128,
+    "mailNickname": 64,
+    "mobilePhone": 64,
+    "postalCode": 40,
+    "state": 128,
+    "streetAddress": 1024,
+    "surname": 64,
+}
+_INSTANTS = ("employeeHireDate", "employeeLeaveDateTime")
+_ORG_DATA_KEYS = frozenset({"division", "costCenter"})
+EXTENSION_KEYS = tuple(f"extensionAttribute{n}" for n in range(1, 16))
+_EXTENSION_MAX = 1024  # characters each (Graph docs: resources/onpremisesextensionattributes)
+_PASSWORD_POLICIES = frozenset({"DisablePasswordExpiration", "DisableStrongPassword"})
+_MAIL = re.compile(r"[!-~]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # no accents (resources/user: mail, otherMails)
 
 
 def invalid_value(prop: str) -> GraphApiError:
@@ -103,6 +130,69 @@ def check_values(body: Json) -> None:
             raise invalid_value(prop)
         if prop == "passwordProfile":
             check_password(str(value["password"]))
+        if value is not None:
+            body[prop] = _checked(prop, value)
+
+
+def _checked(prop: str, value: Any) -> Any:
+    """`value` as Graph keeps it, or the 400 Graph answers for it."""
+    if prop in _MAX_LENGTH and (not isinstance(value, str) or len(value) > _MAX_LENGTH[prop]):
+        raise invalid_value(prop)
+    if prop in _INSTANTS:
+        return _instant(prop, value)
+    if prop in ("mail", "otherMails"):
+        addresses = value if prop == "otherMails" else [value]
+        if not isinstance(addresses, list) or not all(
+            isinstance(a, str) and _MAIL.fullmatch(a) for a in addresses
+        ):
+            raise invalid_value(prop)
+    if prop == "passwordPolicies":
+        policies = [p.strip() for p in value.split(",")] if isinstance(value, str) else [None]
+        if not set(policies) <= _PASSWORD_POLICIES or len(set(policies)) != len(policies):
+            raise invalid_value(prop)
+    if prop == "employeeOrgData":
+        _check_complex(prop, value, _ORG_DATA_KEYS, None)
+    if prop == "onPremisesExtensionAttributes":
+        _check_complex(prop, value, frozenset(EXTENSION_KEYS), _EXTENSION_MAX)
+    return value
+
+
+def _instant(prop: str, value: Any) -> str:
+    instant = graph_instant(value) if isinstance(value, str) else None
+    if instant is None:
+        raise invalid_value(prop)
+    return instant
+
+
+def _check_complex(prop: str, value: Any, keys: frozenset[str], max_length: int | None) -> None:
+    if not isinstance(value, dict):
+        raise invalid_value(prop)
+    for key, item in value.items():
+        if key not in keys:
+            raise bad_request(
+                f"Property '{key}' does not exist as a declared property or extension property."
+            )
+        if item is not None and (not isinstance(item, str) or (max_length and len(item) > max_length)):
+            raise invalid_value(prop)
+
+
+def merge_complex(user: Json, body: Json) -> Json:
+    """A PATCH of a complex property sets the keys it names and keeps the others (OData: PATCH of a
+    complex value); null clears the whole value."""
+    merged = dict(body)
+    for prop in ("employeeOrgData", "onPremisesExtensionAttributes"):
+        if isinstance(body.get(prop), dict):
+            merged[prop] = {**(user.get(prop) or {}), **body[prop]}
+        elif prop in body and prop == "onPremisesExtensionAttributes":
+            merged[prop] = dict.fromkeys(EXTENSION_KEYS)  # Graph returns the 15 keys, unset ones null
+    return merged
+
+
+def check_lifecycle_write(req: GraphRequest, body: Json) -> None:
+    if "employeeLeaveDateTime" in body and (req.app is None or common.LIFECYCLE_WRITE not in req.app.roles):
+        raise GraphApiError(
+            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )
 
 
 def check_password(password: str) -> None:
@@ -151,7 +241,7 @@ def list_users(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) 
     store = ctx.store
 
     def render_item(user: Json) -> Json:
-        return expand(ctx, req, user, common.render(store, "user", user, select))
+        return common.hide_lifecycle(req, expand(ctx, req, user, common.render(store, "user", user, select)))
 
     return common.page(ctx, req, items, render_item, common.selected_fragment(req, "users"), matches)
 
@@ -166,7 +256,9 @@ def get_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str]) ->
     body: Json = {
         "@odata.context": common.context_url(req, common.selected_fragment(req, "users", entity=True))
     }
-    body.update(expand(ctx, req, user, common.render(ctx.store, "user", user, select)))
+    body.update(
+        common.hide_lifecycle(req, expand(ctx, req, user, common.render(ctx.store, "user", user, select)))
+    )
     return GraphResponse(200, body)
 
 
@@ -176,8 +268,14 @@ def create_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
         if body.get(prop) in (None, ""):
             raise invalid_value(prop)
     check_values(body)
+    check_lifecycle_write(req, body)
     upn = check_upn(ctx, body["userPrincipalName"], None)
     props = {k: v for k, v in body.items() if k != "passwordProfile"} | {"userPrincipalName": upn}
+    if "onPremisesExtensionAttributes" in props:  # Graph returns the 15 keys, unset ones null
+        props["onPremisesExtensionAttributes"] = {
+            **dict.fromkeys(EXTENSION_KEYS),
+            **(props["onPremisesExtensionAttributes"] or {}),
+        }
     user = new_user(common.new_object_id(ctx), common.iso_now(ctx), props)
     visible_at = ctx.now() + ctx.config.lag_ms / 1000 if ctx.config.lag_ms else 0.0
     ctx.store.save("user", user, visible_at)
@@ -192,6 +290,7 @@ def update_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     user = find_user(ctx, params["id"])
     body = common.body_of(req)
     check_values(body)
+    check_lifecycle_write(req, body)
     if user.get("onPremisesSyncEnabled") and set(body) - _CLOUD_WRITABLE_WHEN_SYNCED:
         raise bad_request(
             "Unable to update the specified properties for on-premises mastered Directory Sync objects or "
@@ -200,7 +299,7 @@ def update_user(ctx: EmulatorContext, req: GraphRequest, params: dict[str, str])
     if "userPrincipalName" in body:
         check_upn(ctx, body["userPrincipalName"], user["id"])
     updated = dict(user)
-    updated.update({k: v for k, v in body.items() if k != "passwordProfile"})
+    updated.update({k: v for k, v in merge_complex(user, body).items() if k != "passwordProfile"})
     ctx.store.save("user", updated)
     note_update(req, user, updated, body)
     return GraphResponse(204)

@@ -1,0 +1,1 @@
+"""`import --from-csv`: an HR export merged into the desired-state YAML (mapping, rows, in-place edits)."""
