@@ -24,7 +24,20 @@ from reconciler.emulator.pipeline import Emulator, error_body
 from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
 
+class DroppedConnection(Response):
+    """Starts a response and ends without its body: uvicorn then closes the connection, and the client
+    sees it reset mid-response (the "reset" fault of faults.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, headers={"content-length": "1024"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+
 def to_http(response: GraphResponse) -> Response:
+    if response.dropped:
+        return DroppedConnection()
     if response.body is None:
         return Response(status_code=response.status, headers=response.headers)
     if isinstance(response.body, str):

@@ -207,18 +207,21 @@ class Emulator:
             self._check_roles(route, req.app.roles)
             ru = request_cost(route, req.query)
             headers.update(self._charge(route, req, ru))
-            fault = faults.injected_fault(self.config.faults, self.rng, req.method, req.path)
+            fault = faults.firing_rule(
+                self.config.faults, self.rng, req.method, req.path, on_wire=not req.in_batch
+            )
             # The round trip is the HTTP response's: a `$batch` pays it once, not once per step.
             if self.config.latency_ms > 0 and not req.in_batch:
                 await asyncio.sleep(self.config.latency_ms / 1000)
-            if fault is not None:
-                raise fault
+            if fault is not None and fault.kind == "error":
+                raise faults.fault_error(fault)
             result: Any = route.handler(self.ctx, req, params)
             if inspect.isawaitable(result):
                 result = await result
             response: GraphResponse = result
             if response.status < 400 and req.audit:
                 self._log(req)
+            response.dropped = fault is not None
         except GraphApiError as error:
             response = GraphResponse(
                 error.status,

@@ -72,7 +72,7 @@ def test_config_put_merges_partial_updates(local_tenant: Local) -> None:
     assert reply.status_code == 200
     config = call(tenant, "GET", "/_emulator/config").json()
     assert config["throttle"] == {"enabled": True, "ru_per_10s": 100, "writes_per_150s": None}
-    assert (config["lag_ms"], config["faults"]) == (250, [fault])
+    assert (config["lag_ms"], config["faults"]) == (250, [{**fault, "kind": "error"}])
     assert tenant.emulator.ctx.config.lag_ms == 250  # what the routes read
 
 
