@@ -1,7 +1,10 @@
 """The apply journal: one JSON line per change outcome, appended as it happens (SPEC §5).
 
 Lines carry the time, change id, action, key, outcome and Graph's request id, and for a failure
-Graph's error code and message; never a password or any other secret.
+Graph's error code and message; never a password or any other secret. Each write is journaled twice:
+outcome `sent` (with the `client-request-id` it goes out with, which Graph's audit records carry as
+their correlationId) before it leaves, then its final outcome. So a write whose answer was lost, or
+whose process was killed, is still in the journal.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import heapq
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ LAG_BUDGET_S = 60.0  # how long an object created in this apply may stay invisib
 UNCERTAIN_LOOKUP_S = 5.0  # how long a create of unknown outcome is looked for before it is sent again
 
 TERMINAL = ("applied", "already", "failed", "skipped")
+SENT = "sent"  # the journal's line for a write about to leave; one of TERMINAL follows unless interrupted
 
 
 class BatchSender(Protocol):
@@ -143,7 +145,7 @@ class Scheduler:
                         wait = delay
                     elif steps:
                         self.pacer.take(writes)
-                        task = asyncio.create_task(self._send(steps))
+                        task = asyncio.create_task(self._send(steps, self._journal_sent(steps)))
                         inflight[task] = steps
                         continue
                     else:
@@ -173,8 +175,32 @@ class Scheduler:
                 steps.append((state, request))
         return steps
 
-    async def _send(self, steps: list[tuple[_State, Request]]) -> dict[str, RawResponse]:
-        batch = [BatchStep(state.unit.id, r.method, r.url, r.body) for state, r in steps]
+    def _journal_sent(self, steps: list[tuple[_State, Request]]) -> dict[str, str]:
+        """Journal each write before it leaves, under the `client-request-id` it is sent with (Graph's audit
+        records carry it as their correlationId): a write whose answer is lost, or that a killed process
+        never heard back from, is still accounted for. Returns the ids by unit."""
+        ids: dict[str, str] = {}
+        for state, request in steps:
+            if request.method == "GET":
+                continue
+            ids[state.unit.id] = request_id = str(uuid.uuid4())
+            for change in state.unit.changes:
+                self.journal.record(change, SENT, request_id)
+        return ids
+
+    async def _send(
+        self, steps: list[tuple[_State, Request]], request_ids: dict[str, str]
+    ) -> dict[str, RawResponse]:
+        batch = [
+            BatchStep(
+                state.unit.id,
+                r.method,
+                r.url,
+                r.body,
+                {"client-request-id": request_ids[state.unit.id]} if state.unit.id in request_ids else None,
+            )
+            for state, r in steps
+        ]
         return await self.client.batch(batch)
 
     def _settle(

@@ -120,7 +120,12 @@ def test_onboarding_is_a_few_full_batches_and_ids_flow_to_dependants(tmp_path: P
     binds = [ref for s in patches for ref in s.body["members@odata.bind"]]
     assert binds and all(ref.startswith(GRAPH + "/directoryObjects/id-u") for ref in binds)
     assert len(binds) == 60
-    assert {line["outcome"] for line in journal_lines(tmp_path)} == {"applied"}
+    lines = journal_lines(tmp_path)
+    assert {line["outcome"] for line in lines} == {"sent", "applied"}
+    # Each write is journaled before it leaves, under the client-request-id it carries.
+    sent_ids = {line["request_id"] for line in lines if line["outcome"] == "sent"}
+    assert sent_ids == {s.headers["client-request-id"] for s in graph.steps if s.headers}
+    assert len(sent_ids) == len([s for s in graph.steps if s.method != "GET"])
 
 
 def test_a_failed_create_skips_its_dependants_only(tmp_path: Path) -> None:
@@ -308,7 +313,7 @@ def test_stop_lets_requests_in_flight_finish_and_sends_nothing_more(tmp_path: Pa
     assert result.interrupted
     assert len(graph.envelopes) == 1
     assert list(result.outcome.values()) == ["applied"] * 20
-    assert len(journal_lines(tmp_path)) == 20
+    assert [line["outcome"] for line in journal_lines(tmp_path)] == ["sent"] * 20 + ["applied"] * 20
 
 
 def test_disable_revokes_then_patches_in_sequence(tmp_path: Path) -> None:
