@@ -169,9 +169,7 @@ def _fault(data: Any) -> FaultRule:
     kind = data.get("kind", "error")
     if kind not in FAULT_KINDS:
         raise ConfigInvalid(f"faults: kind must be one of {list(FAULT_KINDS)}, not {kind!r}")
-    rule = FaultRule(
-        route=data["route"], status=status, rate=float(rate), retry_after=retry_after, kind=kind
-    )
+    rule = FaultRule(route=data["route"], status=status, rate=float(rate), retry_after=retry_after, kind=kind)
     try:
         validate_rule(rule)
     except ValueError as exc:

@@ -26,7 +26,9 @@ def test_a_reset_write_is_applied_but_never_answered(
     writer = graph_http("writer")
     admin.put("config", json={"faults": [{"route": "^POST /users$", "kind": "reset"}]}).raise_for_status()
     with pytest.raises(httpx.RemoteProtocolError):
-        writer.post("users", json=NEW_USER, headers={"client-request-id": "11111111-2222-4333-8444-555555555555"})
+        writer.post(
+            "users", json=NEW_USER, headers={"client-request-id": "11111111-2222-4333-8444-555555555555"}
+        )
     admin.put("config", json={"faults": []}).raise_for_status()
     found = writer.get("users/reset.test@contoso.example")
     assert found.status_code == 200
