@@ -53,6 +53,7 @@ def test_stats_count_requests_by_route_template_and_token_requests_apart(local_t
         "http_requests": 4,
         "resource_units": 3,
         "throttled": 0,
+        "faults": 0,
         "writes": 1,
         "by_route": {"GET /users": 2, "GET /users/{id}": 1, "POST /users": 1},
         "token_requests": 1,
