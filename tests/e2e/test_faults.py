@@ -34,7 +34,8 @@ from workdir import Workdir, make_workdir
 WRITE_STEPS = "^(POST|PATCH|PUT|DELETE) /(users|groups)"
 BATCH = r"^POST /\$batch$"
 SIGKILL_SCENARIO = "SIGKILL at seeded points"
-SIGKILL_POINTS = 3  # kills per SIGKILL scenario, each at a seeded number of writes into an apply
+SIGKILL_POINTS = 3
+LAG_RERUN_SCENARIO = "apply rerun during a 4 s lag"  # kills per SIGKILL scenario, each at a seeded number of writes into an apply
 
 # What a scenario does while its first apply runs, given the emulator and the apply's process; returns how
 # many faults it caused itself (kills, a clock jump).
@@ -185,4 +186,23 @@ def test_sigkill_at_seeded_points_of_an_apply_then_a_rerun_converges(
     served.configure(latency_ms=0)
     converge(served, work, named, measured)
     measured.extra = {"killed_at_writes": kills}
+    check(served, work.path, before, named, measured)
+
+
+def test_an_apply_rerun_while_the_last_one_replicates_makes_nothing_twice(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work, plan, named = prepare(served, tmp_path, monkeypatch, 53)
+    before = snapshot(served)
+    measured = Measured(LAG_RERUN_SCENARIO, planned_changes=len(plan["changes"]))
+    served.configure(lag_ms=4000)
+    first = start_apply(work)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, out.decode() + err.decode()
+    # At once, as a user would: the objects the last apply made are still invisible to reads.
+    again = work.cli("apply", "--auto-approve")
+    assert again.exit_code in (0, 1), again.output
+    measured.runs = 2
+    served.configure(lag_ms=0, clock_offset_s=10)
+    converge(served, work, named, measured)
     check(served, work.path, before, named, measured)
