@@ -34,8 +34,8 @@ from workdir import Workdir, make_workdir
 WRITE_STEPS = "^(POST|PATCH|PUT|DELETE) /(users|groups)"
 BATCH = r"^POST /\$batch$"
 SIGKILL_SCENARIO = "SIGKILL at seeded points"
-SIGKILL_POINTS = 3
-LAG_RERUN_SCENARIO = "apply rerun during a 4 s lag"  # kills per SIGKILL scenario, each at a seeded number of writes into an apply
+SIGKILL_POINTS = 3  # kills per SIGKILL scenario, each at a seeded number of writes into an apply
+LAG_RERUN_SCENARIO = "apply rerun during a 4 s lag"
 
 # What a scenario does while its first apply runs, given the emulator and the apply's process; returns how
 # many faults it caused itself (kills, a clock jump).
