@@ -50,10 +50,12 @@ class Scenario:
     settle_s: float = 0.0  # emulated seconds the clock moves on after the faulted apply (lag)
 
 
-def wait_for_writes(served: Served, apply: subprocess.Popen[bytes], writes: int) -> bool:
-    """Poll the emulator's write counter until it reaches `writes`; False when the apply ended first."""
+def wait_for_writes(
+    served: Served, apply: subprocess.Popen[bytes], writes: int, counter: str = "writes"
+) -> bool:
+    """Poll the emulator's `counter` until it reaches `writes`; False when the apply ended first."""
     deadline = time.monotonic() + 120
-    while served.stats()["writes"] < writes:
+    while served.stats()[counter] < writes:
         if apply.poll() is not None or time.monotonic() > deadline:
             return False
         time.sleep(0.01)  # polling the emulator's counter, not waiting for a guessed duration
@@ -69,6 +71,19 @@ def expire_token(served: Served, apply: subprocess.Popen[bytes]) -> int:
     return 1
 
 
+def burst_of_503s(served: Served, apply: subprocess.Popen[bytes]) -> int:
+    """Ten writes in, every write step is refused (503, no Retry-After) until 40 have been; then the
+    service comes back to its usual rate of failures."""
+    if not wait_for_writes(served, apply, served.stats()["writes"] + 10):
+        raise AssertionError("the apply ended before the burst")
+    usual = served.admin.get("config").json()["faults"]
+    served.configure(faults=[{"route": WRITE_STEPS, "status": 503, "rate": 1.0}, *usual])
+    reached = wait_for_writes(served, apply, served.stats()["faults"] + 40, counter="faults")
+    served.configure(faults=usual)
+    assert reached, "the apply ended during the burst"
+    return 0
+
+
 SCENARIOS = [
     Scenario(
         "429 storm with Retry-After",
@@ -82,6 +97,7 @@ SCENARIOS = [
                 {"route": WRITE_STEPS, "status": 503, "rate": 0.2},  # no Retry-After: backoff
             ]
         },
+        during=burst_of_503s,
     ),
     Scenario("replication lag of 4 s", {"lag_ms": 4000}, settle_s=10),
     Scenario(
@@ -150,7 +166,9 @@ def test_apply_under_a_fault_converges_touches_nothing_else_and_journals_every_w
     stats = served.stats()
     measured.runs = 1
     measured.faults_injected = caused + stats["faults"]
-    served.configure(faults=[], lag_ms=0, clock_offset_s=scenario.settle_s + (3700 if caused else 0))
+    # The storm passes; the clock moves on past any lag, never back (a token scenario moved it on).
+    offset = served.admin.get("config").json()["clock_offset_s"]
+    served.configure(faults=[], lag_ms=0, clock_offset_s=offset + scenario.settle_s)
     converge(served, work, named, measured)
     measured.extra = {"first_apply_exit": apply.returncode, "token_requests": stats["token_requests"]}
     check(served, work.path, before, named, measured)
