@@ -149,7 +149,6 @@ async def _execute(
 def record_applied(planned: Planned, result: Result, options: ApplyOptions) -> None:
     """Keep what git said at this apply, and the ids of the declared objects, beside the journal: for
     drift to tell YAML edits not applied since from changes made in the tenant, and to find deletions."""
-
     from reconciler.applied import Applied, applied_path, write_applied
     from reconciler.plan.digest import object_fingerprints
 
