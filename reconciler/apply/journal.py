@@ -1,7 +1,10 @@
 """The apply journal: one JSON line per change outcome, appended as it happens (SPEC §5).
 
 Lines carry the time, change id, action, key, outcome and Graph's request id, and for a failure
-Graph's error code and message; never a password or any other secret.
+Graph's error code and message; never a password or any other secret. Each write is journaled twice:
+outcome `sent` (with the `client-request-id` it goes out with, which Graph's audit records carry as
+their correlationId) before it leaves, then its final outcome. So a write whose answer was lost, or
+whose process was killed, is still in the journal.
 """
 
 from __future__ import annotations
@@ -96,23 +99,47 @@ class JournalFacts:
     app_ids: frozenset[str]
 
 
-def read_journal(path: Path, tenant: str) -> JournalFacts:
-    """The facts of the journal's lines for `tenant` (a missing journal has none; bad lines are skipped:
-    the journal is appended to by interrupted runs too)."""
-    last: str | None = None
-    requests: set[str] = set()
-    apps: set[str] = set()
+def recent_creates(path: Path, tenant: str, since: datetime) -> frozenset[tuple[str, str]]:
+    """(kind, key) of the users and groups whose create the journal shows sent to `tenant` at or after
+    `since`, whatever came of it (a killed apply, a lost answer): they may exist but not be readable
+    yet (replication lag), so an apply must look for them before creating them again."""
+    found: set[tuple[str, str]] = set()
+    for entry in _entries(path, tenant):
+        if entry.get("action") != "create" or entry.get("outcome") not in ("sent", "applied", "already"):
+            continue
+        try:
+            at = datetime.fromisoformat(str(entry.get("time")))
+        except ValueError:
+            continue
+        if at >= since:
+            found.add((str(entry.get("kind")), str(entry.get("key"))))
+    return frozenset(found)
+
+
+def _entries(path: Path, tenant: str) -> list[dict[str, Any]]:
+    """The journal's lines for `tenant` (a missing journal has none; bad lines are skipped: the journal is
+    appended to by interrupted runs too)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         lines = []
+    entries = []
     for line in lines:
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if not isinstance(entry, dict) or entry.get("tenant", tenant) != tenant:
-            continue
+        if isinstance(entry, dict) and entry.get("tenant", tenant) == tenant:
+            entries.append(entry)
+    return entries
+
+
+def read_journal(path: Path, tenant: str) -> JournalFacts:
+    """The facts of the journal's lines for `tenant`."""
+    last: str | None = None
+    requests: set[str] = set()
+    apps: set[str] = set()
+    for entry in _entries(path, tenant):
         last = max(last or "", str(entry.get("time") or "")) or None
         if entry.get("request_id"):
             requests.add(str(entry["request_id"]))

@@ -14,14 +14,15 @@ import signal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import Journal, recent_creates
 from reconciler.apply.operations import Ids, group_units
 from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
 from reconciler.apply.permissions import missing_permissions
-from reconciler.apply.scheduler import DEFAULT_PARALLELISM, Result, Scheduler
+from reconciler.apply.scheduler import DEFAULT_PARALLELISM, LAG_BUDGET_S, Result, Scheduler
 from reconciler.config import Config
 from reconciler.errors import PlanError, Problem
 from reconciler.live import LiveState
@@ -116,6 +117,8 @@ async def _execute(
                 "written: grant them to the app registration and give admin consent",
                 [Problem(f"missing permission: {line}") for line in lacking],
             )
+        since = datetime.now(UTC) - timedelta(seconds=LAG_BUDGET_S)
+        recent = recent_creates(options.journal, plan.tenant, since)
         with contextlib.ExitStack() as files:
             journal = files.enter_context(Journal(options.journal, plan.tenant, token_app(claims)))
             passwords = (
@@ -134,6 +137,7 @@ async def _execute(
                 parallelism=options.parallelism,
                 retry=client.retry,
                 on_progress=on_progress,
+                recently_created=recent,
             )
             return await scheduler.run(stop)
     finally:
@@ -145,8 +149,6 @@ async def _execute(
 def record_applied(planned: Planned, result: Result, options: ApplyOptions) -> None:
     """Keep what git said at this apply, and the ids of the declared objects, beside the journal: for
     drift to tell YAML edits not applied since from changes made in the tenant, and to find deletions."""
-    from datetime import UTC, datetime
-
     from reconciler.applied import Applied, applied_path, write_applied
     from reconciler.plan.digest import object_fingerprints
 

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import heapq
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ LAG_BUDGET_S = 60.0  # how long an object created in this apply may stay invisib
 UNCERTAIN_LOOKUP_S = 5.0  # how long a create of unknown outcome is looked for before it is sent again
 
 TERMINAL = ("applied", "already", "failed", "skipped")
+SENT = "sent"  # the journal's line for a write about to leave; one of TERMINAL follows unless interrupted
 
 
 class BatchSender(Protocol):
@@ -84,6 +86,7 @@ class _State:
     # A create whose outcome is unknown ("uncertain": no answer, 504) or that met a conflict: read the
     # object by its key before anything else, so a lost create is neither failed nor made twice.
     lookup: Literal["uncertain", "conflict"] | None = None
+    look_for_s: float | None = None  # how long an uncertain create is looked for (None: Timing's)
 
 
 class Scheduler:
@@ -101,6 +104,7 @@ class Scheduler:
         timing: Timing | None = None,
         retry: RetryPolicy = DEFAULT_POLICY,
         on_progress: Callable[[int], None] | None = None,
+        recently_created: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.client = client
         self.ids = ids
@@ -119,6 +123,10 @@ class Scheduler:
         self._delayed: list[tuple[float, int, _State]] = []
         self._sequence = 0
         self._created: set[str] = set()  # Graph ids of objects created in this apply
+        # (kind, key) of creates a recent apply sent (the journal's word): the object may exist and still
+        # be replicating, invisible to the plan's read. It is looked for, for the lag budget, before it is
+        # created again: two security groups may share a mailNickname, so a second create would succeed.
+        self._recent = recently_created
         for unit in units:
             self._add(unit)
 
@@ -143,7 +151,7 @@ class Scheduler:
                         wait = delay
                     elif steps:
                         self.pacer.take(writes)
-                        task = asyncio.create_task(self._send(steps))
+                        task = asyncio.create_task(self._send(steps, self._journal_sent(steps)))
                         inflight[task] = steps
                         continue
                     else:
@@ -173,8 +181,32 @@ class Scheduler:
                 steps.append((state, request))
         return steps
 
-    async def _send(self, steps: list[tuple[_State, Request]]) -> dict[str, RawResponse]:
-        batch = [BatchStep(state.unit.id, r.method, r.url, r.body) for state, r in steps]
+    def _journal_sent(self, steps: list[tuple[_State, Request]]) -> dict[str, str]:
+        """Journal each write before it leaves, under the `client-request-id` it is sent with (Graph's audit
+        records carry it as their correlationId): a write whose answer is lost, or that a killed process
+        never heard back from, is still accounted for. Returns the ids by unit."""
+        ids: dict[str, str] = {}
+        for state, request in steps:
+            if request.method == "GET":
+                continue
+            ids[state.unit.id] = request_id = str(uuid.uuid4())
+            for change in state.unit.changes:
+                self.journal.record(change, SENT, request_id)
+        return ids
+
+    async def _send(
+        self, steps: list[tuple[_State, Request]], request_ids: dict[str, str]
+    ) -> dict[str, RawResponse]:
+        batch = [
+            BatchStep(
+                state.unit.id,
+                r.method,
+                r.url,
+                r.body,
+                {"client-request-id": request_ids[state.unit.id]} if state.unit.id in request_ids else None,
+            )
+            for state, r in steps
+        ]
         return await self.client.batch(batch)
 
     def _settle(
@@ -308,11 +340,12 @@ class Scheduler:
             # Not visible yet may still mean created (replication lag): look a few more times before
             # sending the create again, since two security groups may share a mailNickname.
             state.first_lag = state.first_lag or time.monotonic()
-            if time.monotonic() - state.first_lag < self.timing.uncertain_s:
+            look_for_s = self.timing.uncertain_s if state.look_for_s is None else state.look_for_s
+            if time.monotonic() - state.first_lag < look_for_s:
                 state.lag_attempts += 1
                 self._later(state, self.retry.backoff(state.lag_attempts))
             else:
-                state.lookup, state.first_lag, state.lag_attempts = None, None, 0
+                state.lookup, state.first_lag, state.lag_attempts, state.look_for_s = None, None, 0, None
                 self._ready.appendleft(state)
             return
         if found is None:
@@ -365,6 +398,8 @@ class Scheduler:
         deps = {d for d in wanted if d in self.changes and d not in own}
         pending = [d for d in deps if self.result.outcome.get(d) not in TERMINAL]
         state = _State(unit, waiting=len(pending))
+        if unit.op in ("create_user", "create_group") and subject_of(unit.changes[0]) in self._recent:
+            state.lookup, state.look_for_s = "uncertain", self.timing.lag_budget_s
         for dep in pending:
             self._dependants.setdefault(dep, []).append(state)
         if not pending:

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.emulator import admin, arm
 from reconciler.emulator.auth import openid_configuration
@@ -24,7 +24,20 @@ from reconciler.emulator.pipeline import Emulator, error_body
 from reconciler.emulator.types import GraphApiError, GraphRequest, GraphResponse
 
 
+class DroppedConnection(Response):
+    """Starts a response and ends without its body: uvicorn then closes the connection, and the client
+    sees it reset mid-response (the "reset" fault of faults.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, headers={"content-length": "1024"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+
 def to_http(response: GraphResponse) -> Response:
+    if response.dropped:
+        return DroppedConnection()
     if response.body is None:
         return Response(status_code=response.status, headers=response.headers)
     if isinstance(response.body, str):
@@ -44,6 +57,61 @@ class CollapseSlashes:
         if scope["type"] == "http" and "//" in scope["path"]:
             scope = {**scope, "path": re.sub(r"/{2,}", "/", scope["path"])}
         await self.app(scope, receive, send)
+
+
+# Graph refuses request bodies over 4 MB with 413 (Graph docs: errors, "413 Request Entity Too Large";
+# the message as observed, O365/python-o365#472). Every route of the emulator is bounded so, the token
+# endpoint and the admin API too, so that no client can make it hold an unbounded body in memory.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BoundedBodies:
+    """413 for a body over MAX_BODY_BYTES: at once when Content-Length says so, else as soon as the
+    bytes received pass it (a chunked body)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            await _too_large()(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise _TooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, watched_send)
+        except _TooLarge:
+            if not started:
+                await _too_large()(scope, receive, send)
+
+
+def _too_large() -> Response:
+    rid = str(uuid.uuid4())
+    error = {"code": "RequestEntityTooLarge", "message": "The maximum request length supported is 4MB."}
+    return JSONResponse({"error": error}, 413, {"request-id": rid, "client-request-id": rid})
 
 
 def create_app(emulator: Emulator) -> Starlette:
@@ -99,6 +167,7 @@ def create_app(emulator: Emulator) -> Starlette:
         yield
         emulator.save_stats()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(CollapseSlashes)])
+    middleware = [Middleware(BoundedBodies), Middleware(CollapseSlashes)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.emulator = emulator
     return app

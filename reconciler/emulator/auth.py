@@ -267,7 +267,8 @@ class Auth:
         # The emulator's own clock (with its configured offset) decides expiry, so tests can age tokens.
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
             raise _unauthenticated("Lifetime validation failed, the token is expired.")
-        if claims.get("tid") != self.store.tenant_id:
+        tenant_id = self.store.tenant_id
+        if claims.get("tid") != tenant_id or claims.get("iss") != f"https://sts.windows.net/{tenant_id}/":
             raise _unauthenticated("Access token validation failure. Invalid issuer or signature.")
         app = self.app_by_client_id(str(claims.get("appid", "")))
         if app is None:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from reconciler.emulator.faults import FaultRule, validate_rule
+from reconciler.emulator.faults import FAULT_KINDS, FaultRule, validate_rule
 from reconciler.emulator.types import GraphRequest, GraphResponse
 
 if TYPE_CHECKING:
@@ -45,7 +45,13 @@ class RuntimeConfig:
             "lag_ms": self.lag_ms,
             "latency_ms": self.latency_ms,
             "faults": [
-                {"route": f.route, "status": f.status, "rate": f.rate, "retry_after": f.retry_after}
+                {
+                    "route": f.route,
+                    "status": f.status,
+                    "rate": f.rate,
+                    "retry_after": f.retry_after,
+                    "kind": f.kind,
+                }
                 for f in self.faults
             ],
             "clock_offset_s": self.clock_offset_s,
@@ -64,7 +70,7 @@ _CONFIG_KEYS = (
     "audit_delay_s",
 )
 _THROTTLE_KEYS = ("enabled", "ru_per_10s", "writes_per_150s")
-_FAULT_KEYS = ("route", "status", "rate", "retry_after")
+_FAULT_KEYS = ("route", "status", "rate", "retry_after", "kind")
 
 
 class ConfigInvalid(ValueError):
@@ -91,7 +97,7 @@ def merge_config(current: RuntimeConfig, patch: Any) -> RuntimeConfig:
         if patch["faults"] is None:
             patch = {**patch, "faults": []}
         if not isinstance(patch["faults"], list):
-            raise ConfigInvalid("faults must be a list of {route, status, rate, retry_after} objects")
+            raise ConfigInvalid("faults must be a list of {route, status, rate, retry_after, kind} objects")
         faults = [_fault(rule) for rule in patch["faults"]]
     return RuntimeConfig(
         throttle=throttle,
@@ -160,7 +166,10 @@ def _fault(data: Any) -> FaultRule:
         raise ConfigInvalid(f"faults: rate must be a number between 0 and 1, not {rate!r}")
     if retry_after is not None and (not isinstance(retry_after, int) or isinstance(retry_after, bool)):
         raise ConfigInvalid(f"faults: retry_after must be whole seconds (Retry-After), not {retry_after!r}")
-    rule = FaultRule(route=data["route"], status=status, rate=float(rate), retry_after=retry_after)
+    kind = data.get("kind", "error")
+    if kind not in FAULT_KINDS:
+        raise ConfigInvalid(f"faults: kind must be one of {list(FAULT_KINDS)}, not {kind!r}")
+    rule = FaultRule(route=data["route"], status=status, rate=float(rate), retry_after=retry_after, kind=kind)
     try:
         validate_rule(rule)
     except ValueError as exc:

@@ -43,13 +43,15 @@ class Stats:
 
     `$batch` steps count as requests of their own, besides their `POST /$batch`; `http_requests` counts
     only what came over the wire (a `$batch` once); `throttled` counts every 429 (throttling or an
-    injected fault); token-endpoint calls count only in `token_requests`.
+    injected fault); `faults` counts the injected faults that fired (errors and resets);
+    token-endpoint calls count only in `token_requests`.
     """
 
     requests: int = 0
     http_requests: int = 0
     resource_units: int = 0
     throttled: int = 0
+    faults: int = 0
     writes: int = 0
     by_route: dict[str, int] = field(default_factory=dict)
     token_requests: int = 0
@@ -60,6 +62,7 @@ class Stats:
             "http_requests": self.http_requests,
             "resource_units": self.resource_units,
             "throttled": self.throttled,
+            "faults": self.faults,
             "writes": self.writes,
             "by_route": dict(sorted(self.by_route.items())),
             "token_requests": self.token_requests,
@@ -72,6 +75,7 @@ class Stats:
             http_requests=int(data.get("http_requests", 0)),
             resource_units=int(data.get("resource_units", 0)),
             throttled=int(data.get("throttled", 0)),
+            faults=int(data.get("faults", 0)),
             writes=int(data.get("writes", 0)),
             by_route={str(k): int(v) for k, v in data.get("by_route", {}).items()},
             token_requests=int(data.get("token_requests", 0)),
@@ -207,18 +211,22 @@ class Emulator:
             self._check_roles(route, req.app.roles)
             ru = request_cost(route, req.query)
             headers.update(self._charge(route, req, ru))
-            fault = faults.injected_fault(self.config.faults, self.rng, req.method, req.path)
+            fault = faults.firing_rule(
+                self.config.faults, self.rng, req.method, req.path, on_wire=not req.in_batch
+            )
             # The round trip is the HTTP response's: a `$batch` pays it once, not once per step.
             if self.config.latency_ms > 0 and not req.in_batch:
                 await asyncio.sleep(self.config.latency_ms / 1000)
-            if fault is not None:
-                raise fault
+            self.stats.faults += 0 if fault is None else 1
+            if fault is not None and fault.kind == "error":
+                raise faults.fault_error(fault)
             result: Any = route.handler(self.ctx, req, params)
             if inspect.isawaitable(result):
                 result = await result
             response: GraphResponse = result
             if response.status < 400 and req.audit:
                 self._log(req)
+            response.dropped = fault is not None
         except GraphApiError as error:
             response = GraphResponse(
                 error.status,

@@ -45,6 +45,8 @@ class GraphResponse:
     status: int
     body: Any = None  # JSON-able; a str is sent as text/plain (the `$count` segment)
     headers: dict[str, str] = field(default_factory=dict)
+    # An injected "reset" fault: the HTTP edge drops the connection instead of sending this response.
+    dropped: bool = False
 
 
 class GraphApiError(Exception):

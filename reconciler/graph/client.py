@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.errors import GraphError, GraphNoAnswer
-from reconciler.graph.errors import error_from_response
+from reconciler.graph.errors import error_code, error_from_response
 from reconciler.graph.retry import DEFAULT_POLICY, RetryPolicy
 from reconciler.graph.wire import MAX_BATCH_STEPS, BatchStep, RawResponse
 
@@ -41,7 +42,7 @@ class GraphClient:
         base_url: str,
         closers: list[Callable[[], Awaitable[None]]] | None = None,
         retry: RetryPolicy = DEFAULT_POLICY,
-        credential: AsyncTokenCredential | None = None,
+        credential: AsyncTokenCredential | RenewingCredential | None = None,
     ) -> None:
         self._adapter = adapter
         self.base_url = base_url.rstrip("/")
@@ -82,7 +83,16 @@ class GraphClient:
     async def send(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> RawResponse:
-        """Send one request through the SDK pipeline; 4xx/5xx come back as they are, for the caller."""
+        """Send one request through the SDK pipeline; 4xx/5xx come back as they are, for the caller. A token
+        Graph refused is renewed and the request sent again, once (`_renews_token`)."""
+        answer = await self._send_once(method, path, body, headers)
+        if self._renews_token(answer):
+            answer = await self._send_once(method, path, body, headers)
+        return answer
+
+    async def _send_once(
+        self, method: str, path: str, body: Any, headers: dict[str, str] | None
+    ) -> RawResponse:
         from kiota_abstractions.method import Method
         from kiota_abstractions.native_response_handler import NativeResponseHandler
         from kiota_abstractions.request_information import RequestInformation
@@ -108,6 +118,17 @@ class GraphClient:
             headers={k.lower(): v for k, v in response.headers.items()},
             body=_parse(response.content),
         )
+
+    def _renews_token(self, answer: RawResponse) -> bool:
+        """Whether Graph refused the token itself (401 InvalidAuthenticationToken: expired by Graph's clock
+        though not by ours, or revoked), so that a new token is asked for and the request sent again once.
+        Graph ran nothing on a 401, so sending it again cannot write twice."""
+        if answer.status != 401 or not isinstance(self._credential, RenewingCredential):
+            return False
+        if error_code(answer) != "InvalidAuthenticationToken":
+            return False
+        self._credential.renew()
+        return True
 
     async def get(self, path_or_url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
         """GET raw JSON, retrying transient answers (`graph.retry`); any other error status raises a
@@ -203,6 +224,44 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "no detail"
 
 
+class RenewingCredential:
+    """An azure-identity credential whose cached token can be set aside: after `renew()`, the next token is
+    asked for with a claims challenge for a token issued from now on (the form Entra's own challenges
+    take), which azure-identity never answers from its cache."""
+
+    def __init__(self, inner: AsyncTokenCredential) -> None:
+        self._inner = inner
+        self._not_before: int | None = None
+
+    def renew(self) -> None:
+        self._not_before = int(time.time())
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        if self._not_before is not None and not claims:
+            nbf = {"essential": True, "value": str(self._not_before)}
+            claims = json.dumps({"access_token": {"nbf": nbf}})
+            self._not_before = None
+        return await self._inner.get_token(
+            *scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
+        )
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def __aenter__(self) -> RenewingCredential:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
 def adapter_client(
     credential: AsyncTokenCredential,
     http: httpx.AsyncClient,
@@ -216,10 +275,11 @@ def adapter_client(
     from msgraph_core import GraphClientFactory
 
     pipeline = GraphClientFactory.create_with_default_middleware(client=http, options=options)
-    provider = AzureIdentityAuthenticationProvider(credential, scopes=[GRAPH_SCOPE])
+    renewing = RenewingCredential(credential)
+    provider = AzureIdentityAuthenticationProvider(renewing, scopes=[GRAPH_SCOPE])
     adapter = GraphRequestAdapter(provider, pipeline)
     adapter.base_url = graph_url.rstrip("/")
-    return GraphClient(adapter, graph_url, closers, credential=credential)
+    return GraphClient(adapter, graph_url, closers, credential=renewing)
 
 
 def jwt_claims(token: str) -> dict[str, Any]:

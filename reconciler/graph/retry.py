@@ -4,6 +4,9 @@ Which layer retries what — each request is retried by exactly one of them:
 - the SDK's own `RetryHandler` retries nothing: `GraphClient` switches it off on every request, since
   it would also resend `$batch` envelopes that the layers below retry step by step (a failing envelope
   was once tried ~30 times);
+- `GraphClient.send` sends a request again once, with a new token, when Graph refused the token (401
+  InvalidAuthenticationToken: expired by Graph's clock, revoked); Graph ran nothing, and no other layer
+  retries a 401;
 - `GraphClient.get` (a page, one object) retries a transient answer itself;
 - `graph.batching.run_batches` (many reads as `$batch` steps) retries an envelope that got no usable
   answer and every step answered transiently, in new envelopes;

@@ -43,7 +43,7 @@ def test_the_demo_plan_applies_and_the_next_plan_is_empty(work: Workdir) -> None
     rows = list(csv.reader((work.path / "secrets" / "pw.csv").open()))
     assert [r[0] for r in rows[1:]] == created and all(len(r[1]) >= 16 for r in rows[1:])
     assert (work.path / "secrets" / "pw.csv").stat().st_mode & 0o777 == 0o600
-    journal = work.journal()
+    journal = work.outcomes()
     assert sorted(e["change"] for e in journal) == sorted(c["id"] for c in changes)
     assert {e["outcome"] for e in journal} <= {"applied", "already"}
     text = (work.path / ".entraform" / "journal.jsonl").read_text() + result.output
@@ -175,7 +175,7 @@ def test_a_failing_change_skips_its_dependants_and_the_rest_goes_on(work: Workdi
     assert result.exit_code == 1
     assert "500 InternalServerError: An internal server error occurred." in result.stderr
     assert "skipped" in result.stderr and "depends on" in result.stderr
-    outcomes = {e["change"]: e["outcome"] for e in work.journal()}
+    outcomes = {e["change"]: e["outcome"] for e in work.outcomes()}
     assert "applied" in outcomes.values() and "failed" in outcomes.values() and "skipped" in outcomes.values()
     work.configure(faults=[])
     assert work.cli("apply", "--auto-approve").exit_code == 0
@@ -219,7 +219,7 @@ def test_creates_whose_answers_were_lost_are_settled_by_reading(
     result = work.cli("apply", "--auto-approve", "--initial-passwords", "pw.csv")
     assert result.exit_code == 0, result.output
     assert {"/users", "/groups"} <= set(lost)
-    creates = [e for e in work.journal() if e["action"] == "create"]
+    creates = [e for e in work.outcomes() if e["action"] == "create"]
     assert {e["kind"] for e in creates} == {"user", "group"}
     assert {e["outcome"] for e in creates} == {"already"}
     assert len(list(csv.reader((work.path / "pw.csv").open()))) == 1 + sum(
@@ -271,10 +271,13 @@ def test_ctrl_c_finishes_the_requests_in_flight_and_keeps_the_journal(work: Work
     assert proc.returncode == 1, err.decode()
     assert "error: interrupted" in err.decode()
     assert "Apply interrupted" in out.decode()
-    journal = work.journal()
+    journal = work.outcomes()
     assert journal and {e["outcome"] for e in journal} <= {"applied", "already"}
     writes = work.stats()["writes"]
     assert len(journal) <= writes  # everything journaled was sent; nothing was sent after the stop
+    # Every change applied was journaled as sent first.
+    sent = {e["change"] for e in work.journal() if e["outcome"] == "sent"}
+    assert {e["change"] for e in journal if e["outcome"] == "applied"} <= sent
     work.configure(latency_ms=0)
     assert work.cli("apply", "--auto-approve").exit_code == 0
     assert_converged(work)

@@ -41,6 +41,10 @@ class Workdir:
         lines = (self.path / ".entraform" / "journal.jsonl").read_text().splitlines()
         return [json.loads(line) for line in lines]
 
+    def outcomes(self) -> list[dict[str, Any]]:
+        """The journal's final outcome lines (without the `sent` line each write leaves first)."""
+        return [line for line in self.journal() if line["outcome"] != "sent"]
+
     def write_state(self, name: str, text: str) -> None:
         (self.path / "state" / name).write_text(text, encoding="utf-8")
 

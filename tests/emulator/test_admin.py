@@ -53,6 +53,7 @@ def test_stats_count_requests_by_route_template_and_token_requests_apart(local_t
         "http_requests": 4,
         "resource_units": 3,
         "throttled": 0,
+        "faults": 0,
         "writes": 1,
         "by_route": {"GET /users": 2, "GET /users/{id}": 1, "POST /users": 1},
         "token_requests": 1,
@@ -72,7 +73,7 @@ def test_config_put_merges_partial_updates(local_tenant: Local) -> None:
     assert reply.status_code == 200
     config = call(tenant, "GET", "/_emulator/config").json()
     assert config["throttle"] == {"enabled": True, "ru_per_10s": 100, "writes_per_150s": None}
-    assert (config["lag_ms"], config["faults"]) == (250, [fault])
+    assert (config["lag_ms"], config["faults"]) == (250, [{**fault, "kind": "error"}])
     assert tenant.emulator.ctx.config.lag_ms == 250  # what the routes read
 
 

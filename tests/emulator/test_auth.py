@@ -154,6 +154,19 @@ def test_forged_and_foreign_audience_tokens_are_refused(local_tenant: Local) -> 
     assert reply.json()["error"]["message"] == "Access token validation failure. Invalid audience."
 
 
+def test_tokens_of_another_issuer_or_tenant_are_refused_even_when_signed_with_our_key(
+    local_tenant: Local,
+) -> None:
+    tenant = local_tenant("empty")
+    claims = jwt.decode(tenant.token("writer"), options={"verify_signature": False})
+    key = tenant.emulator.auth.key
+    refused = "Access token validation failure. Invalid issuer or signature."
+    for other in ({"iss": "https://sts.windows.net/another-tenant/"}, {"tid": "another-tenant"}):
+        token = jwt.encode({**claims, **other}, key, algorithm="HS256")
+        reply = graph(tenant, "GET", "/users", token)
+        assert (reply.status_code, reply.json()["error"]["message"]) == (401, refused)
+
+
 def test_tokens_expire_on_the_emulators_clock(local_tenant: Local) -> None:
     tenant = local_tenant("empty")
     token = tenant.token("reader")

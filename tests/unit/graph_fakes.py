@@ -17,13 +17,15 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 class StaticCredential:
-    """An async credential handing out one token; records the scopes it was asked for."""
+    """An async credential handing out one token; records the scopes and claims it was asked for."""
 
     def __init__(self) -> None:
         self.scopes: list[tuple[str, ...]] = []
+        self.claims: list[str | None] = []
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         self.scopes.append(scopes)
+        self.claims.append(kwargs.get("claims"))
         return AccessToken("token", int(time.time()) + 3600)
 
     async def close(self) -> None:

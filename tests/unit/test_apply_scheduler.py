@@ -7,11 +7,12 @@ import csv
 import json
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from builders import change
 
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import Journal, recent_creates
 from reconciler.apply.operations import Ids, group_units
 from reconciler.apply.pacing import WritePacer
 from reconciler.apply.passwords import PasswordFile
@@ -80,6 +81,7 @@ def run(
     passwords: bool = False,
     stop: asyncio.Event | None = None,
     parallelism: int = 4,
+    recent: frozenset[tuple[str, str]] = frozenset(),
 ) -> Result:
     async def go() -> Result:
         with Journal(tmp_path / "journal.jsonl") as journal:
@@ -96,6 +98,7 @@ def run(
                 parallelism=parallelism,
                 timing=Timing(lag_budget_s=5, uncertain_s=0.02),
                 retry=RetryPolicy(base_s=0.001, rng=random.Random(1)),
+                recently_created=recent,
             )
             result = await scheduler.run(stop)
             if file:
@@ -120,7 +123,12 @@ def test_onboarding_is_a_few_full_batches_and_ids_flow_to_dependants(tmp_path: P
     binds = [ref for s in patches for ref in s.body["members@odata.bind"]]
     assert binds and all(ref.startswith(GRAPH + "/directoryObjects/id-u") for ref in binds)
     assert len(binds) == 60
-    assert {line["outcome"] for line in journal_lines(tmp_path)} == {"applied"}
+    lines = journal_lines(tmp_path)
+    assert {line["outcome"] for line in lines} == {"sent", "applied"}
+    # Each write is journaled before it leaves, under the client-request-id it carries.
+    sent_ids = {line["request_id"] for line in lines if line["outcome"] == "sent"}
+    assert sent_ids == {s.headers["client-request-id"] for s in graph.steps if s.headers}
+    assert len(sent_ids) == len([s for s in graph.steps if s.method != "GET"])
 
 
 def test_a_failed_create_skips_its_dependants_only(tmp_path: Path) -> None:
@@ -213,6 +221,56 @@ def test_a_create_whose_answer_was_lost_is_found_by_reading_it(tmp_path: Path) -
     assert rows == [["userPrincipalName", "password"], ["a@c.example", sent]]
     assert (tmp_path / "pw.csv").stat().st_mode & 0o777 == 0o600
     assert sent not in (tmp_path / "journal.jsonl").read_text()
+
+
+def test_a_create_a_recent_apply_sent_is_looked_for_through_the_lag_before_it_is_sent(
+    tmp_path: Path,
+) -> None:
+    """The object exists but is still replicating (two lookups find nothing): it is found, not made twice."""
+
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        if step.method == "GET":
+            found = [{"id": "id-grp-a", "displayName": "A", "mailNickname": "grp-a"}] if seen > 2 else []
+            return RawResponse(200, {}, {"value": found})
+        return None
+
+    create = change(id="c1", action="create", kind="group", key="grp-a", after={"displayName": "A"})
+    graph = FakeGraph(script)
+    result = run([create], graph, tmp_path, recent=frozenset({("group", "grp-a")}))
+    assert result.outcome == {"c1": "already"} and result.created_ids == {"c1": "id-grp-a"}
+    assert [s.method for s in graph.steps] == ["GET", "GET", "GET"]
+
+
+def test_a_recent_create_not_found_within_the_lag_budget_is_sent(tmp_path: Path) -> None:
+    def script(step: BatchStep, seen: int) -> RawResponse | None:
+        return RawResponse(200, {}, {"value": []}) if step.method == "GET" else None
+
+    create = change(id="c1", action="create", kind="group", key="grp-a", after={"displayName": "A"})
+    graph = FakeGraph(script)
+    result = run([create], graph, tmp_path, recent=frozenset({("group", "grp-a")}))
+    assert result.outcome == {"c1": "applied"}
+    assert graph.steps[-1].method == "POST" and {s.method for s in graph.steps[:-1]} == {"GET"}
+
+
+def test_the_journal_names_the_creates_sent_since_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    lines = [
+        {"time": "2026-01-01T10:00:00.000+00:00", "action": "create", "kind": "group", "key": "old"},
+        {"time": "2026-01-01T10:05:00.000+00:00", "action": "create", "kind": "group", "key": "grp-a"},
+        {"time": "2026-01-01T10:05:01.000+00:00", "action": "create", "kind": "user", "key": "u@c.example"},
+        {"time": "2026-01-01T10:05:02.000+00:00", "action": "create", "kind": "user", "key": "x@c.example"},
+        {"time": "2026-01-01T10:05:02.000+00:00", "action": "update", "kind": "user", "key": "y@c.example"},
+    ]
+    outcomes = ["applied", "sent", "already", "failed", "applied"]
+    text = "".join(
+        json.dumps({**line, "outcome": outcome, "tenant": "t"}) + "\n"
+        for line, outcome in zip(lines, outcomes, strict=True)
+    )
+    path.write_text(text + '{"time": "2026-01-01T10:06\n')  # a line a killed apply left half-written
+    since = datetime(2026, 1, 1, 10, 1, tzinfo=UTC)
+    assert recent_creates(path, "t", since) == {("group", "grp-a"), ("user", "u@c.example")}
+    assert recent_creates(path, "another tenant", since) == frozenset()
+    assert recent_creates(tmp_path / "none.jsonl", "t", since) == frozenset()
 
 
 def test_a_lost_create_that_did_not_happen_is_sent_again_with_the_same_password(tmp_path: Path) -> None:
@@ -308,7 +366,7 @@ def test_stop_lets_requests_in_flight_finish_and_sends_nothing_more(tmp_path: Pa
     assert result.interrupted
     assert len(graph.envelopes) == 1
     assert list(result.outcome.values()) == ["applied"] * 20
-    assert len(journal_lines(tmp_path)) == 20
+    assert [line["outcome"] for line in journal_lines(tmp_path)] == ["sent"] * 20 + ["applied"] * 20
 
 
 def test_disable_revokes_then_patches_in_sequence(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from graph_fakes import client_for, reply
+from graph_fakes import StaticCredential, client_for, reply
 
 from reconciler.errors import GraphError
 from reconciler.graph.batching import pack, run_batches
@@ -93,11 +93,28 @@ def test_an_envelope_refused_for_good_is_not_sent_again() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(1)
+        return reply(403, {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient"}})
+
+    with pytest.raises(GraphError, match="403"):
+        asyncio.run(run_batches(client_for(handler), _steps(3)))
+    assert len(calls) == 1
+
+
+def test_a_refused_token_is_renewed_once_then_the_refusal_stands() -> None:
+    """Graph's 401 means it ran nothing: a new token (asked for with a claims challenge, which the
+    credential never answers from its cache) and one more send; a second 401 is the answer."""
+    calls: list[str] = []
+    credential = StaticCredential()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["authorization"])
         return reply(401, {"error": {"code": "InvalidAuthenticationToken", "message": "expired"}})
 
     with pytest.raises(GraphError, match="refused the credentials"):
-        asyncio.run(run_batches(client_for(handler), _steps(3)))
-    assert len(calls) == 1
+        asyncio.run(run_batches(client_for(handler, credential), _steps(3)))
+    assert len(calls) == 2
+    renewed = [json.loads(c) for c in credential.claims if c]
+    assert len(renewed) == 1 and renewed[0]["access_token"]["nbf"]["essential"] is True
 
 
 def test_the_sdk_retries_nothing_so_no_request_is_retried_twice() -> None:
