@@ -108,7 +108,7 @@ def _reclaimable(
     declared = desired.users.get(user.key) if desired else None
     location: Location | None = None
     if not direct:
-        edit = f"{part} comes through a group: take {user.upn} out of the group that assigns it"
+        edit, location = _group_edit(user, sku_id, part, live, desired)
     elif declared is not None and declared.licenses is not None:
         spec = next(
             (
@@ -127,3 +127,22 @@ def _reclaimable(
         edit = f"{user.upn} is not declared: declare it with the licenses to keep, or remove {part} "
         edit += "in the tenant"
     return Reclaimable(user.upn, part, reason, sign_ins.of(user.id), direct, edit, location)
+
+
+def _group_edit(
+    user: LiveUser, sku_id: str, part: str, live: LiveState, desired: DesiredState | None
+) -> tuple[str, Location | None]:
+    """The membership that brings the seat: group-based licensing reaches a group's direct members only."""
+    assigning = sorted(
+        (g for g in live.groups.values() if sku_id in g.licenses and user.id in g.member_user_ids),
+        key=lambda g: g.key,
+    )
+    if not assigning:
+        return f"{part} comes through a group: take {user.upn} out of the group that assigns it", None
+    group = assigning[0]
+    declared = desired.groups.get(group.key) if desired else None
+    if declared is None or declared.members is None:
+        return f"take {user.upn} out of {group.mail_nickname} (its members are not managed in YAML)", None
+    entry = next((m for m in declared.members if m.kind == "user" and m.key == user.key), None)
+    location = (entry.location if entry else None) or declared.location
+    return f"remove {user.upn} from the members: of {group.mail_nickname}", location

@@ -18,6 +18,7 @@ from reconciler.desired.model import DesiredState
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.errors import EntraformError, GraphError
 from reconciler.graph.client import GraphClient
+from reconciler.graph.errors import error_from_response
 from reconciler.graph.reads import PAGE_SIZE, Json, read_many
 from reconciler.reports.signins import UNAVAILABLE, last_sign_in
 
@@ -68,7 +69,8 @@ class Shown:
     groups: list[GroupIn] = field(default_factory=list)  # direct first, then transitive
     licenses: list[License] = field(default_factory=list)
     roles: list[RoleHeld] = field(default_factory=list)
-    last_sign_in: str | None = None
+    last_sign_in: str | None = None  # None: never signed in, or not readable (sign_in_readable)
+    sign_in_readable: bool = True
     owners: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)  # direct: UPNs and group:NICK
     transitive_members: list[str] = field(default_factory=list)
@@ -81,22 +83,31 @@ async def show_user(client: GraphClient, upn: str, desired: DesiredState | None)
     fields = ",".join(
         ("id", *USER_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled", "userType")
     )
-    path = f"/users/{quote(upn, safe='@')}?$select={fields}"
-    notes: list[str] = []
+    # Graph refuses signInActivity on a user addressed by UPN (only by id), but lists it: a filter by UPN
+    # reads the user and its last sign-in in one request.
+    condition = quote("userPrincipalName eq '" + upn.replace("'", "''") + "'")
+    path = f"/users?$filter={condition}&$select={fields}"
+    sign_in_readable = True
     try:
-        user = await client.get(f"{path},signInActivity")
+        found = await client.get(f"{path},signInActivity")
     except GraphError as exc:
-        if exc.status == 404:
-            raise EntraformError(f"show user {upn}: the tenant has no such user") from None
         if exc.status != 403:
             raise
-        notes.append(UNAVAILABLE)
-        user = await client.get(path)
+        sign_in_readable = False
+        found = await client.get(path)
+    users = found.get("value") or []
+    if not users:
+        raise EntraformError(f"show user {upn}: the tenant has no such user")
+    user = users[0]
     uid = str(user["id"])
     declared = desired.users.get(upn.lower()) if desired else None
-    shown = Shown("user", str(user["userPrincipalName"]), uid, notes=notes, declared=declared is not None)
+    shown = Shown("user", str(user["userPrincipalName"]), uid, declared=declared is not None)
     shown.attributes = _attributes(user, USER_ATTRIBUTES, declared.attrs if declared else {})
-    shown.last_sign_in = last_sign_in(user) if not notes else None
+    shown.sign_in_readable = sign_in_readable
+    if sign_in_readable:
+        shown.last_sign_in = last_sign_in(user)
+    else:
+        shown.notes.append(UNAVAILABLE)
     shown.managers = await _manager_chain(client, uid)
     relations = await read_many(
         client,
@@ -217,8 +228,6 @@ async def _manager_chain(client: GraphClient, user_id: str) -> list[str]:
         if response.status == 404 or not isinstance(response.body, dict):
             break
         if not response.ok:
-            from reconciler.graph.errors import error_from_response
-
             raise error_from_response("GET", f"/users/{current}/manager", response)
         current = str(response.body["id"])
         if current in seen:
