@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from builders import E3, E5, dgroup, desired, duser, lgroup, lic, live, luser
+from builders import E3, E5, desired, dgroup, duser, lgroup, lic, live, luser
 
 from reconciler.desired.model import MemberRef
 from reconciler.errors import Location
