@@ -51,7 +51,6 @@ SKIPPED = {
     "get_schemaextension_selectCourse": "schema extensions are not modelled",
     "get_user_customsecurityattributes": "customSecurityAttributes are not modelled",
     "get_user_customsecurityattributes__alt_response": "customSecurityAttributes are not modelled",
-    "get_transitive_managers": "$expand=manager($levels=max) is not modelled",
     "list_users_memberof_approleassignments": "appRoleAssignments are not modelled",
     "get_signinname_users": "identities (B2C) are not modelled",
     "get_b2b_users": "identities are not modelled",
