@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from urllib.parse import quote
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
@@ -97,6 +98,32 @@ async def read_snapshot(
     return live, groups_link
 
 
+async def read_licensing(client: GraphClient, progress: ProgressDisplay | None = None) -> LiveState:
+    """What the license report needs and no more: SKUs, every user with its licenses, and only the groups
+    that assign licenses, with their user members (group-based licensing reaches direct members only) —
+    not the tenant's every membership, which is most of a full read of a big tenant."""
+    display = progress or ProgressDisplay(enabled=False)
+    await client.get(ORGANIZATION_PATH)  # first alone, so the reads below share its token
+    skus, users, groups = await asyncio.gather(
+        read_all(client, SKUS_PATH),
+        _read_users(client, display.task("users")),
+        read_all(client, GROUPS_PATH),
+    )
+    licensing = [group_from_json(g) for g in groups if g.get("assignedLicenses")]
+    members = await read_many(
+        client,
+        {g.id: f"/groups/{g.id}/members/microsoft.graph.user?$select=id&$top={PAGE_SIZE}" for g in licensing},
+        concurrency=MAX_PARALLEL_READS,
+    )
+    for group in licensing:
+        group.member_user_ids = {str(m["id"]) for m in members[group.id]}
+    live = LiveState(tenant_id="")
+    live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
+    live.users = {user.id: user for user in users}
+    live.groups = {group.id: group for group in licensing}
+    return live
+
+
 def organization_into(live: LiveState, page: Json) -> None:
     """The tenant id and verified domains, from `/organization`."""
     organization = (page.get("value") or [{}])[0]
@@ -106,26 +133,34 @@ def organization_into(live: LiveState, page: Json) -> None:
 
 
 async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
-    """Every user, in disjoint ranges of userPrincipalName read side by side when there are many.
+    users: list[LiveUser] = []
+    await read_users_in_ranges(client, USERS_PATH, lambda page: users.extend(map(user_from_json, page)), task)
+    return users
+
+
+async def read_users_in_ranges(
+    client: GraphClient, path: str, take: Callable[[list[Json]], None], task: Task | None = None
+) -> None:
+    """Every user of the `/users` list `path`, each page handed to `take`, in disjoint ranges of
+    userPrincipalName read side by side when there are many.
 
     Paging is sequential (each nextLink comes with the page before it), so one list of 100,000 users is
     101 round trips in a row; ranges paged at once overlap them. `users_ranges` says why every user is
     read exactly once, whatever the tenant's names."""
-    count = await _count(client, "users")
-    ranges = users_ranges(count)
+    ranges = users_ranges(await _count(client, "users"))
     limit = asyncio.Semaphore(MAX_PARALLEL_READS)
-    users: list[LiveUser] = []
 
     async def read(condition: str | None) -> None:
-        path = USERS_PATH if condition is None else f"{USERS_PATH}&$filter={quote(condition)}"
+        filtered = path if condition is None else f"{path}&$filter={quote(condition)}"
         async with limit:
-            async for page in pages(client, path):
-                users.extend(user_from_json(item) for item in page)
-                task.advance(len(page))
+            async for page in pages(client, filtered):
+                take(page)
+                if task is not None:
+                    task.advance(len(page))
 
     await asyncio.gather(*(read(condition) for condition in ranges))
-    task.finish()
-    return users
+    if task is not None:
+        task.finish()
 
 
 async def _count(client: GraphClient, collection: str) -> int | None:

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from reconciler.errors import GraphError
 from reconciler.graph.client import GraphClient
-from reconciler.graph.reads import PAGE_SIZE, Json, pages
+from reconciler.graph.reads import PAGE_SIZE, Json
+from reconciler.live_read import read_users_in_ranges
 
 SIGN_INS_PATH = f"/users?$select=id,signInActivity&$top={PAGE_SIZE}"
 UNAVAILABLE = (
@@ -64,10 +65,13 @@ def _instant(iso: str) -> datetime:
 
 
 async def read_sign_ins(client: GraphClient) -> SignIns:
+    last: dict[str, str | None] = {}
+
+    def take(page: list[Json]) -> None:
+        last.update((str(item["id"]), last_sign_in(item)) for item in page)
+
     try:
-        last: dict[str, str | None] = {}
-        async for page in pages(client, SIGN_INS_PATH):
-            last.update((str(item["id"]), last_sign_in(item)) for item in page)
+        await read_users_in_ranges(client, SIGN_INS_PATH, take)
         return SignIns(last)
     except GraphError as exc:
         if exc.status == 403:
