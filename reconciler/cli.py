@@ -567,19 +567,21 @@ def report_access(obj: Globals, fmt: str) -> None:
 
 
 def _read_for_report(config: Config, obj: Globals, licensing: bool) -> tuple[LiveState, SignIns]:
-    """The tenant as a report needs it: `licensing`, only what the license report reads (live_read);
-    else the whole tenant with every directory role. Last sign-ins beside it."""
+    """The tenant as a report needs it, with last sign-ins: `licensing`, only what the license report
+    reads (reports/reading); else the whole tenant with every directory role."""
     from reconciler.graph.connect import open_client
-    from reconciler.live_read import read_licensing, read_live
+    from reconciler.live_read import read_live
     from reconciler.planning import run_sync
     from reconciler.progress import for_stderr
+    from reconciler.reports.reading import read_for_licenses
     from reconciler.reports.signins import read_sign_ins
 
     async def read(progress: ProgressDisplay) -> tuple[LiveState, SignIns]:
         client = open_client(config, read_only=True)
         try:
-            reading = read_licensing(client, progress) if licensing else read_live(client, progress, "all")
-            return await asyncio.gather(reading, read_sign_ins(client))
+            if licensing:
+                return await read_for_licenses(client, progress)
+            return await asyncio.gather(read_live(client, progress, "all"), read_sign_ins(client))
         finally:
             await client.aclose()
 

@@ -98,32 +98,6 @@ async def read_snapshot(
     return live, groups_link
 
 
-async def read_licensing(client: GraphClient, progress: ProgressDisplay | None = None) -> LiveState:
-    """What the license report needs and no more: SKUs, every user with its licenses, and only the groups
-    that assign licenses, with their user members (group-based licensing reaches direct members only) —
-    not the tenant's every membership, which is most of a full read of a big tenant."""
-    display = progress or ProgressDisplay(enabled=False)
-    await client.get(ORGANIZATION_PATH)  # first alone, so the reads below share its token
-    skus, users, groups = await asyncio.gather(
-        read_all(client, SKUS_PATH),
-        _read_users(client, display.task("users")),
-        read_all(client, GROUPS_PATH),
-    )
-    licensing = [group_from_json(g) for g in groups if g.get("assignedLicenses")]
-    members = await read_many(
-        client,
-        {g.id: f"/groups/{g.id}/members/microsoft.graph.user?$select=id&$top={PAGE_SIZE}" for g in licensing},
-        concurrency=MAX_PARALLEL_READS,
-    )
-    for group in licensing:
-        group.member_user_ids = {str(m["id"]) for m in members[group.id]}
-    live = LiveState(tenant_id="")
-    live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
-    live.users = {user.id: user for user in users}
-    live.groups = {group.id: group for group in licensing}
-    return live
-
-
 def organization_into(live: LiveState, page: Json) -> None:
     """The tenant id and verified domains, from `/organization`."""
     organization = (page.get("value") or [{}])[0]
