@@ -22,7 +22,7 @@ from reconciler.config import Config, load_config
 from reconciler.desired.model import DesiredState
 from reconciler.errors import ApplyFailed, EntraformError
 from reconciler.files import make_directory, write_text
-from reconciler.live import LiveState, RolesToRead
+from reconciler.live import LiveState
 from reconciler.plan.model import Plan
 from reconciler.wording import counted
 
@@ -542,7 +542,7 @@ def report_licenses(obj: Globals, fmt: str, inactive_days: int) -> None:
     config = obj.config()
     notes: list[str] = []
     desired = _desired_or_note(config, notes)
-    live, sign_ins = _read_for_report(config, obj, roles=())
+    live, sign_ins = _read_for_report(config, obj, licensing=True)
     result = license_report(live, sign_ins, desired, datetime.now(UTC), inactive_days)
     result.notes = notes + result.notes
     out = {"json": render.licenses_json, "markdown": render.licenses_markdown, "text": render.licenses_text}
@@ -562,24 +562,29 @@ def report_access(obj: Globals, fmt: str) -> None:
     config = obj.config()
     notes: list[str] = []
     desired = _desired_or_note(config, notes)
-    live, sign_ins = _read_for_report(config, obj, roles="all")
+    live, sign_ins = _read_for_report(config, obj, licensing=False)
     result = access_report(live, sign_ins, desired)
     result.notes = notes + result.notes
     out = {"json": render.access_json, "markdown": render.access_markdown, "text": render.access_text}
     click.echo(out[fmt](result), nl=False)
 
 
-def _read_for_report(config: Config, obj: Globals, roles: RolesToRead) -> tuple[LiveState, SignIns]:
+def _read_for_report(config: Config, obj: Globals, licensing: bool) -> tuple[LiveState, SignIns]:
+    """The tenant as a report needs it, with last sign-ins: `licensing`, only what the license report
+    reads (reports/reading); else the whole tenant with every directory role."""
     from reconciler.graph.connect import open_client
     from reconciler.live_read import read_live
     from reconciler.planning import run_sync
     from reconciler.progress import for_stderr
+    from reconciler.reports.reading import read_for_licenses
     from reconciler.reports.signins import read_sign_ins
 
     async def read(progress: ProgressDisplay) -> tuple[LiveState, SignIns]:
         client = open_client(config, read_only=True)
         try:
-            return await asyncio.gather(read_live(client, progress, roles), read_sign_ins(client))
+            if licensing:
+                return await read_for_licenses(client, progress)
+            return await asyncio.gather(read_live(client, progress, "all"), read_sign_ins(client))
         finally:
             await client.aclose()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from urllib.parse import quote
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
@@ -110,26 +111,34 @@ def organization_into(live: LiveState, page: Json) -> None:
 
 
 async def _read_users(client: GraphClient, task: Task) -> list[LiveUser]:
-    """Every user, in disjoint ranges of userPrincipalName read side by side when there are many.
+    users: list[LiveUser] = []
+    await read_users_in_ranges(client, USERS_PATH, lambda page: users.extend(map(user_from_json, page)), task)
+    return users
+
+
+async def read_users_in_ranges(
+    client: GraphClient, path: str, take: Callable[[list[Json]], None], task: Task | None = None
+) -> None:
+    """Every user of the `/users` list `path`, each page handed to `take`, in disjoint ranges of
+    userPrincipalName read side by side when there are many.
 
     Paging is sequential (each nextLink comes with the page before it), so one list of 100,000 users is
     101 round trips in a row; ranges paged at once overlap them. `users_ranges` says why every user is
     read exactly once, whatever the tenant's names."""
-    count = await _count(client, "users")
-    ranges = users_ranges(count)
+    ranges = users_ranges(await _count(client, "users"))
     limit = asyncio.Semaphore(MAX_PARALLEL_READS)
-    users: list[LiveUser] = []
 
     async def read(condition: str | None) -> None:
-        path = USERS_PATH if condition is None else f"{USERS_PATH}&$filter={quote(condition)}"
+        filtered = path if condition is None else f"{path}&$filter={quote(condition)}"
         async with limit:
-            async for page in pages(client, path):
-                users.extend(user_from_json(item) for item in page)
-                task.advance(len(page))
+            async for page in pages(client, filtered):
+                take(page)
+                if task is not None:
+                    task.advance(len(page))
 
     await asyncio.gather(*(read(condition) for condition in ranges))
-    task.finish()
-    return users
+    if task is not None:
+        task.finish()
 
 
 async def _count(client: GraphClient, collection: str) -> int | None:

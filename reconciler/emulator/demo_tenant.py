@@ -22,6 +22,9 @@ Besides, the tenant holds what `state/` leaves unmanaged: every user copied from
 is the userPrincipalName) and the companyName "Contoso Ltd". tests/emulator/test_demo_tenant.py proves the
 data equals `state/` but for all this.
 
+Sign-ins: most people signed in within the last month, four have been dormant for over 90 days (one of
+them lynne@, the leaver) and three never signed in (the YAML's header names them).
+
 grp-all-employees is a dynamic group: its members are not listed but computed from its rule, as Entra does,
 when the seed is loaded (and kept up to date after every write).
 """
@@ -31,14 +34,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import uuid
 from importlib import resources
 from typing import Any
 
 import yaml
 
 from reconciler.emulator.objects import new_group, new_user
+from reconciler.emulator.signins import DAY_S
 from reconciler.emulator.tenant import CREATED, DOMAINS, empty_seed
-from reconciler.emulator.types import Json, SeedData
+from reconciler.emulator.types import Json, SeedData, SignInAges
 
 DATA = "demo_tenant.yaml"
 
@@ -61,8 +66,11 @@ def demo_seed() -> SeedData:
     users: list[Json] = []
     managers: list[tuple[str, str]] = []
     licenses: list[tuple[str, str, list[str]]] = []
+    sign_ins: dict[str, SignInAges] = {}
     for props in document["users"]:
         user_id, manager = props.pop("id"), props.pop("manager", None)
+        if "signInActivity" in props:
+            sign_ins[user_id] = _ages(user_id, props.pop("signInActivity"))
         licenses += [
             (user_id, lic["skuId"], lic["disabledPlans"]) for lic in props.pop("assignedLicenses", [])
         ]
@@ -90,4 +98,16 @@ def demo_seed() -> SeedData:
         managers=managers,
         licenses=licenses,
         role_assignments=roles,
+        sign_ins=sign_ins,
     )
+
+
+def _ages(user_id: str, days: dict[str, int]) -> SignInAges:
+    """Days ago as seconds, at a time of day of the user's own (within ten hours after that many days),
+    so that sign-ins do not all fall on the same second and stay within the day they are counted in."""
+    within_day = uuid.UUID(user_id).int % 36_000
+
+    def ago(key: str) -> int | None:
+        return days[key] * DAY_S + within_day if key in days else None
+
+    return SignInAges(ago("lastSignInDaysAgo"), ago("lastNonInteractiveSignInDaysAgo"))

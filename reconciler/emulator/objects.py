@@ -60,6 +60,7 @@ def new_user(user_id: str, created: str, props: Mapping[str, Any]) -> Json:
         "city": None,
         "country": None,
         "onPremisesSyncEnabled": None,
+        "signInActivity": None,  # never signed in (a seed sets when its users last did: signins.py)
     }
     user.update(props)
     return user

@@ -163,7 +163,7 @@ class Emulator:
 
     def reseed(self, seed: str | None = None) -> None:
         """Put the tenant back to `seed` (default: the one it was created with); counters are kept."""
-        apply_seed(self.store, seed or self.seed)
+        apply_seed(self.store, seed or self.seed, self.now())
         self.rng.seed(self.config.rng_seed)
         self.throttle.reset()
 

@@ -35,7 +35,8 @@ def build_seed(name: str) -> SeedData:
     raise SeedError(f"unknown seed {name!r}: use 'empty', 'demo' or 'synthetic:USERS:GROUPS:MEMBERSHIPS'")
 
 
-def apply_seed(store: Store, name: str) -> None:
-    """Replace the store's tenant with the seed `name` and remember it (for `POST /_emulator/reset`)."""
-    store.load_seed(build_seed(name))
+def apply_seed(store: Store, name: str, now: float | None = None) -> None:
+    """Replace the store's tenant with the seed `name`, seeded at `now` (the emulated clock; default the
+    real time), and remember it (for `POST /_emulator/reset`)."""
+    store.load_seed(build_seed(name), now)
     store.set_meta(SEED_META, name)

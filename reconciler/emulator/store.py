@@ -16,12 +16,14 @@ Besides: the directory role assignments (roles.py) and the audit log (audit.py),
 from __future__ import annotations
 
 import json
+import time
 
 from reconciler.emulator.audit import AuditLog
 from reconciler.emulator.database import Database, LogEntry
 from reconciler.emulator.dynamic import DynamicGroups
 from reconciler.emulator.licensing import LICENSE_PROPERTIES, Licensing
 from reconciler.emulator.roles import RoleAssignments, new_assignment
+from reconciler.emulator.signins import sign_in_activity
 from reconciler.emulator.types import Json, SeedData
 
 
@@ -111,8 +113,13 @@ class Store:
         self.audit.load()
         self.licensing.refresh_all()
 
-    def load_seed(self, seed: SeedData) -> None:
-        """Replace the whole tenant by `seed` (one transaction, bulk inserts)."""
+    def load_seed(self, seed: SeedData, now: float | None = None) -> None:
+        """Replace the whole tenant by `seed` (one transaction, bulk inserts), seeded at `now` (default:
+        the real time): its users' last sign-ins are that long before it."""
+        at = time.time() if now is None else now
+        for user in seed.users:
+            ages = seed.sign_ins.get(user["id"])
+            user["signInActivity"] = sign_in_activity(user["id"], ages, at) if ages else None
         self._clear()
         self.organization = seed.organization
         self.skus = seed.skus

@@ -2,7 +2,8 @@
 
 Names and departments from small lists, a management tree, licenses direct and through groups, some
 nested security groups (only where Graph allows them), and a long-tailed (Zipf) group-size distribution:
-a few groups hold 10,000+ members.
+a few groups hold 10,000+ members. Sign-ins: most users signed in within the last two months, about one in
+eight has been dormant for over 90 days and one in twelve never signed in.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import uuid
 
 from reconciler.emulator import skus
 from reconciler.emulator.objects import new_group, new_user
+from reconciler.emulator.signins import DAY_S
 from reconciler.emulator.tenant import CREATED, DOMAINS, empty_seed
-from reconciler.emulator.types import Json, SeedData
+from reconciler.emulator.types import Json, SeedData, SignInAges
 
 FIRST = [
     "Ada",
@@ -225,7 +227,24 @@ def synthetic_seed(user_count: int, group_count: int, membership_count: int) -> 
         owners=owners,
         managers=managers,
         licenses=licenses,
+        sign_ins=_sign_ins(random.Random(f"sign-ins:{user_count}"), users),
     )
+
+
+def _sign_ins(rng: random.Random, users: list[Json]) -> dict[str, SignInAges]:
+    """Last sign-ins from an RNG of their own, so that adding them left the rest of the tenant as it was."""
+    ages: dict[str, SignInAges] = {}
+    for user in users:
+        draw = rng.random()
+        if draw < 1 / 12:
+            continue  # never signed in
+        dormant = draw < 1 / 12 + 1 / 8
+        interactive = rng.randrange(91 * DAY_S, 540 * DAY_S) if dormant else rng.randrange(60 * DAY_S)
+        background = rng.randrange(interactive // 2, interactive + 1)
+        ages[str(user["id"])] = SignInAges(
+            interactive, max(background, 91 * DAY_S) if dormant else background
+        )
+    return ages
 
 
 def seeded_uuid(rng: random.Random) -> str:

@@ -68,6 +68,14 @@ class GraphApiError(Exception):
         self.headers = headers or {}
 
 
+@dataclass(frozen=True)
+class SignInAges:
+    """Seconds before seeding of a user's last interactive and non-interactive sign-ins (None: never)."""
+
+    interactive_s: int | None
+    non_interactive_s: int | None = None
+
+
 @dataclass
 class SeedData:
     """A whole tenant, as the seeds build it and `Store.load_seed` writes it in one transaction."""
@@ -82,3 +90,5 @@ class SeedData:
     licenses: list[tuple[str, str, list[str]]]  # (user id, skuId, disabledPlans): direct assignments
     # (roleDefinitionId, principalId, directoryScopeId): directory role assignments
     role_assignments: list[tuple[str, str, str]] = field(default_factory=list)
+    # user id -> when they last signed in, before seeding (signins); a user not listed never signed in
+    sign_ins: dict[str, SignInAges] = field(default_factory=dict)

@@ -39,6 +39,7 @@ class RoleHolders:
 class AccessReport:
     roles: list[RoleHolders] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sign_ins_available: bool = True
 
 
 def access_report(live: LiveState, sign_ins: SignIns, desired: DesiredState | None) -> AccessReport:
@@ -68,7 +69,7 @@ def access_report(live: LiveState, sign_ins: SignIns, desired: DesiredState | No
                     )
         else:
             holders.append(Holder(assignment.principal_id, "other", None, None, False))
-    report = AccessReport()
+    report = AccessReport(sign_ins_available=sign_ins.available)
     for (role_id, scope), holders in held.items():
         definition = live.role_definitions.get(role_id)
         name = definition.display_name if definition else role_id

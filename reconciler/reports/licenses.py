@@ -13,7 +13,7 @@ from datetime import datetime
 
 from reconciler.desired.model import DesiredState
 from reconciler.errors import Location
-from reconciler.live import LiveState, LiveUser
+from reconciler.live import LiveGroup, LiveState, LiveUser
 from reconciler.plan.licenses import find_sku
 from reconciler.reports.signins import SignIns
 
@@ -57,6 +57,7 @@ def license_report(
     live: LiveState, sign_ins: SignIns, desired: DesiredState | None, now: datetime, inactive_days: int
 ) -> LicenseReport:
     report = LicenseReport(inactive_days=inactive_days)
+    memberships = _Memberships(live, desired)
     seats: dict[str, dict[str, int]] = {
         sku_id: {"direct": 0, "via_group": 0, "on_disabled": 0, "on_inactive": 0} for sku_id in live.skus
     }
@@ -71,7 +72,9 @@ def license_report(
             if reason is None:
                 continue
             counts["on_disabled" if reason == "disabled account" else "on_inactive"] += 1
-            report.reclaimable.append(_reclaimable(user, sku_id, reason, sign_ins, live, desired))
+            report.reclaimable.append(
+                _reclaimable(user, sku_id, reason, sign_ins, live, desired, memberships)
+            )
     for sku_id, sku in sorted(live.skus.items(), key=lambda item: item[1].part_number):
         c = seats[sku_id]
         line = SkuSeats(
@@ -100,7 +103,13 @@ def _why_reclaimable(user: LiveUser, sign_ins: SignIns, now: datetime, days: int
 
 
 def _reclaimable(
-    user: LiveUser, sku_id: str, reason: str, sign_ins: SignIns, live: LiveState, desired: DesiredState | None
+    user: LiveUser,
+    sku_id: str,
+    reason: str,
+    sign_ins: SignIns,
+    live: LiveState,
+    desired: DesiredState | None,
+    memberships: _Memberships,
 ) -> Reclaimable:
     sku = live.skus.get(sku_id)
     part = sku.part_number if sku else sku_id
@@ -108,7 +117,7 @@ def _reclaimable(
     declared = desired.users.get(user.key) if desired else None
     location: Location | None = None
     if not direct:
-        edit = f"{part} comes through a group: take {user.upn} out of the group that assigns it"
+        edit, location = memberships.edit(user, sku_id, part)
     elif declared is not None and declared.licenses is not None:
         spec = next(
             (
@@ -127,3 +136,29 @@ def _reclaimable(
         edit = f"{user.upn} is not declared: declare it with the licenses to keep, or remove {part} "
         edit += "in the tenant"
     return Reclaimable(user.upn, part, reason, sign_ins.of(user.id), direct, edit, location)
+
+
+class _Memberships:
+    """Which group assigns a seat, and where the YAML lists the member: indexed once, since a big tenant
+    has tens of thousands of seats through a few licensing groups of tens of thousands of members."""
+
+    def __init__(self, live: LiveState, desired: DesiredState | None) -> None:
+        self.desired = desired
+        self.assigning: dict[str, list[LiveGroup]] = {}
+        for group in sorted(live.groups.values(), key=lambda g: g.key):
+            for sku_id in group.licenses:
+                self.assigning.setdefault(sku_id, []).append(group)
+        self.lines: dict[str, dict[str, Location | None]] = {}  # group key -> user key -> member line
+
+    def edit(self, user: LiveUser, sku_id: str, part: str) -> tuple[str, Location | None]:
+        """The membership that brings the seat: group-based licensing reaches a group's direct members."""
+        group = next((g for g in self.assigning.get(sku_id, ()) if user.id in g.member_user_ids), None)
+        if group is None:
+            return f"{part} comes through a group: take {user.upn} out of the group that assigns it", None
+        declared = self.desired.groups.get(group.key) if self.desired else None
+        if declared is None or declared.members is None:
+            return f"take {user.upn} out of {group.mail_nickname} (its members are not managed in YAML)", None
+        if group.key not in self.lines:
+            self.lines[group.key] = {m.key: m.location for m in declared.members if m.kind == "user"}
+        location = self.lines[group.key].get(user.key) or declared.location
+        return f"remove {user.upn} from the members: of {group.mail_nickname}", location

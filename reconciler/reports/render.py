@@ -69,7 +69,8 @@ def licenses_text(report: LicenseReport) -> str:
 
 def licenses_markdown(report: LicenseReport) -> str:
     out = ["### entraform license report", "", *(f"> {n}" for n in report.notes)]
-    out += ["", *_md_table(_SKU_HEADERS, _sku_rows(report)), ""]
+    out += [""] if report.notes else []
+    out += [*_md_table(_SKU_HEADERS, _sku_rows(report)), ""]
     reclaim = _reclaim_lines(report)
     out.append(
         f"**{counted(len(reclaim), 'reclaimable seat')}** "
@@ -100,18 +101,25 @@ def _holder_rows(report: AccessReport) -> list[list[str]]:
         at = "" if role.scope == "/" else f" ({role.scope})"
         for h in role.holders:
             via = f"via {h.via}" if h.via else "direct"
-            rows.append(
-                [role.role + at, h.principal, via, h.last_sign_in or "-", "yes" if h.declared else "NO"]
-            )
+            row = [role.role + at, h.principal, via, "yes" if h.declared else "NO"]
+            if report.sign_ins_available:
+                row.insert(3, h.last_sign_in or ("never" if h.kind == "user" else "-"))
+            rows.append(row)
     return rows
 
 
-_ACCESS_HEADERS = ["role", "holder", "how", "last sign-in", "in YAML"]
+def _access_headers(report: AccessReport) -> list[str]:
+    seen = ["last sign-in"] if report.sign_ins_available else []
+    return ["role", "holder", "how", *seen, "in YAML"]
 
 
 def access_text(report: AccessReport) -> str:
     undeclared = sum(len(r.undeclared) for r in report.roles)
-    lines = [*(f"note: {n}" for n in report.notes), *_table(_ACCESS_HEADERS, _holder_rows(report)), ""]
+    lines = [
+        *(f"note: {n}" for n in report.notes),
+        *_table(_access_headers(report), _holder_rows(report)),
+        "",
+    ]
     lines.append(
         f"{counted(len(report.roles), 'role')} held; {counted(undeclared, 'holder')} not declared in YAML."
     )
@@ -120,12 +128,13 @@ def access_text(report: AccessReport) -> str:
 
 def access_markdown(report: AccessReport) -> str:
     undeclared = sum(len(r.undeclared) for r in report.roles)
-    out = ["### entraform access report", "", *(f"> {n}" for n in report.notes), ""]
+    out = ["### entraform access report", "", *(f"> {n}" for n in report.notes)]
+    out += [""] if report.notes else []
     out.append(
         f"**{counted(len(report.roles), 'role')} held; "
         f"{counted(undeclared, 'holder')} not declared in YAML.**"
     )
-    out += ["", *_md_table(_ACCESS_HEADERS, _holder_rows(report))]
+    out += ["", *_md_table(_access_headers(report), _holder_rows(report))]
     return "\n".join(out) + "\n"
 
 
@@ -152,8 +161,8 @@ def show_text(shown: Shown) -> str:
     if shown.kind == "user":
         chain = " → ".join(shown.managers) if shown.managers else "(none)"
         lines += [f"manager chain: {chain}", f"direct reports: {shown.direct_reports}"]
-        last = shown.last_sign_in or ("never" if not shown.notes else "unavailable")
-        lines.append(f"last sign-in: {last}")
+        if shown.sign_in_readable:  # else the note at the top says why there is none, once
+            lines.append(f"last sign-in: {shown.last_sign_in or 'never'}")
     else:
         lines.append(f"owners ({len(shown.owners)}): {', '.join(shown.owners) or '(none)'}")
         lines.append(f"members: {len(shown.members)} direct, {len(shown.transitive_members)} transitive")

@@ -10,6 +10,7 @@ in and the roles it holds. The relations come in `$batch` envelopes (`transitive
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +22,7 @@ from reconciler.graph.client import GraphClient
 from reconciler.graph.reads import PAGE_SIZE, Json, read_many
 from reconciler.reports.signins import UNAVAILABLE, last_sign_in
 
-MAX_CHAIN = 25  # managers followed up; a cycle (which Graph forbids) cannot loop for ever
+MAX_CHAIN = 1000  # user-list-manager: `$levels=max` reaches at most this far
 _GROUP_FIELDS = "id,mailNickname,displayName,isAssignableToRole,securityEnabled,groupTypes"
 _USER_FIELDS = "id,userPrincipalName,displayName"
 _GROUPS_PAGE = f"$select={_GROUP_FIELDS}&$top={PAGE_SIZE}"
@@ -68,7 +69,8 @@ class Shown:
     groups: list[GroupIn] = field(default_factory=list)  # direct first, then transitive
     licenses: list[License] = field(default_factory=list)
     roles: list[RoleHeld] = field(default_factory=list)
-    last_sign_in: str | None = None
+    last_sign_in: str | None = None  # None: never signed in, or not readable (sign_in_readable)
+    sign_in_readable: bool = True
     owners: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)  # direct: UPNs and group:NICK
     transitive_members: list[str] = field(default_factory=list)
@@ -78,53 +80,84 @@ class Shown:
 
 async def show_user(client: GraphClient, upn: str, desired: DesiredState | None) -> Shown:
     start = client.requests_sent
-    fields = ",".join(
-        ("id", *USER_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled", "userType")
-    )
-    path = f"/users/{quote(upn, safe='@')}?$select={fields}"
-    notes: list[str] = []
+    key = quote(upn, safe="@")
+    # Two round trips: what can be asked by UPN side by side, then what needs the user's id and groups.
     try:
-        user = await client.get(f"{path},signInActivity")
+        (user, sign_in_readable), managers, relations = await asyncio.gather(
+            _read_user(client, upn),
+            _manager_chain(client, key),
+            read_many(
+                client,
+                {
+                    "direct": f"/users/{key}/memberOf/microsoft.graph.group?{_GROUPS_PAGE}",
+                    "transitive": f"/users/{key}/transitiveMemberOf/microsoft.graph.group?{_GROUPS_PAGE}",
+                    "reports": f"/users/{key}/directReports?$select=id&$top={PAGE_SIZE}",
+                    "definitions": "/roleManagement/directory/roleDefinitions?$select=id,displayName",
+                    "skus": "/subscribedSkus?$select=skuId,skuPartNumber,servicePlans",
+                },
+            ),
+        )
     except GraphError as exc:
         if exc.status == 404:
             raise EntraformError(f"show user {upn}: the tenant has no such user") from None
-        if exc.status != 403:
-            raise
-        notes.append(UNAVAILABLE)
-        user = await client.get(path)
+        raise
     uid = str(user["id"])
     declared = desired.users.get(upn.lower()) if desired else None
-    shown = Shown("user", str(user["userPrincipalName"]), uid, notes=notes, declared=declared is not None)
+    shown = Shown("user", str(user["userPrincipalName"]), uid, declared=declared is not None)
     shown.attributes = _attributes(user, USER_ATTRIBUTES, declared.attrs if declared else {})
-    shown.last_sign_in = last_sign_in(user) if not notes else None
-    shown.managers = await _manager_chain(client, uid)
-    relations = await read_many(
-        client,
-        {
-            "direct": f"/users/{uid}/memberOf/microsoft.graph.group?{_GROUPS_PAGE}",
-            "transitive": f"/users/{uid}/transitiveMemberOf/microsoft.graph.group?{_GROUPS_PAGE}",
-            "reports": f"/users/{uid}/directReports?$select=id&$top={PAGE_SIZE}",
-            "roles": _role_assignments(uid),
-            "definitions": "/roleManagement/directory/roleDefinitions?$select=id,displayName",
-            "skus": "/subscribedSkus?$select=skuId,skuPartNumber,servicePlans",
-        },
-    )
+    shown.sign_in_readable = sign_in_readable
+    if sign_in_readable:
+        shown.last_sign_in = last_sign_in(user)
+    else:
+        shown.notes.append(UNAVAILABLE)
+    shown.managers = managers
     shown.direct_reports = len(relations["reports"])
     direct = {g["id"]: g for g in relations["direct"]}
     transitive = {g["id"]: g for g in relations["transitive"]}
-    shown.groups = await _group_paths(client, direct, transitive)
+    # Role-assignable groups cannot nest: a user holds a role through its direct groups only.
+    holding = [gid for gid, g in direct.items() if g.get("isAssignableToRole")]
+    indirect = [gid for gid in transitive if gid not in direct]
+    second = {"roles": _role_assignments(uid)}
+    second |= {f"roles:{gid}": _role_assignments(gid) for gid in holding}
+    if indirect:
+        # Each group's parents among the transitive ones: the edges of the paths.
+        second |= {
+            f"parents:{gid}": f"/groups/{gid}/memberOf/microsoft.graph.group?$select=id&$top={PAGE_SIZE}"
+            for gid in [*direct, *indirect]
+        }
+    more = await read_many(client, second)
+    parents = {k.removeprefix("parents:"): v for k, v in more.items() if k.startswith("parents:")}
+    shown.groups = _group_paths(direct, transitive, parents)
     names = {g["id"]: str(g.get("mailNickname") or g["id"]) for g in [*direct.values(), *transitive.values()]}
     shown.licenses = _licenses(user, relations["skus"], names)
     role_names = {str(d["id"]): str(d.get("displayName") or d["id"]) for d in relations["definitions"]}
-    shown.roles = [_role(a, role_names, None) for a in relations["roles"]]
-    holding = [g for g in direct.values() if g.get("isAssignableToRole")]
-    if holding:
-        # Role-assignable groups cannot nest: a user holds a role through its direct groups only.
-        through = await read_many(client, {g["id"]: _role_assignments(g["id"]) for g in holding})
-        for group_id, assignments in through.items():
-            shown.roles += [_role(a, role_names, names[group_id]) for a in assignments]
+    shown.roles = [_role(a, role_names, None) for a in more["roles"]]
+    for gid in holding:
+        shown.roles += [_role(a, role_names, names[gid]) for a in more[f"roles:{gid}"]]
     shown.requests = client.requests_sent - start
     return shown
+
+
+async def _read_user(client: GraphClient, upn: str) -> tuple[Json, bool]:
+    """The user and whether its last sign-in could be read. Graph refuses signInActivity on a user
+    addressed by UPN (only by id) but lists it, so the user is read as a list filtered by UPN."""
+    fields = ",".join(
+        ("id", *USER_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled", "userType")
+    )
+    condition = quote("userPrincipalName eq '" + upn.replace("'", "''") + "'")
+    path = f"/users?$filter={condition}&$select={fields}"
+    readable = True
+    try:
+        found = await client.get(f"{path},signInActivity")
+    except GraphError as exc:
+        if exc.status != 403:
+            raise
+        readable = False
+        found = await client.get(path)
+    users = found.get("value") or []
+    if not users:
+        raise EntraformError(f"show user {upn}: the tenant has no such user")
+    return users[0], readable
 
 
 async def show_group(client: GraphClient, nickname: str, desired: DesiredState | None) -> Shown:
@@ -213,56 +246,42 @@ def _attributes(obj: Json, names: tuple[str, ...], declared: dict[str, Any]) -> 
     return out
 
 
-async def _manager_chain(client: GraphClient, user_id: str) -> list[str]:
+async def _manager_chain(client: GraphClient, key: str) -> list[str]:
+    """The managers up to the top, nearest first, in one request (user-list-manager: `$levels=max`, which
+    asks for `$count=true` and ConsistencyLevel: eventual to select the managers' properties)."""
+    expand = f"manager($levels=max;$select={_USER_FIELDS})"
+    path = f"/users/{key}?$select=id&$expand={quote(expand, safe='$=;,()')}&$count=true"
+    body: Json = await client.get(path, headers={"ConsistencyLevel": "eventual"})
     chain: list[str] = []
-    seen = {user_id}
-    current = user_id
-    for _ in range(MAX_CHAIN):
-        response = await client.send("GET", f"/users/{current}/manager?$select={_USER_FIELDS}")
-        if response.status == 404 or not isinstance(response.body, dict):
+    seen = {str(body.get("id"))}
+    while isinstance(body.get("manager"), dict) and len(chain) < MAX_CHAIN:
+        body = body["manager"]
+        if str(body.get("id")) in seen:
             break
-        if not response.ok:
-            from reconciler.graph.errors import error_from_response
-
-            raise error_from_response("GET", f"/users/{current}/manager", response)
-        current = str(response.body["id"])
-        if current in seen:
-            break
-        seen.add(current)
-        chain.append(str(response.body.get("userPrincipalName") or current))
+        seen.add(str(body.get("id")))
+        chain.append(str(body.get("userPrincipalName") or body.get("id")))
     return chain
 
 
-async def _group_paths(
-    client: GraphClient, direct: dict[str, Json], transitive: dict[str, Json]
+def _group_paths(
+    direct: dict[str, Json], transitive: dict[str, Json], parents: dict[str, list[Json]]
 ) -> list[GroupIn]:
-    """Direct groups, then each transitive one with the path of groups that leads to it."""
+    """Direct groups, then each transitive one with the shortest path of groups that leads to it."""
 
     def nick(group_id: str) -> str:
         group = direct.get(group_id) or transitive.get(group_id) or {}
         return str(group.get("mailNickname") or group_id)
 
     paths: dict[str, tuple[str, ...]] = {gid: (nick(gid),) for gid in direct}
-    indirect = [gid for gid in transitive if gid not in direct]
-    if indirect:
-        # Each group's parents among the transitive ones: the edges a breadth-first walk follows.
-        parents = await read_many(
-            client,
-            {
-                gid: f"/groups/{gid}/memberOf/microsoft.graph.group?$select=id&$top={PAGE_SIZE}"
-                for gid in [*direct, *indirect]
-            },
-        )
-        frontier = list(direct)
-        while frontier:
-            following = []
-            for child in frontier:
-                for parent in parents.get(child, []):
-                    pid = str(parent["id"])
-                    if pid in transitive and pid not in paths:
-                        paths[pid] = (*paths[child], nick(pid))
-                        following.append(pid)
-            frontier = following
+    frontier = sorted(direct, key=nick)
+    while frontier:
+        following = []
+        for child in frontier:
+            for parent in sorted((str(p["id"]) for p in parents.get(child, [])), key=nick):
+                if parent in transitive and parent not in paths:
+                    paths[parent] = (*paths[child], nick(parent))
+                    following.append(parent)
+        frontier = following
     ordered = sorted(paths.items(), key=lambda item: (len(item[1]), item[1]))
     groups = {**transitive, **direct}
     return [

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from reconciler.errors import GraphError
 from reconciler.graph.client import GraphClient
-from reconciler.graph.reads import PAGE_SIZE, Json, pages
+from reconciler.graph.reads import PAGE_SIZE, Json
+from reconciler.live_read import read_users_in_ranges
 
 SIGN_INS_PATH = f"/users?$select=id,signInActivity&$top={PAGE_SIZE}"
 UNAVAILABLE = (
@@ -36,25 +37,41 @@ class SignIns:
         if last is None:
             return True
         try:
-            when = datetime.fromisoformat(last.replace("Z", "+00:00"))
+            when = _instant(last)
         except ValueError:
             return False
         return (now - when).days >= days
 
 
+# What Graph writes for "no sign-in of this kind" inside a signInActivity (user-list's example).
+_NEVER = "0001-01-01T00:00:00Z"
+
+
 def last_sign_in(item: Json) -> str | None:
-    """The newest of the interactive and non-interactive sign-ins Graph records (resources/signinactivity)."""
+    """When the user last signed in (resources/signinactivity): the last successful sign-in, interactive or
+    not; where Graph has not recorded that (it is not backfilled before December 2023), the newest of the
+    interactive and non-interactive attempts. None: never, or a null signInActivity."""
     activity = item.get("signInActivity") or {}
+    successful = activity.get("lastSuccessfulSignInDateTime")
+    if successful and successful != _NEVER:
+        return str(successful)
     times = [activity.get("lastSignInDateTime"), activity.get("lastNonInteractiveSignInDateTime")]
-    known = [str(t) for t in times if t]
-    return max(known) if known else None
+    known = [str(t) for t in times if t and t != _NEVER]
+    return max(known, key=_instant) if known else None
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 async def read_sign_ins(client: GraphClient) -> SignIns:
+    last: dict[str, str | None] = {}
+
+    def take(page: list[Json]) -> None:
+        last.update((str(item["id"]), last_sign_in(item)) for item in page)
+
     try:
-        last: dict[str, str | None] = {}
-        async for page in pages(client, SIGN_INS_PATH):
-            last.update((str(item["id"]), last_sign_in(item)) for item in page)
+        await read_users_in_ranges(client, SIGN_INS_PATH, take)
         return SignIns(last)
     except GraphError as exc:
         if exc.status == 403:

@@ -443,3 +443,61 @@ def test_revoke_sign_in_sessions_resets_sessions_valid_from(
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     expected = datetime.now(UTC) + timedelta(days=400)
     assert abs((moment - expected).total_seconds()) < 120
+
+
+def chain_of(body: dict[str, Any]) -> list[str]:
+    chain = []
+    while "manager" in body:
+        body = body["manager"]
+        chain.append(body["userPrincipalName"])
+    return chain
+
+
+def test_expand_manager_levels_max_is_the_whole_chain(graph_http: Http) -> None:
+    """user-list-manager example 2: `$expand=manager($levels=max;$select=…)`, with `$count=true` and
+    ConsistencyLevel: eventual to select the managers' properties; each manager nests its own."""
+    http = graph_http("reader")
+    params = {
+        "$select": "id,userPrincipalName",
+        "$expand": "manager($levels=max;$select=id,userPrincipalName)",
+        "$count": "true",
+    }
+    body = http.get(
+        "users/kat@contoso.example", params=params, headers={"ConsistencyLevel": "eventual"}
+    ).json()
+    # The demo: kat@ reports to cameron@, who reports to rob@, who reports to patti@ (the top).
+    assert chain_of(body) == ["cameron@contoso.example", "rob@contoso.example", "patti@contoso.example"]
+    assert set(body["manager"]) == {"@odata.type", "id", "userPrincipalName", "manager"}
+    params["$expand"] = "manager($levels=2;$select=userPrincipalName)"
+    two = http.get(
+        "users/kat@contoso.example", params=params, headers={"ConsistencyLevel": "eventual"}
+    ).json()
+    assert chain_of(two) == ["cameron@contoso.example", "rob@contoso.example"]
+    top = http.get("users/patti@contoso.example", params=params, headers={"ConsistencyLevel": "eventual"})
+    assert "manager" not in top.json()
+
+
+def test_expand_with_an_unknown_option_is_400(graph_http: Http) -> None:
+    reply = graph_http("reader").get("users/kat@contoso.example", params={"$expand": "memberOf($levels=max)"})
+    assert reply.status_code == 400
+
+
+def test_expand_manager_levels_through_the_sdk(graph_client: Factory) -> None:
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+
+    async def go() -> list[str]:
+        query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+            select=["id", "userPrincipalName"],
+            expand=["manager($levels=max;$select=id,userPrincipalName)"],
+        )
+        config = RequestConfiguration(query_parameters=query)
+        config.headers.add("ConsistencyLevel", "eventual")
+        user = await graph_client("reader").users.by_user_id("kat@contoso.example").get(config)
+        chain, manager = [], user.manager
+        while manager is not None:
+            chain.append(manager.user_principal_name)
+            manager = manager.manager
+        return chain
+
+    assert run(go()) == ["cameron@contoso.example", "rob@contoso.example", "patti@contoso.example"]

@@ -8,6 +8,7 @@ and this checks the data independently of the loader); then the loader's seed is
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,11 @@ def expected() -> tuple[dict[str, Entry], dict[str, Entry]]:
 
 def test_the_users_are_state_but_for_the_documented_differences() -> None:
     users, _ = expected()
-    found = {u["userPrincipalName"]: {k: v for k, v in u.items() if k != "id"} for u in data()["users"]}
+    # state/ says nothing of sign-ins: test_sign_ins checks them.
+    skipped = ("id", "signInActivity")
+    found = {
+        u["userPrincipalName"]: {k: v for k, v in u.items() if k not in skipped} for u in data()["users"]
+    }
     assert found.keys() == users.keys()
     for upn, entry in users.items():
         assert found[upn] == entry, upn
@@ -159,6 +164,7 @@ def test_the_seed_is_the_data() -> None:
     ]
     for user, entry in zip(seed.users, copy.deepcopy(document["users"]), strict=True):
         manager = entry.pop("manager", None)
+        entry.pop("signInActivity", None)
         licenses = entry.pop("assignedLicenses", [])
         assert user.items() >= entry.items()
         assert [key[m] for u, m in seed.managers if u == user["id"]] == ([manager] if manager else [])
@@ -191,3 +197,22 @@ def test_each_seed_gives_fresh_objects() -> None:
     assert first.users == second.users
     first.users[0]["businessPhones"].append("+1 555 0000")
     assert first.users[0] != second.users[0]
+
+
+def test_sign_ins_most_recent_four_dormant_three_never() -> None:
+    """Days before seeding, as the data says: the seed is loaded at a fixed instant to read them back."""
+    seeded_at = 1_790_000_000.0
+    store = Store.open(":memory:")
+    store.load_seed(build_seed("demo"), now=seeded_at)
+    ages: dict[str, float | None] = {}
+    for user in store.users.values():
+        activity = user["signInActivity"]
+        newest = None if activity is None else activity["lastSuccessfulSignInDateTime"]
+        when = None if newest is None else datetime.fromisoformat(newest.replace("Z", "+00:00")).timestamp()
+        ages[user["userPrincipalName"].split("@")[0]] = None if when is None else (seeded_at - when) / 86_400
+    store.close()
+    assert {name for name, days in ages.items() if days is None} == {"miguel", "sam", "breakglass"}
+    dormant = {name for name, days in ages.items() if days is not None and days >= 90}
+    assert dormant == {"tomas", "henrietta", "olivia", "lynne"}
+    recent = [days for days in ages.values() if days is not None and days < 90]
+    assert len(recent) == len(ages) - 7 and max(recent) < 35

@@ -199,3 +199,14 @@ def test_synthetic_seed_nests_groups_at_every_size_that_has_room() -> None:
         seed = build_seed(name)
         users = {u["id"] for u in seed.users}
         assert any(m not in users for _, m in seed.members) is nested, name
+
+
+def test_synthetic_sign_ins_most_recent_some_dormant_some_never() -> None:
+    seed = build_seed("synthetic:2000:200:20000")
+    ages = [seed.sign_ins.get(u["id"]) for u in seed.users]
+    never = sum(1 for a in ages if a is None)
+    newest = [min(x for x in (a.interactive_s, a.non_interactive_s) if x is not None) for a in ages if a]
+    dormant = sum(1 for s in newest if s >= 90 * 86_400)
+    assert 0.05 < never / len(ages) < 0.12 and 0.09 < dormant / len(ages) < 0.16
+    assert all(s < 60 * 86_400 for s in newest if s < 90 * 86_400)
+    assert seed.sign_ins == build_seed("synthetic:2000:200:20000").sign_ins

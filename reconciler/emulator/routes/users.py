@@ -63,7 +63,9 @@ _WRITABLE = frozenset(
 _CLOUD_WRITABLE_WHEN_SYNCED = frozenset(
     {"usageLocation", "passwordPolicies", "passwordProfile", "preferredLanguage"}
 )
-_EXPAND = re.compile(r"^(\w+)(?:\(\$select=([^)]*)\))?$")
+_EXPAND = re.compile(r"^(\w+)(?:\(([^)]*)\))?$")
+# user-list-manager: "$levels: max, or a number between 1 and 1000"; only the manager chain takes it.
+MAX_LEVELS = 1000
 # Maximum lengths in characters (Graph docs: resources/user, "Properties").
 _MAX_LENGTH = {
     "city": 128,
@@ -206,6 +208,21 @@ def check_password(password: str) -> None:
         )
 
 
+def _expand_options(raw: str, text: str) -> tuple[list[str] | None, int | None]:
+    """The `$select` and `$levels` inside `name(...)`, separated by `;` as OData writes them."""
+    select: list[str] | None = None
+    levels: int | None = None
+    for option in (o.strip() for o in text.split(";") if o.strip()):
+        key, _, value = option.partition("=")
+        if key == "$select":
+            select = [s.strip() for s in value.split(",") if s.strip()]
+        elif key == "$levels" and (value == "max" or (value.isdigit() and 1 <= int(value) <= MAX_LEVELS)):
+            levels = MAX_LEVELS if value == "max" else int(value)
+        else:
+            raise bad_request(f"Invalid $expand option '{option}' in '{raw}'.")
+    return select, levels
+
+
 def expand(ctx: EmulatorContext, req: GraphRequest, user: Json, out: Json) -> Json:
     raw = req.query.get("$expand")
     if not raw:
@@ -213,13 +230,22 @@ def expand(ctx: EmulatorContext, req: GraphRequest, user: Json, out: Json) -> Js
     match = _EXPAND.match(raw.strip())
     if match is None or match.group(1) not in ("manager", "memberOf", "directReports"):
         raise bad_request(f"Could not find a property named '{raw}' on type 'microsoft.graph.user'.")
-    name, select_raw = match.group(1), match.group(2)
-    select = [s.strip() for s in select_raw.split(",")] if select_raw else None
+    name = match.group(1)
+    select, levels = _expand_options(raw, match.group(2) or "")
+    if levels is not None and name != "manager":
+        raise bad_request(f"Invalid $expand option '$levels' in '{raw}'.")
     store = ctx.store
     if name == "manager":
-        manager_id = store.manager.get(user["id"])
-        if manager_id is not None:
-            out["manager"] = common.render_any(store, manager_id, select)
+        # Without $levels only the immediate manager (user-list-manager); with it, each manager carries its
+        # own, up to the top of the chain (a cycle, which Graph forbids, stops where it closes).
+        into, current, seen = out, user["id"], {user["id"]}
+        for _ in range(levels or 1):
+            manager_id = store.manager.get(current)
+            if manager_id is None or manager_id in seen:
+                break
+            into["manager"] = common.render_any(store, manager_id, select)
+            into, current = into["manager"], manager_id
+            seen.add(manager_id)
     elif name == "memberOf":
         out["memberOf"] = [
             common.render_any(store, g, select) for g in sorted(store.member_of.get(user["id"], ()))
