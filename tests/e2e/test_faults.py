@@ -48,6 +48,9 @@ class Scenario:
     config: dict[str, Any] = field(default_factory=dict)  # emulator config for the faulted apply
     during: During | None = None
     settle_s: float = 0.0  # emulated seconds the clock moves on after the faulted apply (lag)
+    # A change whose answers are all lost is given up after a few sends (the retry policy's limit for no
+    # answer): the apply may then exit 1 naming it, and the rerun converges.
+    may_give_up: bool = False
 
 
 def wait_for_writes(
@@ -102,7 +105,9 @@ SCENARIOS = [
     Scenario("replication lag of 4 s", {"lag_ms": 4000}, settle_s=10),
     Scenario(
         "connection reset after the write",
+        # A dropped answer is resent up to 4 times: at 0.15 an envelope loses every answer 1 time in 2,000.
         {"faults": [{"route": BATCH, "kind": "reset", "rate": 0.35}]},
+        may_give_up=True,
     ),
     Scenario("token expired mid-apply", during=expire_token),
 ]
@@ -162,7 +167,11 @@ def test_apply_under_a_fault_converges_touches_nothing_else_and_journals_every_w
     out, err = apply.communicate(timeout=300)
     assert apply.returncode in (0, 1), err.decode()
     assert "Traceback" not in err.decode() and "Apply complete" in out.decode(), err.decode()
-    assert apply.returncode == 0, out.decode() + err.decode()
+    if scenario.may_give_up and apply.returncode == 1:
+        failed = [line for line in err.decode().splitlines() if line.startswith("error: c")]
+        assert failed and all("NoResponse" in line for line in failed), err.decode()
+    else:
+        assert apply.returncode == 0, out.decode() + err.decode()
     stats = served.stats()
     measured.runs = 1
     measured.faults_injected = caused + stats["faults"]

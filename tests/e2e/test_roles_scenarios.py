@@ -98,7 +98,7 @@ def test_a_role_is_assigned_to_a_user_and_to_a_role_assignable_group(
     _apply_converges(work)
     graph = graph_http("reader")
     assert _holders(graph, SECURITY_ADMIN) == {"ada@contoso.example", "group:grp-helpdesk-admins"}
-    assert {e["outcome"] for e in work.journal()} == {"applied"}
+    assert {e["outcome"] for e in work.outcomes()} == {"applied"}
 
 
 def test_replace_removes_an_undeclared_holder_and_append_keeps_it(
