@@ -11,7 +11,7 @@ to a full read. `apply` never reads through here: it plans on a fresh read.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from reconciler import cache
@@ -36,6 +36,7 @@ from reconciler.progress import ProgressDisplay
 
 USERS_DELTA_PATH = f"/users/delta?$select={USER_SELECT},manager"
 QUERY_SHAPE = f"{USERS_DELTA_PATH}|{GROUPS_DELTA_PATH}"
+REFRESH_UNCHANGED = timedelta(days=1)  # a cache whose delta rounds found nothing is rewritten this often
 
 
 class _Resync(Exception):
@@ -49,12 +50,16 @@ async def read_live_cached(
     snapshot = cache.load(path, now)
     if snapshot is not None:
         try:
-            live = await _warm(client, snapshot, roles)
+            live, links, changed = await _warm(client, snapshot, roles)
         except _Resync:
             pass
         else:
-            snapshot.taken_at = cache.now_text(now)
-            cache.save(path, snapshot)
+            # Nothing changed: the links read are as good as the new ones, and rewriting a large
+            # snapshot costs more than the whole warm read. Refreshed daily, so they never near expiry.
+            if changed or now - datetime.fromisoformat(snapshot.taken_at) > REFRESH_UNCHANGED:
+                snapshot.users_link, snapshot.groups_link = links
+                snapshot.taken_at = cache.now_text(now)
+                cache.save(path, snapshot)
             return live
     users_link = await latest_delta_link(client, USERS_DELTA_PATH)
     live, groups_link = await read_snapshot(client, progress, roles)
@@ -62,10 +67,13 @@ async def read_live_cached(
     return live
 
 
-async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRead) -> LiveState:
+async def _warm(
+    client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRead
+) -> tuple[LiveState, tuple[str, str], bool]:
+    """The state brought up to date, the new delta links, and whether either round changed anything."""
     organization = await client.get(ORGANIZATION_PATH)
     try:
-        skus, users_link, groups_link, (definitions, assignments) = await asyncio.gather(
+        skus, (users_link, users_changed), (groups_link, groups_changed), roles_read = await asyncio.gather(
             read_all(client, SKUS_PATH),
             _follow_users(client, snapshot),
             _follow_groups(client, snapshot),
@@ -75,14 +83,14 @@ async def _warm(client: GraphClient, snapshot: cache.Snapshot, roles: RolesToRea
         if exc.status == 410 or "syncstate" in exc.code.lower() or "resync" in exc.code.lower():
             raise _Resync from None
         raise
-    snapshot.users_link, snapshot.groups_link = users_link, groups_link
+    definitions, assignments = roles_read
     _forget_deleted(snapshot)
     live = LiveState(tenant_id="", users=snapshot.users, groups=snapshot.groups)
     organization_into(live, organization)
     live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}
     live.role_definitions = {d.id: d for d in definitions}
     live.role_assignments = {a.id: a for a in assignments}
-    return live
+    return live, (users_link, groups_link), users_changed or groups_changed
 
 
 def _forget_deleted(snapshot: cache.Snapshot) -> None:
@@ -98,19 +106,23 @@ def _forget_deleted(snapshot: cache.Snapshot) -> None:
             user.manager_id = None
 
 
-async def _follow_users(client: GraphClient, snapshot: cache.Snapshot) -> str:
+async def _follow_users(client: GraphClient, snapshot: cache.Snapshot) -> tuple[str, bool]:
     round_ = DeltaRound(client, snapshot.users_link)
+    changed = False
     async for page in round_.pages():
         merge_users(snapshot.users, page)
-    return round_.delta_link or snapshot.users_link
+        changed = changed or bool(page)
+    return round_.delta_link or snapshot.users_link, changed
 
 
-async def _follow_groups(client: GraphClient, snapshot: cache.Snapshot) -> str:
+async def _follow_groups(client: GraphClient, snapshot: cache.Snapshot) -> tuple[str, bool]:
     merged = DeltaGroups(snapshot.groups)
     round_ = DeltaRound(client, snapshot.groups_link)
+    changed = False
     async for page in round_.pages():
         merged.add(page)
-    return round_.delta_link or snapshot.groups_link
+        changed = changed or bool(page)
+    return round_.delta_link or snapshot.groups_link, changed
 
 
 def merge_users(users: dict[str, LiveUser], items: list[Json]) -> None:

@@ -433,5 +433,6 @@ def test_null_limits_are_the_small_tenant_tier(
     served = 0
     while http.get(url).status_code == 200:
         served += 1
-        assert served < 1000
-    assert 690 <= served <= 900
+        assert served < 1000  # the next tier (50-500 users: 5,000 RU) would serve 1,000
+    # The window refills while the calls are made, faster on an idle machine than on a loaded one.
+    assert 690 <= served < 1000
