@@ -4,9 +4,10 @@
     .venv/bin/python -m bench --report-only     # docs again from docs/benchmarks.json
 
 Sizes: 1k = synthetic:1000:100:5000, 10k = synthetic:10000:1000:50000, 100k =
-synthetic:100000:10000:1000000. `--quick` is `--sizes 1k,10k` (about 10 minutes on 2 busy cores); the
-full run adds 100k, which takes about an hour more (seeding, import, plans, drifts and the baselines'
-samples at both latencies). Rows go to docs/benchmarks.json; docs/benchmarks.md and docs/bench-*.png
+synthetic:100000:10000:1000000. `--quick` is `--sizes 1k,10k`: about 12 minutes on 2 busy cores, most of
+it the baselines (a's 10 parallel refreshes at 200 ms a round trip; b's typed models at ~8 ms an
+object). The 100k size adds roughly half an hour more (seeding, and each command at 100k at both
+latencies; the baselines' samples stay the same size). Rows go to docs/benchmarks.json; docs/benchmarks.md and docs/bench-*.png
 are written from them.
 """
 

@@ -127,24 +127,35 @@ class Run:
         return lines[-1]
 
 
+# Runs one command and writes its peak RSS (KiB) and CPU seconds to the file named first. Linux counts
+# into a child's peak the memory of the process it was forked from, so the command is forked from this
+# small interpreter, not from the benchmark (which holds the SDK, matplotlib and earlier results).
+_MEASURE = """
+import resource, subprocess, sys
+status = subprocess.call(sys.argv[2:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(status)
+"""
+
+
 def run_entraform(folder: Path, *args: str) -> Run:
     """`entraform --config folder/entraform.yaml ARGS…` in a fresh process, run in `folder`."""
     command = [str(ENTRAFORM), "--config", str(folder / "entraform.yaml"), *args]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as scratch:
+        usage_file = Path(scratch) / "usage"
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=folder)
-        # wait4 reports this child's own usage; RUSAGE_CHILDREN would be the largest peak of every
-        # child reaped so far, the emulators of earlier sizes included.
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            exit=process.returncode,
-            peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
-            stdout=out.read().decode(),
-            stderr=err.read().decode(),
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(usage_file), *command], capture_output=True, cwd=folder
         )
+        wall = time.perf_counter() - started
+        peak_kib, cpu_s = usage_file.read_text().split()
+    return Run(
+        wall_s=wall,
+        cpu_s=float(cpu_s),
+        exit=done.returncode,
+        peak_rss_mb=int(peak_kib) / 1024,  # KiB on Linux
+        stdout=done.stdout.decode(),
+        stderr=done.stderr.decode(),
+    )
