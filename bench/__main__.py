@@ -1,14 +1,15 @@
 """The one benchmark: entraform against both baselines at 1k, 10k and 100k users, written up in docs/.
 
-    .venv/bin/python -m bench [--quick] [--sizes 1k,10k,100k] [--latencies 0,200] [--sample-users N]
+    .venv/bin/python -m bench [--quick] [--sizes 1k,10k,100k] [--latencies 0,200] [--sample-users N] [--merge]
     .venv/bin/python -m bench --report-only     # docs again from docs/benchmarks.json
 
 Sizes: 1k = synthetic:1000:100:5000, 10k = synthetic:10000:1000:50000, 100k =
 synthetic:100000:10000:1000000. `--quick` is `--sizes 1k,10k`: about 12 minutes on 2 busy cores, most of
 it the baselines (a's 10 parallel refreshes at 200 ms a round trip; b's typed models at ~8 ms an
 object). The 100k size adds roughly half an hour more (seeding, and each command at 100k at both
-latencies; the baselines' samples stay the same size). Rows go to docs/benchmarks.json; docs/benchmarks.md and docs/bench-*.png
-are written from them.
+latencies; the baselines' samples stay the same size). Rows go to docs/benchmarks.json (`--merge`
+keeps the rows of sizes and latencies not measured again); docs/benchmarks.md and docs/bench-*.png are
+written from them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def main() -> None:
         "--sample-users", type=int, default=1000, help="Users the baselines read at most (groups alike)."
     )
     parser.add_argument("--report-only", action="store_true", help="Rewrite docs/ from docs/benchmarks.json.")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="Keep the rows of docs/benchmarks.json for sizes and latencies this run does not measure.",
+    )
     args = parser.parse_args()
     DOCS.mkdir(exist_ok=True)
     rows_file = DOCS / "benchmarks.json"
@@ -55,11 +61,14 @@ def main() -> None:
     rows: list[Row] = []
     for name in names:
         rows += bench_size(SIZES[name], latencies, args.sample_users)
-    command = "python -m bench " + " ".join(sys.argv[1:])
-    rows_file.write_text(
-        json.dumps({"command": command.strip(), "rows": rows}, indent=1) + "\n", encoding="utf-8"
-    )
-    write(rows, DOCS, command.strip())
+    command = ("python -m bench " + " ".join(sys.argv[1:])).strip()
+    if args.merge and rows_file.exists():
+        saved = json.loads(rows_file.read_text(encoding="utf-8"))
+        measured = {(r["seed"], r["latency_ms"]) for r in rows}
+        rows = [r for r in saved["rows"] if (r["seed"], r["latency_ms"]) not in measured] + rows
+        command = f"{saved['command']}, then {command}"
+    rows_file.write_text(json.dumps({"command": command, "rows": rows}, indent=1) + "\n", encoding="utf-8")
+    write(rows, DOCS, command)
     for users, latency, ru, wall in ratio_texts(rows):
         print(f"{users:>7,} users, {latency:3} ms: RU entraform/(a) {ru:>8}   wall entraform/(b) {wall:>7}")
 
