@@ -4,7 +4,7 @@
     .venv/bin/python -m bench --report-only     # docs again from docs/benchmarks.json
 
 Sizes: 1k = synthetic:1000:100:5000, 10k = synthetic:10000:1000:50000, 100k =
-synthetic:100000:10000:1000000. `--quick` is `--sizes 1k,10k`: about 12 minutes on 2 busy cores, most of
+synthetic:100000:10000:1000000. `--quick` is `--sizes 1k,10k`: about 13 minutes on 2 busy cores, most of
 it the baselines (a's 10 parallel refreshes at 200 ms a round trip; b's typed models at ~8 ms an
 object). The 100k size adds roughly half an hour more (seeding, and each command at 100k at both
 latencies; the baselines' samples stay the same size). Rows go to docs/benchmarks.json (`--merge`
