@@ -40,5 +40,9 @@ fmt: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/entraform schema --out schemas
 
+# The one benchmark (docs/benchmarks.md): BENCH="--quick" for 1k and 10k users only.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH)
+
 clean:
 	rm -rf $(VENV) .entraform .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Time `entraform apply` of an onboarding against a served emulator with its default throttling on.
 
-    .venv/bin/python bench/bench_apply.py [--users 1000] [--groups-per-user 5] [--write-quota N] [--keep DIR]
+    .venv/bin/python -m bench.bench_apply [--users 1000] [--groups-per-user 5] [--write-quota N] [--keep DIR]
 
 Seeds an emulator (HTTPS, own CA) with a synthetic tenant, writes desired-state YAML that onboards
 `--users` new users, each into `--groups-per-user` existing groups (`membersMode: append`) and with an
@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 import yaml
-from served import admin_client, graph_client, start_emulator, write_config
 
+from bench.served import admin_client, graph_client, start_emulator, write_config
 from reconciler.apply.run import ApplyOptions, checked_plan, execute, summary_lines
 from reconciler.plan import planfile
 
@@ -52,11 +52,13 @@ class WireCounter:
         httpx.AsyncClient.send = send  # type: ignore[method-assign]
 
 
-def write_state(folder: Path, group_nicknames: list[str], users: int, groups_per_user: int) -> None:
-    """New users onboarding@…, each in `groups_per_user` groups (round robin) with one license."""
+def write_state(
+    folder: Path, group_nicknames: list[str], users: int, groups_per_user: int, tag: str = "onboard"
+) -> None:
+    """New users TAG00000@…, each in `groups_per_user` groups (round robin) with one license."""
     people = [
         {
-            "userPrincipalName": f"onboard{n:05d}@contoso.example",
+            "userPrincipalName": f"{tag}{n:05d}@contoso.example",
             "displayName": f"Onboarded Person {n}",
             "department": "Onboarding",
             "usageLocation": "US",
@@ -68,7 +70,7 @@ def write_state(folder: Path, group_nicknames: list[str], users: int, groups_per
     for n in range(users):
         for k in range(groups_per_user):
             nick = group_nicknames[(n + k * 7) % len(group_nicknames)]
-            members[nick].append(f"onboard{n:05d}@contoso.example")
+            members[nick].append(f"{tag}{n:05d}@contoso.example")
     groups = [
         {"mailNickname": nick, "membersMode": "append", "members": m} for nick, m in members.items() if m
     ]

@@ -1,6 +1,6 @@
 """How long `diff` takes on a large tenant: USERS users, GROUPS groups, EDGES membership edges.
 
-    .venv/bin/python bench/bench_diff.py [USERS] [GROUPS] [EDGES]   (default 100000 1000 1000000)
+    .venv/bin/python -m bench.bench_diff [USERS] [GROUPS] [EDGES]   (default 100000 1000 1000000)
 
 The desired state declares every user and group (members authoritative) with 1 % of the users'
 jobTitles and 1 % of the edges changed, so the plan has work to find but is mostly "no change".

@@ -1,6 +1,6 @@
 """Time `entraform drift` cold and warm, with and without a realistic round trip, as a CI job runs it.
 
-    .venv/bin/python bench/bench_drift.py [--sizes 10000:1000:50000,100000:10000:1000000]
+    .venv/bin/python -m bench.bench_drift [--sizes 10000:1000:50000,100000:10000:1000000]
                                           [--latencies 0,200] [--changes 50]
 
 For each synthetic tenant size: a served emulator (HTTPS, default throttling on), desired-state YAML
@@ -18,29 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from served import ENTRAFORM, admin_client, graph_client, start_emulator, write_config
-
+from bench.served import Run, admin_client, graph_client, run_entraform, start_emulator, write_config
 from reconciler.importer import export_state
 from reconciler.planning import read_tenant, run_sync
 
 
-def drift(folder: Path) -> tuple[float, int, dict[str, Any]]:
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [str(ENTRAFORM), "--config", str(folder / "entraform.yaml"), "drift", "--format", "json"],
-        capture_output=True,
-        cwd=folder,
-    )
-    wall = time.perf_counter() - started
-    if proc.returncode not in (0, 2):
-        raise SystemExit(f"drift failed: {proc.stderr.decode()}")
-    return wall, proc.returncode, json.loads(proc.stdout)
+def drift(folder: Path) -> tuple[Run, dict[str, Any]]:
+    run = run_entraform(folder, "drift", "--format", "json")
+    if run.exit not in (0, 2):
+        raise SystemExit(f"drift failed: {run.stderr}")
+    return run, json.loads(run.stdout)
 
 
 def change_titles(info: dict[str, Any], count: int, tag: str) -> dict[str, str | None]:
@@ -63,23 +54,24 @@ def restore_titles(info: dict[str, Any], titles: dict[str, str | None]) -> None:
 
 def measure(folder: Path, admin: Any, label: str) -> dict[str, Any]:
     admin.post("stats/reset").raise_for_status()
-    wall, status, report = drift(folder)
+    run, report = drift(folder)
     stats = admin.get("stats").json()
     row = {
         "run": label,
-        "wall_s": round(wall, 2),
+        "wall_s": round(run.wall_s, 2),
         "http_requests": stats.get("http_requests", stats["requests"]),
         "requests_incl_steps": stats["requests"],
         "resource_units": stats["resource_units"],
         "throttled": stats["throttled"],
-        "exit": status,
+        "exit": run.exit,
+        "peak_rss_mb": round(run.peak_rss_mb),
         "items": report["summary"]["items"],
         "changed_in_tenant": report["summary"]["changed_in_tenant"],
     }
     print(
         f"  {label:28} wall {row['wall_s']:6.2f} s  http {row['http_requests']:4}  "
         f"(+steps {row['requests_incl_steps'] - row['http_requests']:3})  RU {row['resource_units']:5}  "
-        f"429 {row['throttled']}  exit {status}  items {row['items']} "
+        f"429 {row['throttled']}  exit {run.exit}  items {row['items']} "
         f"({row['changed_in_tenant']} by the tenant)"
     )
     return row

@@ -1,6 +1,6 @@
 """Emulator speed: seeding a synthetic tenant, then paging every user over loopback HTTPS.
 
-    .venv/bin/python bench/bench_emulator.py [--seed synthetic:100000:10000:1000000]
+    .venv/bin/python -m bench.bench_emulator [--seed synthetic:100000:10000:1000000]
 
 1. Seeding: `build_seed` + `Store.load_seed` into a fresh SQLite file (targets: ≤ 90 s for the default).
 2. Serving: `entraform emulator serve` in its own process on that file (loading it is timed too).
@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from served import graph_client, start_emulator
-
+from bench.served import graph_client, start_emulator
 from reconciler.emulator.seeds import build_seed
 from reconciler.emulator.store import Store
 

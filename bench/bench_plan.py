@@ -1,6 +1,6 @@
 """Time `entraform plan` as a user runs it, against a served emulator with its default throttling on.
 
-    .venv/bin/python bench/bench_plan.py [--seed synthetic:10000:1000:50000] [--keep DIR]
+    .venv/bin/python -m bench.bench_plan [--seed synthetic:10000:1000:50000] [--keep DIR]
 
 Seeds an emulator (HTTPS, own CA), writes desired-state YAML for every user and group of the tenant
 (from the importer, with a few edits so the plan has changes to show), then runs
@@ -15,14 +15,10 @@ import argparse
 import asyncio
 import json
 import os
-import resource
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from served import ENTRAFORM, admin_client, start_emulator, write_config
-
+from bench.served import admin_client, run_entraform, start_emulator, write_config
 from reconciler.config import Config
 from reconciler.graph.connect import open_client
 from reconciler.importer import export_state
@@ -59,26 +55,6 @@ def write_state(live: LiveState, folder: Path) -> None:
         (state / name).write_text(text, encoding="utf-8")
 
 
-def run_plan(folder: Path) -> tuple[float, float, int, int, str]:
-    """Wall and CPU seconds, exit status, peak RSS (KiB) of `entraform plan`, and its summary line."""
-    command = [
-        str(ENTRAFORM),
-        "--config",
-        str(folder / "entraform.yaml"),
-        "plan",
-        "--detailed-exitcode",
-    ]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=folder)
-    out, err = proc.communicate()
-    wall = time.perf_counter() - started
-    # communicate() has reaped the child: its rusage is the largest among reaped children so far,
-    # and the plan is the only child reaped (the emulator is still running).
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    lines = out.decode().strip().splitlines() or err.decode().strip().splitlines() or ["(no output)"]
-    return wall, usage.ru_utime + usage.ru_stime, proc.returncode, usage.ru_maxrss, lines[-1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -97,7 +73,7 @@ def main() -> None:
         with admin_client(info) as admin:
             settings = admin.get("config").json()
             admin.post("stats/reset").raise_for_status()
-            wall, cpu, status, peak_kib, summary = run_plan(folder)
+            run = run_entraform(folder, "plan", "--detailed-exitcode")
             stats = admin.get("stats").json()
     finally:
         server.terminate()
@@ -106,8 +82,9 @@ def main() -> None:
     print(
         f"seed                 {args.seed}  (throttling {'on' if settings['throttle']['enabled'] else 'off'})"
     )
-    print(f"plan                 exit {status}: {summary}")
-    print(f"wall time            {wall:.2f} s  (plan CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f})")
+    print(f"plan                 exit {run.exit}: {run.last_line()}")
+    load = os.getloadavg()[0]
+    print(f"wall time            {run.wall_s:.2f} s  (plan CPU {run.cpu_s:.2f} s; load average {load:.1f})")
     print(
         f"HTTP requests        {stats['requests']}"
         + (f" (incl. steps of {envelopes} $batch)" if envelopes else "")
@@ -115,7 +92,7 @@ def main() -> None:
     print(f"token requests       {stats.get('token_requests', 0)}")
     print(f"resource units       {stats['resource_units']}")
     print(f"throttled requests   {stats['throttled']}")
-    print(f"peak RSS             {peak_kib / 1024:.0f} MB")
+    print(f"peak RSS             {run.peak_rss_mb:.0f} MB")
     print(f"by route             {json.dumps(stats['by_route'], sort_keys=True)}")
 
 

@@ -1,6 +1,6 @@
 """Compare the two ways of reading group members, on a served emulator with its default throttling on.
 
-    .venv/bin/python bench/bench_read.py [--seed synthetic:10000:1000:50000]
+    .venv/bin/python -m bench.bench_read [--seed synthetic:10000:1000:50000]
 
 - delta: `/groups/delta?$select=…,members` (every group and its members, a few pages), as `read_live`
   reads them;
@@ -20,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from served import admin_client, start_emulator, write_config
-
+from bench.served import admin_client, start_emulator, write_config
 from reconciler.config import Config
 from reconciler.graph.client import GraphClient
 from reconciler.graph.connect import open_client

@@ -1,6 +1,6 @@
 """How long loading + validating the desired state and pre-flight take on a large tenant.
 
-    .venv/bin/python bench/bench_validate.py [--users 100000] [--groups 1000] [--files 20] [--runs 3]
+    .venv/bin/python -m bench.bench_validate [--users 100000] [--groups 1000] [--files 20] [--runs 3]
                                              [--keep DIR]
 
 1. Writes (deterministically, into a temporary folder) a YAML tree like the shipped `state/`: USERS
@@ -23,8 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_diff import build
-
+from bench.bench_diff import build
 from reconciler.config import Config
 from reconciler.desired.loader import load_desired
 from reconciler.live import LiveLicense, LiveSku, ServicePlan

@@ -1,6 +1,6 @@
 """Peak memory (RSS) and start-up time of a served emulator holding a big synthetic tenant.
 
-    .venv/bin/python bench/emulator_rss.py [--seed synthetic:100000:10000:1000000]
+    .venv/bin/python -m bench.emulator_rss [--seed synthetic:100000:10000:1000000]
 
 Starts `entraform emulator serve` in a subprocess on a fresh database, reads every user and group
 through Graph paging ($top=999), then reports the server's peak RSS (VmHWM from /proc; Linux only).
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from served import graph_client
+from bench.served import graph_client
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -1,7 +1,8 @@
-"""What the benchmarks share: a served emulator in a subprocess, a token-holding client, a config.
+"""What the benchmarks share: a served emulator in a subprocess, a token-holding client, a config, and
+`entraform` run as a user runs it (a fresh process, its own wall time and peak RSS).
 
-Imported by the sibling scripts in `bench/` (run as `.venv/bin/python bench/NAME.py`, so this folder is
-on `sys.path`); not part of the package.
+Imported by the other modules of `bench/` (run from the repository root as `.venv/bin/python -m bench`
+or `-m bench.NAME`); not part of the package.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import os
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +48,8 @@ def start_emulator(
     return process, json.loads(info_file.read_text()), time.perf_counter() - started
 
 
-def graph_client(info: dict[str, Any], app: str = "reader", timeout: float = 120) -> httpx.Client:
-    """An httpx client on the emulator's Graph URL holding a bearer token of `app` (client credentials)."""
-    verify = ssl.create_default_context(cafile=info["ca_bundle"])
+def bearer_token(info: dict[str, Any], app: str) -> str:
+    """An access token of `app` (client credentials) from the emulator's token endpoint."""
     creds = info["apps"][app]
     reply = httpx.post(
         f"{info['authority']}/{info['tenant_id']}/oauth2/v2.0/token",
@@ -57,14 +59,19 @@ def graph_client(info: dict[str, Any], app: str = "reader", timeout: float = 120
             "grant_type": "client_credentials",
             "scope": GRAPH_SCOPE,
         },
-        verify=verify,
+        verify=ssl.create_default_context(cafile=info["ca_bundle"]),
     )
     reply.raise_for_status()
-    token = reply.json()["access_token"]
+    token: str = reply.json()["access_token"]
+    return token
+
+
+def graph_client(info: dict[str, Any], app: str = "reader", timeout: float = 120) -> httpx.Client:
+    """An httpx client on the emulator's Graph URL holding a bearer token of `app` (client credentials)."""
     return httpx.Client(
         base_url=info["graph_url"] + "/",
-        headers={"Authorization": f"Bearer {token}"},
-        verify=verify,
+        headers={"Authorization": f"Bearer {bearer_token(info, app)}"},
+        verify=ssl.create_default_context(cafile=info["ca_bundle"]),
         timeout=timeout,
     )
 
@@ -75,11 +82,20 @@ def admin_client(info: dict[str, Any]) -> httpx.Client:
     )
 
 
+def full_buckets(admin: httpx.Client) -> None:
+    """Give every app a full throttling budget again, as after a pause between two CI jobs: the
+    emulator starts its buckets afresh whenever the throttle settings change, so switch them off and on."""
+    enabled = admin.get("config").json()["throttle"]["enabled"]
+    admin.put("config", json={"throttle": {"enabled": not enabled}}).raise_for_status()
+    admin.put("config", json={"throttle": {"enabled": enabled}}).raise_for_status()
+
+
 def write_config(folder: Path, info: dict[str, Any], app: str) -> Config:
-    """`folder/entraform.yaml` for the emulator as `app`, its secret in BENCH_CLIENT_SECRET, as a user
+    """`folder/entraform.yaml` for the emulator as `app`, its secret in BENCH_<APP>_SECRET, as a user
     would write it; returns it loaded."""
     creds = info["apps"][app]
-    os.environ["BENCH_CLIENT_SECRET"] = creds["client_secret"]
+    secret = f"BENCH_{app.upper()}_SECRET"
+    os.environ[secret] = creds["client_secret"]
     path = folder / "entraform.yaml"
     path.write_text(
         f"tenant: {info['tenant_id']}\n"
@@ -89,7 +105,57 @@ def write_config(folder: Path, info: dict[str, Any], app: str) -> Config:
         "auth:\n"
         "  method: client_secret\n"
         f"  client_id: {creds['client_id']}\n"
-        "  client_secret: ${BENCH_CLIENT_SECRET}\n"
+        f"  client_secret: ${{{secret}}}\n"
         "state_dir: state\n"
     )
     return load_config(str(path))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One `entraform` process: wall and CPU seconds, exit status, peak RSS and what it printed."""
+
+    wall_s: float
+    cpu_s: float
+    exit: int
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+
+    def last_line(self) -> str:
+        lines = self.stdout.strip().splitlines() or self.stderr.strip().splitlines() or ["(no output)"]
+        return lines[-1]
+
+
+# Runs one command and writes its peak RSS (KiB) and CPU seconds to the file named first. Linux counts
+# into a child's peak the memory of the process it was forked from, so the command is forked from this
+# small interpreter, not from the benchmark (which holds the SDK, matplotlib and earlier results).
+_MEASURE = """
+import resource, subprocess, sys
+status = subprocess.call(sys.argv[2:])
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(status)
+"""
+
+
+def run_entraform(folder: Path, *args: str) -> Run:
+    """`entraform --config folder/entraform.yaml ARGS…` in a fresh process, run in `folder`."""
+    command = [str(ENTRAFORM), "--config", str(folder / "entraform.yaml"), *args]
+    with tempfile.TemporaryDirectory() as scratch:
+        usage_file = Path(scratch) / "usage"
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(usage_file), *command], capture_output=True, cwd=folder
+        )
+        wall = time.perf_counter() - started
+        peak_kib, cpu_s = usage_file.read_text().split()
+    return Run(
+        wall_s=wall,
+        cpu_s=float(cpu_s),
+        exit=done.returncode,
+        peak_rss_mb=int(peak_kib) / 1024,  # KiB on Linux
+        stdout=done.stdout.decode(),
+        stderr=done.stderr.decode(),
+    )
