@@ -1,6 +1,6 @@
 """How long `entraform import --from-csv` takes on an HR export of 10,000 rows (target: ≤ 10 s).
 
-    .venv/bin/python bench/bench_csv_import.py [--rows 10000] [--declared 9000] [--files 10] [--runs 3]
+    .venv/bin/python -m bench.bench_csv_import [--rows 10000] [--declared 9000] [--files 10] [--runs 3]
 
 1. Writes (deterministically, into a temporary folder) a desired state like bench_validate's: DECLARED
    users in FILES files, without groups, and a CSV of ROWS rows keyed by employeeId: the DECLARED users
@@ -19,8 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from bench_validate import TITLES, timed, write_tree
-
+from bench.bench_validate import TITLES, timed, write_tree
 from reconciler.config import Config
 from reconciler.csvimport.run import import_csv
 from reconciler.desired.loader import load_desired

@@ -1,6 +1,6 @@
 """Time `entraform report licenses` and `entraform show user` on a big tenant, as a user runs them.
 
-    .venv/bin/python bench/bench_reports.py [--seed synthetic:100000:10000:1000000] [--latencies 0,200]
+    .venv/bin/python -m bench.bench_reports [--seed synthetic:100000:10000:1000000] [--latencies 0,200]
                                             [--runs 3] [--json FILE]
 
 A served emulator (HTTPS, default throttling on) seeded with `--seed`, desired-state YAML declaring
@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from served import ENTRAFORM, admin_client, graph_client, start_emulator, write_config
-
+from bench.served import ENTRAFORM, admin_client, graph_client, start_emulator, write_config
 from reconciler.importer import export_state
 from reconciler.live import LiveState
 from reconciler.planning import read_tenant, run_sync

@@ -19,7 +19,7 @@ def test_the_reliability_doc_counts_the_corpus_and_the_scenarios_as_they_are() -
     counts = json.loads(line.removeprefix(COUNTS_MARK).removesuffix("-->"))
     cases = sum(1 for case in (REPO / "tests" / "bad_inputs").iterdir() if (case / "expected.txt").is_file())
     names = [s.name for s in SCENARIOS] + [SIGKILL_SCENARIO, LAG_RERUN_SCENARIO]  # the last two: own tests
-    rerun = "the counts changed: run `.venv/bin/python bench/reliability.py` and commit docs/reliability.md"
+    rerun = "the counts changed: run `.venv/bin/python -m bench.reliability` and commit docs/reliability.md"
     assert counts == {"bad_input_cases": cases, "fault_scenarios": len(names), "writes_lost": 0}, rerun
     assert all(f"| {name} |" in text for name in names), rerun
 
