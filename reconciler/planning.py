@@ -44,23 +44,33 @@ async def read_tenant(
     read_only: bool = True,
     roles: RolesToRead = (),
     cached: bool = False,
+    desired: DesiredState | None = None,
 ) -> LiveState:
     """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them.
 
-    `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh."""
+    `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh. With
+    `desired`, the deleted users or groups are read too when a declared one matches no live object
+    (always fresh: a restore is decided on them), so that a tenant in step costs no extra request."""
     from reconciler.graph.connect import open_client
-    from reconciler.live_read import read_live
+    from reconciler.live_read import read_deleted, read_live
+    from reconciler.plan.matching import unmatched
 
     client = open_client(config, read_only=read_only)
     try:
         if not cached:
-            return await read_live(client, progress, roles)
-        from reconciler import cache
-        from reconciler.live_delta import QUERY_SHAPE, read_live_cached
+            live = await read_live(client, progress, roles)
+        else:
+            from reconciler import cache
+            from reconciler.live_delta import QUERY_SHAPE, read_live_cached
 
-        app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
-        path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
-        return await read_live_cached(client, path, progress, roles)
+            app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
+            path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
+            live = await read_live_cached(client, path, progress, roles)
+        if desired is not None:
+            users, groups = unmatched(desired, live)
+            if users or groups:
+                await read_deleted(client, live, users, groups)
+        return live
     finally:
         await client.aclose()
 
@@ -85,7 +95,7 @@ def make_plan(
 
     desired = load_desired(config)
     roles = [role.role for role in desired.roles.values()]
-    live = run_sync(read_tenant(config, progress, roles=roles, cached=cached))
+    live = run_sync(read_tenant(config, progress, roles=roles, cached=cached, desired=desired))
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
     plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

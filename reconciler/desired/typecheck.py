@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from reconciler.desired.schema import LicenseModel, describe
+from reconciler.desired.schema import InvitationModel, LicenseModel, describe
 from reconciler.errors import Location, Problem
 from reconciler.yamlload import MarkedList, MarkedMap
 
@@ -76,7 +76,11 @@ def _problem(model: type[BaseModel], item: MarkedMap, path: str, error: ErrorDet
     if kind == "missing":
         return Problem(f"{parent_path}: missing required key {last!r}", _own_location(parent, location))
     if kind == "extra_forbidden" and isinstance(parent, MarkedMap) and isinstance(last, str):
-        known = list((LicenseModel if "licenses" in loc[:-1] else model).model_fields)
+        nested: dict[str, type[BaseModel]] = {"licenses": LicenseModel, "invitation": InvitationModel}
+        owner: type[BaseModel] = next(
+            (nested[part] for part in loc[:-1] if isinstance(part, str) and part in nested), model
+        )
+        known = list(owner.model_fields)
         message = f"unknown key {last!r}{did_you_mean(last, known)}"
         return Problem(f"{parent_path}: {message}", parent.key_location(last))
     _, location = _child(parent, last, location)

@@ -76,10 +76,16 @@ class Shown:
     requests: int = 0
 
 
+# What Graph says of a guest besides its attributes: its invited address and whether it redeemed.
+_GUEST_ATTRIBUTES = ("mail", "externalUserState")
+
+
 async def show_user(client: GraphClient, upn: str, desired: DesiredState | None) -> Shown:
     start = client.requests_sent
     fields = ",".join(
-        ("id", *USER_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled", "userType")
+        dict.fromkeys(
+            ("id", *USER_ATTRIBUTES, *_GUEST_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled")
+        )
     )
     path = f"/users/{quote(upn, safe='@')}?$select={fields}"
     notes: list[str] = []
@@ -93,9 +99,14 @@ async def show_user(client: GraphClient, upn: str, desired: DesiredState | None)
         notes.append(UNAVAILABLE)
         user = await client.get(path)
     uid = str(user["id"])
-    declared = desired.users.get(upn.lower()) if desired else None
+    # A guest is declared under its invited address (its `mail`) until it names its UPN.
+    keys = (upn.lower(), str(user.get("mail") or "").lower())
+    declared = next((desired.users[k] for k in keys if desired and k in desired.users), None)
     shown = Shown("user", str(user["userPrincipalName"]), uid, notes=notes, declared=declared is not None)
-    shown.attributes = _attributes(user, USER_ATTRIBUTES, declared.attrs if declared else {})
+    shown_names = (
+        (*USER_ATTRIBUTES, *_GUEST_ATTRIBUTES) if user.get("userType") == "Guest" else USER_ATTRIBUTES
+    )
+    shown.attributes = _attributes(user, shown_names, declared.attrs if declared else {})
     shown.last_sign_in = last_sign_in(user) if not notes else None
     shown.managers = await _manager_chain(client, uid)
     relations = await read_many(
