@@ -6,6 +6,7 @@ import json
 from typing import Any, assert_never
 
 from reconciler.plan.model import (
+    RESTORABLE_DAYS,
     Action,
     Change,
     Create,
@@ -14,7 +15,6 @@ from reconciler.plan.model import (
     LicenseChange,
     ManagerChange,
     MembershipChange,
-    RESTORABLE_DAYS,
     ObjectRef,
     OwnershipChange,
     Remove,

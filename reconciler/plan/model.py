@@ -36,10 +36,10 @@ Action = Literal[
 Kind = Literal["user", "group", "membership", "owner", "manager", "license", "role"]
 ObjectKind = Literal["user", "group"]
 
-# SPEC §4: restore user · restore group (a restored object comes back first, so that the updates and
-# edges after it find it) · create user · create group · update user · update group · set/clear manager · add member ·
+# SPEC §4: create user · create group · update user · update group · set/clear manager · add member ·
 # add owner · assign/update license · assign role · remove member · remove owner · remove license ·
-# remove role · disable user · delete user · delete group.
+# remove role · disable user · delete user · delete group. Restores come first, so that the updates and
+# edges after them find the object.
 ORDER: tuple[tuple[Action, Kind], ...] = (
     ("restore", "user"),
     ("restore", "group"),

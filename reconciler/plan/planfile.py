@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Literal, assert_never, get_args
 
 from reconciler import __version__
-from reconciler.errors import PlanError
 from reconciler.desired.model import Invitation
+from reconciler.errors import PlanError
 from reconciler.files import read_text, write_text
 from reconciler.plan.describe import attribute_diff, describe, one_line
 from reconciler.plan.model import (
