@@ -132,8 +132,8 @@ def _user_types(plan: Plan, desired: DesiredState) -> Iterable[Problem]:
             yield _at(
                 _location(desired, change.subject),
                 f"user {change.subject.key} is a {diff['before'] or 'Member'} in the tenant but the YAML "
-                f"says userType {diff['after']}: entraform never converts a member into a guest or a guest into "
-                "a member; declare it as it is, or remove it and declare the new account",
+                f"says userType {diff['after']}: entraform never converts a member into a guest or a guest "
+                "into a member; declare it as it is, or remove it and declare the new account",
             )
 
 
