@@ -316,7 +316,7 @@ def _invite_requests(change: Invite, ids: Ids) -> list[Request]:
     if name:
         body["invitedUserDisplayName"] = name
     requests = [Request("POST", "/invitations", body)]
-    rest = {k: v for k, v in change.after.items() if k not in ("displayName", "userType")}
+    rest = change.patch
     guest_id = ids.users.get(change.subject.key)
     if rest and guest_id is not None:
         requests.append(Request("PATCH", f"/users/{guest_id}", rest))

@@ -47,7 +47,7 @@ def needs(change: Change) -> list[Need]:
         case Invite():
             # Graph docs: invitation-post; the attributes after it are a user update.
             invite = Need("User.Invite.All", ("User.ReadWrite.All",), "invite guests")
-            return [invite, Need("User.ReadWrite.All", why="update users")] if change.after else [invite]
+            return [invite, Need("User.ReadWrite.All", why="update users")] if change.patch else [invite]
         case Create() if change.kind == "user":
             return [Need("User.ReadWrite.All", why="create users")]
         case Create():

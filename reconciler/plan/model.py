@@ -123,6 +123,11 @@ class Invite(_Numbered):
         return "user"
 
     @property
+    def patch(self) -> dict[str, Any]:
+        """The attributes the invitation cannot carry (it takes the displayName and makes a Guest)."""
+        return {k: v for k, v in self.after.items() if k not in ("displayName", "userType")}
+
+    @property
     def other(self) -> None:
         return None
 
