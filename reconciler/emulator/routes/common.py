@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import unquote
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
