@@ -189,12 +189,22 @@ def _check_guest(problems: _Problems, spec: UserSpec, written: set[str]) -> None
         address = spec.invitation.invitedUserEmailAddress
         local, at, domain = address.rpartition("@")
         if not at or not local or not _DOMAIN.fullmatch(domain) or not _EMAIL_LOCAL.fullmatch(local):
-            problems.at("invitation", f"invitedUserEmailAddress {address!r} is not an email address")
+            _invitation_problem(problems, "invitedUserEmailAddress", f"{address!r} is not an email address")
         url = spec.invitation.inviteRedirectUrl
         if not url.startswith(("https://", "http://")):
-            problems.at("invitation", f"inviteRedirectUrl {url!r} is not a URL (https://…)")
+            _invitation_problem(problems, "inviteRedirectUrl", f"{url!r} is not a URL (https://…)")
     if "userType" in written and spec.userType is None:
         problems.at("userType", "userType cannot be cleared: Graph's users are a Member or a Guest")
+
+
+def _invitation_problem(problems: _Problems, key: str, message: str) -> None:
+    """A problem at the value of a key inside `invitation:`."""
+    invitation = problems.item.get("invitation")
+    where = (
+        invitation.value_location(key) if isinstance(invitation, MarkedMap) and key in invitation else None
+    )
+    path = join_path(join_path(problems.path, "invitation"), key)
+    problems.found.append(Problem(f"{path}: {message}", where or problems.item.location))
 
 
 def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[Problem]:
