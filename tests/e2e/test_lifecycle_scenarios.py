@@ -1,6 +1,11 @@
 """The user lifecycle against a served emulator (SPEC §3, §4): a guest invited through POST /invitations,
 a deleted declared user restored with its old id and memberships, a purge held back by its own safety
-margin."""
+margin.
+
+Graph's behaviour followed: https://learn.microsoft.com/graph/api/invitation-post (a Guest user made by
+the invitation), https://learn.microsoft.com/graph/api/directory-deleteditems-restore (a deleted user or
+Microsoft 365 group is kept 30 days and restored whole; security groups cannot be restored) and
+https://learn.microsoft.com/graph/api/directory-deleteditems-delete (a permanent delete)."""
 
 from __future__ import annotations
 
