@@ -65,11 +65,21 @@ class ScopeConfig(_Strict):
 
 
 class RemovalConfig(_Strict):
-    users: Literal["disable", "delete"] = "disable"
+    users: Literal["disable", "delete", "purge"] = Field(
+        default="disable",
+        description="disable: accountEnabled false, direct licenses and memberships of managed groups "
+        "removed · delete: soft delete, restorable for 30 days · purge: deleted permanently (no restore)",
+    )
 
 
 class SafetyConfig(_Strict):
     max_delete_fraction: float = Field(default=0.3, ge=0, le=1)
+    max_purge_fraction: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="of the managed users, purged (removal.users: purge) in one plan: a purge has no undo",
+    )
     max_update_fraction: float = Field(default=0.5, ge=0, le=1)
     min_existing: int = Field(default=10, ge=0)
 

@@ -39,18 +39,47 @@ def _licenses(licenses: Iterable[LiveLicense], skus: dict[str, LiveSku]) -> list
     return sorted(out, key=lambda e: str(e["sku"]))
 
 
+def is_guest(user: LiveUser) -> bool:
+    return user.attrs.get("userType") == "Guest"
+
+
+def invited_address(user: LiveUser) -> str:
+    """The address a guest was invited at: its `mail`, else read back from its `local_domain#EXT#` UPN."""
+    if user.mail:
+        return user.mail
+    local = user.upn.split("#EXT#", 1)[0]
+    name, _, domain = local.rpartition("_")
+    return f"{name}@{domain}" if name else local
+
+
+def user_ref(user: LiveUser) -> str:
+    """How the written YAML names a user: its UPN, or a guest's invited address (its key there)."""
+    return invited_address(user) if is_guest(user) else user.upn
+
+
+# A guest's UPN and mailNickname are Graph's (`…#EXT#`): it is declared by its invitation instead.
+_GRAPH_MADE_FOR_GUESTS = frozenset({"userPrincipalName", "mailNickname"})
+
+
 def user_entry(user: LiveUser, live: LiveState, with_ids: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {}
     if with_ids:
         entry["id"] = user.id
+    guest = is_guest(user)
     for attr in USER_ATTRIBUTES:
         value = user.upn if attr == "userPrincipalName" else user.attrs.get(attr)
+        if guest and attr in _GRAPH_MADE_FOR_GUESTS:
+            continue
+        if attr == "userType" and value == "Member":
+            continue  # Graph's default: said only of guests
         if isinstance(value, dict):  # employeeOrgData, onPremisesExtensionAttributes: the keys set
             value = {key: item for key, item in value.items() if _present(item)}
         if _present(value) and value != {}:
             entry[attr] = value
+    if guest:
+        entry["invitation"] = {"invitedUserEmailAddress": invited_address(user)}
     if user.manager_id and user.manager_id in live.users:
-        entry["manager"] = live.users[user.manager_id].upn
+        entry["manager"] = user_ref(live.users[user.manager_id])
     if user.direct_licenses:
         entry["licenses"] = _licenses(user.direct_licenses.values(), live.skus)
     return entry
@@ -66,12 +95,12 @@ def group_entry(group: LiveGroup, live: LiveState, with_ids: bool) -> dict[str, 
             entry[attr] = value or []  # said even when empty: what a group is decides what it may hold
         elif _present(value) or attr in ("securityEnabled", "mailEnabled"):
             entry[attr] = value if value is not None else False
-    owners = sorted(live.users[i].upn for i in group.owner_ids if i in live.users)
+    owners = sorted(user_ref(live.users[i]) for i in group.owner_ids if i in live.users)
     if owners:
         entry["owners"] = owners
     dynamic = bool(group.attrs.get("membershipRule"))
     if not dynamic:
-        members: list[Any] = sorted(live.users[i].upn for i in group.member_user_ids if i in live.users)
+        members: list[Any] = sorted(user_ref(live.users[i]) for i in group.member_user_ids if i in live.users)
         members += sorted(
             ({"group": live.groups[i].mail_nickname} for i in group.member_group_ids if i in live.groups),
             key=lambda m: m["group"],
@@ -119,7 +148,7 @@ class Export:
 class _File:
     name: str  # relative path, e.g. "users/engineering.yaml"
     section: str  # users, groups or roles
-    entries: Iterator[dict[str, Any]]
+    entries: Iterator[tuple[dict[str, Any], str]]  # each with a comment line after it ("" for none)
 
 
 @dataclass
@@ -157,15 +186,15 @@ def _plan(
         else {"groups.yaml": groups}
     )
     files = [
-        _File(name, "users", (user_entry(u, live, with_ids) for u in part))
+        _File(name, "users", ((user_entry(u, live, with_ids), user_note(u)) for u in part))
         for name, part in user_files.items()
     ]
     files += [
-        _File(name, "groups", (group_entry(g, live, with_ids) for g in part))
+        _File(name, "groups", ((group_entry(g, live, with_ids), "") for g in part))
         for name, part in group_files.items()
     ]
     if roles:
-        files.append(_File("roles.yaml", "roles", iter(roles)))
+        files.append(_File("roles.yaml", "roles", ((r, "") for r in roles)))
     return _Plan(files, len(users), len(groups), len(chosen) - len(groups), len(roles), unnamed)
 
 
@@ -185,12 +214,21 @@ def _slug(value: Any, empty: str) -> str:
     return text or empty
 
 
-def _items(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
+def user_note(user: LiveUser) -> str:
+    """A guest's redemption state, read-only in Graph: said as a comment under the guest."""
+    if not is_guest(user) or not user.external_user_state:
+        return ""
+    return f"  # externalUserState: {user.external_user_state} (read-only: set when the guest redeems)\n"
+
+
+def _items(entries: Iterator[tuple[dict[str, Any], str]]) -> Iterator[str]:
     """Each entry as one YAML list item, dumped on its own: a file of 100,000 users is never held whole."""
-    for entry in entries:
+    for entry, note in entries:
         yield yaml.dump(
             [entry], Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110
         )
+        if note:
+            yield note
 
 
 def target_files(
@@ -255,7 +293,9 @@ def role_entries(live: LiveState) -> tuple[list[dict[str, Any]], int]:
         if definition is None or (user is None and group is None):
             unnamed += 1
             continue
-        principal: Any = user.upn if user is not None else {"group": group.mail_nickname if group else ""}
+        principal: Any = (
+            user_ref(user) if user is not None else {"group": group.mail_nickname if group else ""}
+        )
         holders.setdefault((definition.display_name, assignment.directory_scope_id), []).append(principal)
     entries: list[dict[str, Any]] = []
     for (name, scope), principals in sorted(holders.items()):

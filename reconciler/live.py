@@ -29,6 +29,9 @@ class LiveUser:
     direct_licenses: dict[str, LiveLicense] = field(default_factory=dict)
     # skuIds this user holds through a group (never touched by entraform).
     inherited_sku_ids: frozenset[str] = frozenset()
+    mail: str | None = None  # a guest's is the address it was invited at
+    external_user_state: str | None = None  # a guest's: PendingAcceptance, then Accepted
+    deleted_at: str | None = None  # deletedDateTime, for a user read from directory/deletedItems
 
     @property
     def key(self) -> str:
@@ -45,6 +48,7 @@ class LiveGroup:
     owner_ids: set[str] = field(default_factory=set)
     licenses: dict[str, LiveLicense] = field(default_factory=dict)  # group-based licensing, by skuId
     on_premises_sync: bool = False
+    deleted_at: str | None = None  # deletedDateTime, for a group read from directory/deletedItems
 
     @property
     def key(self) -> str:
@@ -96,6 +100,10 @@ class LiveState:
     # the assignments of the declared roles only (of every role for `import`).
     role_definitions: dict[str, LiveRoleDefinition] = field(default_factory=dict)  # by id
     role_assignments: dict[str, LiveRoleAssignment] = field(default_factory=dict)  # by id
+    # directory/deletedItems, read only when a declared user or group matches no live one: what a plan
+    # restores instead of creating anew (Graph keeps deleted users and Microsoft 365 groups 30 days).
+    deleted_users: dict[str, LiveUser] = field(default_factory=dict)  # by id
+    deleted_groups: dict[str, LiveGroup] = field(default_factory=dict)  # by id
 
     def role_definition(self, name: str) -> LiveRoleDefinition | None:
         return find_role(self.role_definitions.values(), name)

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.errors import GraphError
 from reconciler.graph.client import GraphClient
+from reconciler.graph.errors import error_from_response
 from reconciler.graph.reads import PAGE_SIZE, DeltaRound, Json, pages, read_all, read_many
 from reconciler.live import (
     LiveGroup,
@@ -36,8 +37,20 @@ from reconciler.live import (
 )
 from reconciler.progress import ProgressDisplay, Task
 
+# `mail` is where a guest's invited address shows (its key until it is pinned); dict.fromkeys keeps a
+# property named twice once.
 USER_SELECT = ",".join(
-    ("id", *USER_ATTRIBUTES, "assignedLicenses", "licenseAssignmentStates", "onPremisesSyncEnabled")
+    dict.fromkeys(
+        (
+            "id",
+            *USER_ATTRIBUTES,
+            "assignedLicenses",
+            "licenseAssignmentStates",
+            "onPremisesSyncEnabled",
+            "mail",
+            "externalUserState",
+        )
+    )
 )
 _GROUP_SELECT = ",".join(("id", *GROUP_ATTRIBUTES, "assignedLicenses", "onPremisesSyncEnabled"))
 USERS_PATH = f"/users?$select={USER_SELECT}&$expand=manager($select=id)&$top={PAGE_SIZE}"
@@ -47,6 +60,10 @@ GROUP_IDS_PATH = f"/groups?$select=id&$top={PAGE_SIZE}"
 GROUPS_PATH = f"/groups?$select={_GROUP_SELECT}&$top={PAGE_SIZE}"  # without members (bench/bench_read.py)
 SKUS_PATH = "/subscribedSkus?$select=skuId,skuPartNumber,prepaidUnits,consumedUnits,servicePlans"
 ORGANIZATION_PATH = "/organization?$select=id,verifiedDomains"
+# Graph docs: directory-deleteditems-list (deleted users need User.Read.All; deleted groups Group.Read.All
+# or Directory.Read.All).
+DELETED_USERS_PATH = f"/directory/deletedItems/microsoft.graph.user?$select={USER_SELECT},deletedDateTime"
+DELETED_GROUPS_PATH = f"/directory/deletedItems/microsoft.graph.group?$select={_GROUP_SELECT},deletedDateTime"
 ROLE_DEFINITIONS_PATH = "/roleManagement/directory/roleDefinitions?$select=id,displayName,templateId"
 ROLE_ASSIGNMENTS_PATH = (
     "/roleManagement/directory/roleAssignments?$select=id,roleDefinitionId,principalId,directoryScopeId"
@@ -100,6 +117,26 @@ async def read_snapshot(
     live.role_definitions = {d.id: d for d in definitions}
     live.role_assignments = {a.id: a for a in assignments}
     return live, groups_link
+
+
+async def read_deleted(client: GraphClient, live: LiveState, users: bool, groups: bool) -> None:
+    """The deleted users and groups Graph still keeps (30 days), into `live`: what a plan restores.
+
+    An app that may not list deleted groups (a 403: only GroupMember.Read.All) restores no group; its
+    declared groups are then planned as creates, as before."""
+    if users:
+        found = await read_all(client, DELETED_USERS_PATH)
+        live.deleted_users = {u.id: u for u in map(user_from_json, found)}
+    if groups:
+        response = await client.send("GET", DELETED_GROUPS_PATH)
+        if response.status != 403:
+            if not response.ok or not isinstance(response.body, dict):
+                raise error_from_response("GET", DELETED_GROUPS_PATH, response)
+            items = list(response.body.get("value", []))
+            link = response.body.get("@odata.nextLink")
+            if isinstance(link, str):
+                items += await read_all(client, link)
+            live.deleted_groups = {g.id: g for g in map(group_from_json, items)}
 
 
 def organization_into(live: LiveState, page: Json) -> None:
@@ -345,6 +382,9 @@ def user_from_json(user: Json) -> LiveUser:
         on_premises_sync=bool(user.get("onPremisesSyncEnabled")),
         direct_licenses=direct,
         inherited_sku_ids=inherited,
+        mail=user.get("mail"),
+        external_user_state=user.get("externalUserState"),
+        deleted_at=user.get("deletedDateTime"),
     )
 
 
@@ -371,6 +411,7 @@ def group_from_json(group: Json) -> LiveGroup:
         attrs={attr: group.get(attr) for attr in GROUP_ATTRIBUTES},
         licenses=_licenses(group.get("assignedLicenses") or []),
         on_premises_sync=bool(group.get("onPremisesSyncEnabled")),
+        deleted_at=group.get("deletedDateTime"),
     )
 
 

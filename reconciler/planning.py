@@ -47,16 +47,20 @@ async def read_tenant(
     roles: RolesToRead = (),
     cached: bool = False,
     leave_date_at: Location | None = None,
+    desired: DesiredState | None = None,
 ) -> LiveState:
     """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them.
 
     `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh.
     `leave_date_at`: where the YAML declares an employeeLeaveDateTime, which Graph shows only an app with
     a lifecycle permission; an app-only token without one is refused before the read, not planned from
-    a tenant that seems to hold no leave dates."""
+    a tenant that seems to hold no leave dates. With `desired`, the deleted users or groups are read too
+    when a declared one matches no live object (always fresh: a restore is decided on them), so that a
+    tenant in step costs no extra request."""
     from reconciler.graph.client import token_roles
     from reconciler.graph.connect import open_client
-    from reconciler.live_read import read_live
+    from reconciler.live_read import read_deleted, read_live
+    from reconciler.plan.matching import unmatched
 
     client = open_client(config, read_only=read_only)
     try:
@@ -68,13 +72,19 @@ async def read_tenant(
                 leave_date_at,
             )
         if not cached:
-            return await read_live(client, progress, roles)
-        from reconciler import cache
-        from reconciler.live_delta import QUERY_SHAPE, read_live_cached
+            live = await read_live(client, progress, roles)
+        else:
+            from reconciler import cache
+            from reconciler.live_delta import QUERY_SHAPE, read_live_cached
 
-        app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
-        path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
-        return await read_live_cached(client, path, progress, roles)
+            app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
+            path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
+            live = await read_live_cached(client, path, progress, roles)
+        if desired is not None:
+            users, groups = unmatched(desired, live)
+            if users or groups:
+                await read_deleted(client, live, users, groups)
+        return live
     finally:
         await client.aclose()
 
@@ -102,7 +112,11 @@ def make_plan(
     leave_date_at = next(
         (user.location for user in desired.users.values() if "employeeLeaveDateTime" in user.attrs), None
     )
-    live = run_sync(read_tenant(config, progress, roles=roles, cached=cached, leave_date_at=leave_date_at))
+    live = run_sync(
+        read_tenant(
+            config, progress, roles=roles, cached=cached, leave_date_at=leave_date_at, desired=desired
+        )
+    )
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
     plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

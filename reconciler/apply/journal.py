@@ -18,11 +18,13 @@ from typing import IO, Any, assert_never
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
     OwnershipChange,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -33,7 +35,7 @@ DEFAULT_JOURNAL = ".entraform/journal.jsonl"
 def change_key(change: Change) -> str:
     """What a change is about, in the plan's own words: an object key, or both ends of an edge."""
     match change:
-        case Create() | Update() | Remove():
+        case Restore() | Create() | Invite() | Update() | Remove():
             return change.subject.key
         case MembershipChange():
             return f"{change.group.key} ← {change.member.label}"

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
@@ -25,6 +26,7 @@ from reconciler.plan.model import (
     ObjectRef,
     OwnershipChange,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -34,6 +36,8 @@ LICENSE_ACTIONS = ("assign_license", "update_license", "remove_license")
 PASSWORD_LENGTH = 20
 
 Op = Literal[
+    "restore",
+    "invite",
     "create_user",
     "create_group",
     "patch",
@@ -187,6 +191,10 @@ def _inline_in_create(change: Change, new_groups: set[str]) -> bool:
 
 def _single_op(change: Change) -> Op:
     match change:
+        case Restore():
+            return "restore"
+        case Invite():
+            return "invite"
         case Create():
             return "create_user" if change.kind == "user" else "create_group"
         case Update() | Remove(action="disable"):
@@ -239,11 +247,21 @@ def build_requests(unit: Unit, ids: Ids, graph_url: str) -> list[Request]:
     ref_base = graph_url.rstrip("/") + "/directoryObjects/"
     if isinstance(change, RoleChange):
         return [_role_request(change, ids)]
+    if isinstance(change, Invite):
+        return _invite_requests(change, ids)
     path = f"/{change.subject.kind}s/{_id(change.subject, ids)}" if not isinstance(change, Create) else ""
+    if unit.op == "restore":
+        return [Request("POST", f"/directory/deletedItems/{_id(change.subject, ids)}/restore")]
     if unit.op == "create_user" and isinstance(change, Create):
         return [Request("POST", "/users", _user_body(change, unit.password or generate_password()))]
     if unit.op == "create_group" and isinstance(change, Create):
         return [Request("POST", "/groups", _group_body(change, unit.changes[1:], ids, ref_base))]
+    if unit.op == "delete" and isinstance(change, Remove) and change.purge:
+        # Graph docs: directory-deleteditems-delete; a user deleted is kept in deletedItems until then.
+        return [
+            Request("DELETE", path),
+            Request("DELETE", f"/directory/deletedItems/{_id(change.subject, ids)}"),
+        ]
     if unit.op == "delete":
         return [Request("DELETE", path)]
     if unit.op == "patch" and isinstance(change, Update | Remove):
@@ -282,6 +300,39 @@ def _role_request(change: RoleChange, ids: Ids) -> Request:
         "directoryScopeId": change.directory_scope_id,
     }
     return Request("POST", ROLE_ASSIGNMENTS, body)
+
+
+def _invite_requests(change: Invite, ids: Ids) -> list[Request]:
+    """`POST /invitations` (Graph docs: invitation-post), then the declared attributes the invitation
+    cannot carry, written to the user it made: that PATCH is known once Graph answers with its id."""
+    invitation = change.invitation
+    body: dict[str, Any] = {
+        "invitedUserEmailAddress": invitation.email,
+        "inviteRedirectUrl": invitation.redirect_url,
+        "sendInvitationMessage": invitation.send_message,
+        "invitedUserType": "Guest",
+    }
+    name = change.after.get("displayName")
+    if name:
+        body["invitedUserDisplayName"] = name
+    requests = [Request("POST", "/invitations", body)]
+    rest = change.patch
+    guest_id = ids.users.get(change.subject.key)
+    if rest and guest_id is not None:
+        requests.append(Request("PATCH", f"/users/{guest_id}", rest))
+    return requests
+
+
+def created_id(unit: Unit, answer: Any) -> str | None:
+    """The id of the object a unit's first request made or brought back, from Graph's answer."""
+    if not isinstance(answer, dict) or unit.step != 0:
+        return None
+    if unit.op == "invite":
+        invited = answer.get("invitedUser")
+        return str(invited["id"]) if isinstance(invited, dict) and "id" in invited else None
+    if unit.op in ("create_user", "create_group", "restore") and "id" in answer:
+        return str(answer["id"])
+    return None
 
 
 def lookup_request(unit: Unit) -> Request:

@@ -92,6 +92,8 @@ def _verdict(op: Op, response: RawResponse, policy: RetryPolicy) -> Verdict:
         return Verdict.ALREADY
     if op in ("clear_manager", "delete", "remove_role") and response.status == 404:
         return Verdict.ALREADY
+    if op == "restore" and response.status == 404:
+        return Verdict.ALREADY  # no longer in deletedItems: restored already (a retry after a lost answer)
     if op == "license" and "already assigned" in error_message(response).lower():
         return Verdict.ALREADY
     if op not in _REMOVALS and is_replication_lag(response):

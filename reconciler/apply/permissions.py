@@ -14,12 +14,14 @@ from typing import assert_never
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
     OwnershipChange,
     Plan,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -41,6 +43,14 @@ class Need:
 
 def needs(change: Change) -> list[Need]:
     match change:
+        case Restore() if change.kind == "user":
+            return [Need("User.DeleteRestore.All", ("User.ReadWrite.All",), "restore deleted users")]
+        case Restore():
+            return [Need("Group.ReadWrite.All", why="restore deleted groups")]
+        case Invite():
+            # Graph docs: invitation-post; the attributes after it are a user update.
+            invite = Need("User.Invite.All", ("User.ReadWrite.All",), "invite guests")
+            return [invite, Need("User.ReadWrite.All", why="update users")] if change.patch else [invite]
         case Create() if change.kind == "user":
             return [Need("User.ReadWrite.All", why="create users"), *_lifecycle(change.after)]
         case Create():

@@ -31,6 +31,7 @@ from reconciler.apply.operations import (
     UnresolvedId,
     build_requests,
     can_split,
+    created_id,
     generate_password,
     lookup_request,
     referenced_keys,
@@ -302,6 +303,10 @@ class Scheduler:
 
     def _succeeded(self, state: _State, outcome: Outcome, answer: RawResponse) -> None:
         unit = state.unit
+        # Learnt first: the requests after an invitation write to the user it made.
+        new_id = created_id(unit, answer.body)
+        if new_id is not None:
+            self._created_object(unit, new_id)
         count = len(build_requests(unit, self.ids, self.graph_url))
         if unit.step + 1 < count:
             unit.step += 1
@@ -309,12 +314,6 @@ class Scheduler:
             self._ready.appendleft(state)
             return
         verdict = "applied" if outcome.verdict is Verdict.DONE else "already"
-        if (
-            unit.op in ("create_user", "create_group")
-            and isinstance(answer.body, dict)
-            and "id" in answer.body
-        ):
-            self._created_object(unit, str(answer.body["id"]))
         for change in unit.changes:
             self._finished(change, verdict, outcome.request_id)
 

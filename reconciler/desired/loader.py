@@ -22,6 +22,7 @@ from reconciler.desired.model import (
     DesiredRole,
     DesiredState,
     DesiredUser,
+    Invitation,
     LicenseSpec,
     MemberRef,
 )
@@ -33,12 +34,13 @@ from reconciler.desired.references import (
     resolve,
 )
 from reconciler.desired.roles import principal_problems, read_role
-from reconciler.desired.rules import check_group, check_user, strip_passwords
+from reconciler.desired.rules import check_group, check_user, strip_passwords, user_key
 from reconciler.desired.schema import (
     GROUP_ATTRIBUTES,
     USER_ATTRIBUTES,
     GroupRefModel,
     GroupSpec,
+    InvitationModel,
     LicenseModel,
     StateFile,
     UserSpec,
@@ -183,22 +185,28 @@ class _Collector:
     ) -> bool:
         """Checked on the raw key, so a duplicate is found even when either copy has other problems."""
         raw = item.get(key_name)
+        holder = item
+        invitation = item.get("invitation")
+        if raw is None and kind == "user" and isinstance(invitation, MarkedMap):
+            # A guest naming no UPN is known by its invited address.
+            key_name, holder = "invitedUserEmailAddress", invitation
+            path, raw = f"{path}.invitation", invitation.get(key_name)
         if not isinstance(raw, str):
             return False
         seen = self.first_seen[kind]
         first = seen.get(raw.lower())
         if first is None:
-            seen[raw.lower()] = item.value_location(key_name)
+            seen[raw.lower()] = holder.value_location(key_name)
             return False
         message = f"{path}.{key_name}: {kind} {raw} is already declared at {first}; declare each {kind} once"
-        here = item.value_location(key_name)
+        here = holder.value_location(key_name)
         if here == first:  # the same mapping again: a YAML alias, whose marks are its anchor's
             here, message = location, f"{message} (this item is a YAML alias of it)"
         self.problems.append(Problem(message, here))
         return True
 
     def _add_user(self, spec: UserSpec, item: MarkedMap) -> None:
-        key = spec.userPrincipalName.lower()
+        key = user_key(spec)
         written = spec.model_fields_set
         # Only what was written: mailNickname and accountEnabled defaults are the planner's, for creation.
         attrs = _attrs(spec, USER_ATTRIBUTES, written)
@@ -214,6 +222,7 @@ class _Collector:
             manager_declared="manager" in written,
             manager=manager,
             licenses=_licenses(spec.licenses, item) if "licenses" in written else None,
+            invitation=_invitation(spec.invitation),
         )
 
     def _add_group(self, spec: GroupSpec, item: MarkedMap) -> None:
@@ -324,6 +333,12 @@ def _attrs(spec: UserSpec | GroupSpec, names: tuple[str, ...], written: set[str]
             value = graph_instant(value) or value
         attrs[name] = value
     return attrs
+
+
+def _invitation(spec: InvitationModel | None) -> Invitation | None:
+    if spec is None:
+        return None
+    return Invitation(spec.invitedUserEmailAddress, spec.sendInvitationMessage, spec.inviteRedirectUrl)
 
 
 def _licenses(licenses: list[LicenseModel], item: MarkedMap) -> tuple[LicenseSpec, ...]:

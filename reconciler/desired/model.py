@@ -31,9 +31,19 @@ class MemberRef:
     location: Location | None = None
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """How a new guest is invited (Graph docs: invitation-post): the address the invitation goes to,
+    whether Graph mails it, and where the guest lands after redeeming it."""
+
+    email: str  # invitedUserEmailAddress, as written
+    send_message: bool = False
+    redirect_url: str = "https://myapps.microsoft.com"
+
+
 @dataclass
 class DesiredUser:
-    key: str  # userPrincipalName, lower-cased
+    key: str  # userPrincipalName, lower-cased; a guest's invitedUserEmailAddress when it names no UPN
     attrs: dict[str, Any]  # declared Graph attributes, e.g. {"displayName": "Ada", "jobTitle": None}
     location: Location
     id: str | None = None
@@ -41,6 +51,12 @@ class DesiredUser:
     manager_declared: bool = False  # `manager:` written at all (None then means clear it)
     manager: str | None = None  # manager's UPN, lower-cased
     licenses: tuple[LicenseSpec, ...] | None = None  # None: licenses not managed for this user
+    invitation: Invitation | None = None  # a guest (userType Guest): created by this invitation
+
+    @property
+    def upn_declared(self) -> bool:
+        """The UPN is managed: written, or the key (every member's; a guest's only when it names one)."""
+        return self.invitation is None or "userPrincipalName" in self.attrs
 
 
 @dataclass

@@ -30,6 +30,9 @@ from reconciler.yamlload import MarkedList, MarkedMap
 UPN_LOCAL_CHARS = "A-Z a-z 0-9 ' . - _ ! # ^ ~"
 _UPN_LOCAL = re.compile(r"[A-Za-z0-9'._!#^~-]+")
 _DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# Graph docs (resources/invitation, invitedUserEmailAddress): letters and digits; a period or hyphen
+# except first or last; an underscore anywhere.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9._-]*[A-Za-z0-9_])?")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _NICKNAME_FORBIDDEN = '@()\\[]";:.<>,'
@@ -158,7 +161,8 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[Problem]:
     problems = _Problems(item, path)
     written = spec.model_fields_set
     _check_common(problems, spec, written, "user")
-    reason = upn_problem(spec.userPrincipalName)
+    _check_guest(problems, spec, written)
+    reason = upn_problem(spec.userPrincipalName) if spec.userPrincipalName is not None else None
     if reason:
         problems.at("userPrincipalName", reason)
     for index, old in enumerate(spec.renamedFrom):
@@ -182,7 +186,7 @@ def check_user(spec: UserSpec, item: MarkedMap, path: str) -> list[Problem]:
         reason = upn_problem(spec.manager)
         if reason:
             problems.at("manager", reason)
-        elif spec.manager.lower() == spec.userPrincipalName.lower():
+        elif spec.manager.lower() == user_key(spec):
             problems.at("manager", "a user cannot be their own manager")
     _check_licenses(problems, spec.licenses)
     _check_hr(problems, spec)
@@ -255,6 +259,51 @@ def _check_hr(problems: _Problems, spec: UserSpec) -> None:
             if value is not None and len(value) > EXTENSION_ATTRIBUTE_MAX:
                 message = f"{len(value)} characters long; Graph allows at most {EXTENSION_ATTRIBUTE_MAX}"
                 problems.at_nested("onPremisesExtensionAttributes", name, message)
+
+
+def user_key(spec: UserSpec) -> str:
+    """A user's key: its UPN, or a guest's invited address when it names no UPN (lower-cased)."""
+    if spec.userPrincipalName is not None:
+        return spec.userPrincipalName.lower()
+    return spec.invitation.invitedUserEmailAddress.lower() if spec.invitation else ""
+
+
+def _check_guest(problems: _Problems, spec: UserSpec, written: set[str]) -> None:
+    """A guest is a userType Guest with an invitation, and only a guest has one (SPEC §3)."""
+    guest = spec.userType == "Guest"
+    if spec.invitation is None and spec.userPrincipalName is None:
+        # As pydantic words a missing key: a guest is the one user that may name none.
+        problems.found.append(
+            Problem(f"{problems.path}: missing required key 'userPrincipalName'", problems.item.location)
+        )
+    elif guest and spec.invitation is None:
+        problems.at(
+            "userType",
+            "a guest (userType: Guest) is created by invitation: add `invitation:` with its "
+            "invitedUserEmailAddress",
+        )
+    elif spec.invitation is not None and not guest:
+        problems.at("invitation", "`invitation:` is for guests: add `userType: Guest` to this user")
+    if spec.invitation is not None:
+        address = spec.invitation.invitedUserEmailAddress
+        local, at, domain = address.rpartition("@")
+        if not at or not local or not _DOMAIN.fullmatch(domain) or not _EMAIL_LOCAL.fullmatch(local):
+            _invitation_problem(problems, "invitedUserEmailAddress", f"{address!r} is not an email address")
+        url = spec.invitation.inviteRedirectUrl
+        if not url.startswith(("https://", "http://")):
+            _invitation_problem(problems, "inviteRedirectUrl", f"{url!r} is not a URL (https://…)")
+    if "userType" in written and spec.userType is None:
+        problems.at("userType", "userType cannot be cleared: Graph's users are a Member or a Guest")
+
+
+def _invitation_problem(problems: _Problems, key: str, message: str) -> None:
+    """A problem at the value of a key inside `invitation:`."""
+    invitation = problems.item.get("invitation")
+    where = (
+        invitation.value_location(key) if isinstance(invitation, MarkedMap) and key in invitation else None
+    )
+    path = join_path(join_path(problems.path, "invitation"), key)
+    problems.found.append(Problem(f"{path}: {message}", where or problems.item.location))
 
 
 def check_group(spec: GroupSpec, item: MarkedMap, path: str) -> list[Problem]:

@@ -117,9 +117,29 @@ def _text(name: str, description: str | None = None) -> Any:
     )
 
 
+class InvitationModel(_Spec):
+    """How a guest is invited (Graph's invitation resource): its address is the guest's key until pinned."""
+
+    invitedUserEmailAddress: str = Field(description="the address the invitation goes to")
+    sendInvitationMessage: bool = Field(default=False, description="Graph mails the invitation")
+    inviteRedirectUrl: str = Field(
+        default="https://myapps.microsoft.com", description="where the guest lands after redeeming it"
+    )
+
+
 class UserSpec(_Spec):
-    userPrincipalName: str = Field(description="the key (case-insensitive), e.g. ada@contoso.example")
+    userPrincipalName: str | None = Field(
+        default=None,
+        description="the key (case-insensitive), e.g. ada@contoso.example; a guest's is the invitation's "
+        "address, and its UPN the one Graph assigns",
+    )
     id: str | None = _ID
+    userType: Literal["Member", "Guest"] | None = Field(
+        default=None, description="Guest: a B2B guest, created by invitation (needs `invitation:`)"
+    )
+    invitation: InvitationModel | None = Field(
+        default=None, description="a guest's invitation (POST /invitations); only with userType Guest"
+    )
     renamedFrom: list[str] = _RENAMED_FROM
     displayName: str | None = _text("displayName")
     givenName: str | None = _text("givenName")
@@ -231,7 +251,7 @@ class StateFile(_Spec):
 # The Graph attributes a user or group may declare, in the order a person reads them (and `import`
 # writes them): every field of the models but entraform's own keys and the relationships, which have
 # reads and changes of their own. The loader, the live read and the importer all use these lists.
-USER_OWN_KEYS = ("id", "renamedFrom", "manager", "licenses")
+USER_OWN_KEYS = ("id", "renamedFrom", "manager", "licenses", "invitation")
 GROUP_OWN_KEYS = ("id", "renamedFrom", "owners", "members", "membersMode", "licenses")
 USER_ATTRIBUTES = tuple(name for name in UserSpec.model_fields if name not in USER_OWN_KEYS)
 GROUP_ATTRIBUTES = tuple(name for name in GroupSpec.model_fields if name not in GROUP_OWN_KEYS)

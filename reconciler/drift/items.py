@@ -14,12 +14,14 @@ from reconciler.plan.describe import attribute_diff
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
     OwnershipChange,
     Plan,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -49,7 +51,7 @@ def drift_items(plan: Plan, live: LiveState, known_ids: dict[tuple[str, str], st
                     fix=change.id,
                     target_ids=_targets(change, known_ids),
                     added_to_scope=isinstance(change, Remove),
-                    deleted_in_tenant=isinstance(change, Create),
+                    deleted_in_tenant=isinstance(change, Create | Invite | Restore),
                 )
             )
     return items
@@ -58,7 +60,7 @@ def drift_items(plan: Plan, live: LiveState, known_ids: dict[tuple[str, str], st
 def _differences(change: Change, live: LiveState) -> list[tuple[str | None, Any, Any]]:
     """(attribute or None, git, tenant) for each difference the change would remove."""
     match change:
-        case Create():
+        case Create() | Invite() | Restore():
             return [(None, PRESENT, ABSENT)]
         case Update():
             return [(name, d["after"], d["before"]) for name, d in attribute_diff(change).items()]

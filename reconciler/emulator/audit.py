@@ -22,6 +22,7 @@ ACTIVITIES: dict[str, tuple[str, str]] = {
     "Update user": ("UserManagement", "Update"),
     "Delete user": ("UserManagement", "Delete"),
     "Hard Delete user": ("UserManagement", "Delete"),
+    "Invite external user": ("UserManagement", "Add"),
     "Restore user": ("UserManagement", "Update"),
     "Disable account": ("UserManagement", "Update"),
     "Reset password": ("UserManagement", "Update"),

@@ -6,16 +6,19 @@ import json
 from typing import Any, assert_never
 
 from reconciler.plan.model import (
+    RESTORABLE_DAYS,
     Action,
     Change,
     Create,
     Effects,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
     ObjectRef,
     OwnershipChange,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -37,6 +40,7 @@ SYMBOLS: dict[Action, str] = {
     "delete": "-",
     "assign_role": "+",
     "remove_role": "-",
+    "restore": "+",
 }
 
 
@@ -52,12 +56,32 @@ def _holder(ref: ObjectRef) -> str:
 def describe(change: Change) -> str:
     """`create user ada@…`, `add member ada@… to grp-eng`, … (no symbol, no attribute details)."""
     match change:
+        case Restore():
+            when = f", deleted {change.deleted_at}" if change.deleted_at else ""
+            return (
+                f"restore {change.kind} {change.subject.key} from deletedItems "
+                f"(keeps its id {change.subject.id}{when})"
+            )
+        case Create() if change.gone_id:
+            return (
+                f"create group {change.subject.key} (its pinned id {change.gone_id} is gone: Graph deletes "
+                "security groups permanently and cannot restore them; the new group gets a new id)"
+            )
+        case Invite():
+            return f"invite guest {change.subject.key} (POST /invitations; Graph assigns its #EXT# UPN)"
         case Create() | Update():
             return f"{change.action} {change.kind} {change.subject.key}"
         case Remove(action="disable"):
             return f"disable user {change.subject.key} (accountEnabled false, sign-in sessions revoked)"
+        case Remove(purge=True):
+            return f"delete {change.kind} {change.subject.key} permanently (then purged from deletedItems)"
+        case Remove(restorable=True):
+            return (
+                f"delete {change.kind} {change.subject.key} (restorable from deletedItems for "
+                f"{RESTORABLE_DAYS} days)"
+            )
         case Remove():
-            return f"delete {change.kind} {change.subject.key}"
+            return f"delete {change.kind} {change.subject.key} (permanently: Graph cannot restore it)"
         case ManagerChange(action="set_manager"):
             return f"set manager of {change.user.key} to {change.manager.key}"
         case ManagerChange():
@@ -97,6 +121,12 @@ def attribute_diff(change: Change) -> dict[str, dict[str, Any]]:
 def details(change: Change) -> list[str]:
     """The attribute lines under a change: `attr: value` for a create, `attr: before → after` otherwise."""
     lines = [f"{name}: {value(v)}" for name, v in change.after.items()] if isinstance(change, Create) else []
+    if isinstance(change, Invite):
+        invitation = change.invitation
+        lines.append(f"invitedUserEmailAddress: {value(invitation.email)}")
+        lines.append(f"sendInvitationMessage: {value(invitation.send_message)}")
+        lines.append(f"inviteRedirectUrl: {value(invitation.redirect_url)}")
+        lines += [f"{name}: {value(v)}" for name, v in change.after.items()]
     lines += [
         f"{name}: {value(d['before'])} → {value(d['after'])}" for name, d in attribute_diff(change).items()
     ]

@@ -15,7 +15,18 @@ from reconciler.plan.digest import desired_digest, live_digest
 from reconciler.plan.effects import plan_effects
 from reconciler.plan.groups import group_drafts, orphan_group_drafts
 from reconciler.plan.matching import Draft, Index
-from reconciler.plan.model import ORDER, Change, Create, LicenseChange, Plan, Remove, RoleChange
+from reconciler.plan.model import (
+    ORDER,
+    Change,
+    Create,
+    Invite,
+    LicenseChange,
+    Plan,
+    Remove,
+    Restore,
+    RoleChange,
+    ends,
+)
 from reconciler.plan.roles import role_drafts
 from reconciler.plan.safety import fraction_items, split_protected
 from reconciler.plan.users import leaver_drafts, leavers, user_drafts
@@ -77,15 +88,19 @@ def sort_key(change: Change) -> tuple[int, str, str, str, str, str]:
 
 
 def _number(drafts: list[Draft]) -> list[Change]:
-    """Ids in plan order, then `depends_on`: the creates each change needs, and for a group delete the
-    removal of the licenses it assigns (Graph refuses to delete a group that still assigns licenses)."""
+    """Ids in plan order, then `depends_on`: the creates each change needs, the restore of any object it
+    touches, and for a group delete the removal of the licenses it assigns (Graph refuses to delete a
+    group that still assigns licenses)."""
     ids = [f"c{n:04d}" for n in range(1, len(drafts) + 1)]
     creates: dict[tuple[str, str], str] = {}
+    restores: dict[tuple[str, str], str] = {}
     group_license_removals: dict[str, list[str]] = {}
     for change_id, draft in zip(ids, drafts, strict=True):
         change = draft.change
-        if isinstance(change, Create):
+        if isinstance(change, Create | Invite):
             creates[(change.subject.kind, change.subject.key)] = change_id
+        if isinstance(change, Restore):
+            restores[(change.subject.kind, change.subject.key)] = change_id
         if (
             isinstance(change, LicenseChange)
             and change.action == "remove_license"
@@ -96,6 +111,8 @@ def _number(drafts: list[Draft]) -> list[Change]:
     for change_id, draft in zip(ids, drafts, strict=True):
         change = draft.change
         needed = {creates[need] for need in draft.needs if need in creates}
+        needed |= {restores[end] for end in ((e.kind, e.key) for e in ends(change)) if end in restores}
+        needed.discard(change_id)
         if isinstance(change, Remove) and change.kind == "group":
             needed |= set(group_license_removals.get(change.subject.key, []))
         changes.append(replace(change, id=change_id, depends_on=tuple(sorted(needed))))

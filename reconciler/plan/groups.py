@@ -8,7 +8,15 @@ from reconciler.desired.model import DesiredGroup
 from reconciler.live import LiveGroup
 from reconciler.plan.licenses import license_drafts, remove_license
 from reconciler.plan.matching import Draft, Index, needs_of
-from reconciler.plan.model import Create, MembershipChange, ObjectRef, OwnershipChange, Remove, Update
+from reconciler.plan.model import (
+    Create,
+    MembershipChange,
+    ObjectRef,
+    OwnershipChange,
+    Remove,
+    Restore,
+    Update,
+)
 from reconciler.plan.users import attr_diff, create_after
 
 NICKNAME = "mailNickname"
@@ -19,10 +27,17 @@ def group_drafts(index: Index, leaver_ids: set[str]) -> list[Draft]:
     drafts: list[Draft] = []
     for key in sorted(index.desired.groups):
         declared = index.desired.groups[key]
-        live = index.groups[key]
+        deleted = index.deleted_groups.get(key)
+        live = index.groups[key] or deleted
         me = ObjectRef("group", key, live.id if live else None)
+        if deleted is not None:
+            drafts.append(Draft(Restore(me, deleted.deleted_at or "")))
         if live is None:
-            drafts.append(Draft(Create(me, create_after(declared.attrs, _create_defaults(declared)))))
+            # A pinned group gone from the tenant and from deletedItems was a security group: Graph
+            # deleted it permanently (only Microsoft 365 groups are kept for a restore).
+            after = create_after(declared.attrs, _create_defaults(declared))
+            gone = declared.id if not is_unified(declared.attrs) else None
+            drafts.append(Draft(Create(me, after, gone_id=gone)))
         else:
             new_nickname = declared.attrs.get(NICKNAME) or key
             diff = attr_diff(declared.attrs, live.attrs, NICKNAME, live.mail_nickname, new_nickname)
@@ -125,5 +140,11 @@ def orphan_group_drafts(index: Index) -> list[Draft]:
         # Graph refuses to delete a group that still assigns licenses: remove them first.
         me = ObjectRef("group", g.key, g.id)
         drafts += [Draft(remove_license(me, index.live.skus, sku_id)) for sku_id in sorted(g.licenses)]
-        drafts.append(Draft(Remove("delete", me)))
+        drafts.append(Draft(Remove("delete", me, restorable=is_unified(g.attrs))))
     return drafts
+
+
+def is_unified(attrs: dict[str, object]) -> bool:
+    """A Microsoft 365 group: Graph keeps it restorable for 30 days once deleted."""
+    group_types = attrs.get("groupTypes")
+    return isinstance(group_types, list | tuple) and "Unified" in group_types

@@ -1,7 +1,10 @@
 """Which live object each declared object is, and how references resolve (SPEC §3).
 
 A declared object matches a live one by its pinned `id`, else by a `renamedFrom` key, else by its own
-key (all keys lower-cased, so matching is case-insensitive). Each live object matches at most once.
+key (all keys lower-cased, so matching is case-insensitive); a guest whose key is its invited address
+matches the live guest with that `mail`. Each live object matches at most once. A declared object that
+matches none is looked for in `directory/deletedItems` the same ways (pin, then key): found there, it is
+restored instead of created.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from reconciler.config import Config
-from reconciler.desired.model import DesiredState
+from reconciler.desired.model import DesiredState, DesiredUser
 from reconciler.live import LiveGroup, LiveState, LiveUser
 from reconciler.plan.model import Change, ObjectKind, ObjectRef, ends
 
@@ -58,6 +61,49 @@ def match_objects(declared: Mapping[str, _Declared], live: Mapping[str, _L]) -> 
     return result
 
 
+def match_guests(
+    declared: Mapping[str, DesiredUser], live: LiveState, users: dict[str, LiveUser | None]
+) -> None:
+    """Guests not matched yet, by their invited address: the `mail` Graph gives the guest it invites."""
+    claimed = {u.id for u in users.values() if u is not None}
+    by_mail = {
+        u.mail.lower(): u
+        for u in live.users.values()
+        if u.mail and u.attrs.get("userType") == "Guest" and u.id not in claimed
+    }
+    for key in sorted(declared):
+        invitation = declared[key].invitation
+        if users.get(key) is None and invitation is not None:
+            found = by_mail.pop(invitation.email.lower(), None)
+            if found is not None:
+                users[key] = found
+
+
+def match_deleted(
+    declared: Mapping[str, _Declared], deleted: Mapping[str, _L], matched: Mapping[str, object]
+) -> dict[str, _L]:
+    """Declared objects matching no live one, found in deletedItems by pinned id, else by key."""
+    by_key = {obj.key: obj for obj in sorted(deleted.values(), key=lambda o: o.id)}
+    found: dict[str, _L] = {}
+    for key in sorted(declared):
+        if matched.get(key) is not None:
+            continue
+        pinned = declared[key].id
+        obj = deleted.get(pinned) if pinned is not None else None
+        obj = obj or by_key.get(key)
+        if obj is not None and obj.id not in {o.id for o in found.values()}:
+            found[key] = obj
+    return found
+
+
+def unmatched(desired: DesiredState, live: LiveState) -> tuple[bool, bool]:
+    """(a declared user, a declared group) matches no live object: deletedItems are worth reading."""
+    users = match_objects(desired.users, live.users)
+    match_guests(desired.users, live, users)
+    groups = match_objects(desired.groups, live.groups)
+    return None in users.values(), None in groups.values()
+
+
 @dataclass
 class Index:
     """Everything the diff looks up repeatedly, built once."""
@@ -73,10 +119,13 @@ class Index:
     protected_ids: frozenset[str]  # live objects holding one of those keys (protected across a rename)
     declared_user_keys: dict[str, str]  # live id → desired key
     declared_group_keys: dict[str, str]
+    deleted_users: dict[str, LiveUser]  # desired key → the deleted user it restores
+    deleted_groups: dict[str, LiveGroup]
 
     @classmethod
     def build(cls, desired: DesiredState, live: LiveState, config: Config) -> Index:
         users = match_objects(desired.users, live.users)
+        match_guests(desired.users, live, users)
         groups = match_objects(desired.groups, live.groups)
         protected = frozenset(p.lower() for p in config.scope.protected)
         live_objects: list[LiveUser | LiveGroup] = [*live.users.values(), *live.groups.values()]
@@ -92,19 +141,21 @@ class Index:
             protected_ids=frozenset(o.id for o in live_objects if o.key in protected),
             declared_user_keys={u.id: key for key, u in users.items() if u is not None},
             declared_group_keys={g.id: key for key, g in groups.items() if g is not None},
+            deleted_users=match_deleted(desired.users, live.deleted_users, users),
+            deleted_groups=match_deleted(desired.groups, live.deleted_groups, groups),
         )
 
     def user(self, key: str) -> ObjectRef | None:
         """A user by UPN: declared (matched, or to be created: no id) or live only; None when neither."""
         if key in self.users:
-            found = self.users[key]
+            found = self.users[key] or self.deleted_users.get(key)
             return ObjectRef("user", key, found.id if found else None)
         live_user = self.live_user_by_key.get(key)
         return ObjectRef("user", key, live_user.id) if live_user else None
 
     def group(self, key: str) -> ObjectRef | None:
         if key in self.groups:
-            found = self.groups[key]
+            found = self.groups[key] or self.deleted_groups.get(key)
             return ObjectRef("group", key, found.id if found else None)
         live_group = self.live_group_by_key.get(key)
         return ObjectRef("group", key, live_group.id) if live_group else None

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from reconciler.desired.model import Invitation
+
 Action = Literal[
     "create",
     "update",
@@ -29,14 +31,18 @@ Action = Literal[
     "remove_license",
     "assign_role",
     "remove_role",
+    "restore",
 ]
 Kind = Literal["user", "group", "membership", "owner", "manager", "license", "role"]
 ObjectKind = Literal["user", "group"]
 
 # SPEC §4: create user · create group · update user · update group · set/clear manager · add member ·
 # add owner · assign/update license · assign role · remove member · remove owner · remove license ·
-# remove role · disable user · delete user · delete group.
+# remove role · disable user · delete user · delete group. Restores come first, so that the updates and
+# edges after them find the object.
 ORDER: tuple[tuple[Action, Kind], ...] = (
+    ("restore", "user"),
+    ("restore", "group"),
     ("create", "user"),
     ("create", "group"),
     ("update", "user"),
@@ -83,11 +89,58 @@ class _Numbered:
 
 @dataclass(frozen=True)
 class Create(_Numbered):
-    """A new user or group with the attributes sent (`after`)."""
+    """A new user or group with the attributes sent (`after`). `gone_id` is the pinned id of a
+    security group missing from the tenant and from deletedItems: Graph deletes security groups
+    permanently, so it cannot be restored and the new group gets a new id."""
 
     subject: ObjectRef
     after: Mapping[str, Any]
+    gone_id: str | None = None
     action: ClassVar[Literal["create"]] = "create"
+
+    @property
+    def kind(self) -> ObjectKind:
+        return self.subject.kind
+
+    @property
+    def other(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Invite(_Numbered):
+    """A new guest: `POST /invitations` (never `POST /users`), then the other declared attributes
+    (`after`) written to the user Graph made. The guest's key is its invited address until it is pinned;
+    its userPrincipalName is the one Graph assigns (`…#EXT#@…`)."""
+
+    subject: ObjectRef
+    invitation: Invitation
+    after: Mapping[str, Any]
+    action: ClassVar[Literal["create"]] = "create"
+
+    @property
+    def kind(self) -> Literal["user"]:
+        return "user"
+
+    @property
+    def patch(self) -> dict[str, Any]:
+        """The attributes the invitation cannot carry (it takes the displayName and makes a Guest)."""
+        return {k: v for k, v in self.after.items() if k not in ("displayName", "userType")}
+
+    @property
+    def other(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Restore(_Numbered):
+    """A declared user or Microsoft 365 group found in `directory/deletedItems` (by its pinned id or its
+    key): restored with its id, instead of created anew. Graph brings back what it kept with the object
+    (a user's memberships and licenses, a group's members and owners); updates follow as declared."""
+
+    subject: ObjectRef  # its id is the deleted object's, which the restore keeps
+    deleted_at: str = ""  # deletedDateTime, for the reader
+    action: ClassVar[Literal["restore"]] = "restore"
 
     @property
     def kind(self) -> ObjectKind:
@@ -120,10 +173,14 @@ class Update(_Numbered):
 @dataclass(frozen=True)
 class Remove(_Numbered):
     """An undeclared object in an authoritative scope: a user disabled (sessions revoked) or deleted,
-    a group deleted."""
+    a group deleted. A deleted user or Microsoft 365 group stays restorable in `directory/deletedItems`
+    for 30 days, unless `purge` deletes it permanently there too (`removal.users: purge`); a security
+    group is always deleted permanently (Graph keeps none)."""
 
     action: Literal["disable", "delete"]
     subject: ObjectRef
+    purge: bool = False
+    restorable: bool = False  # a delete Graph keeps in deletedItems for 30 days
 
     @property
     def kind(self) -> ObjectKind:
@@ -246,8 +303,19 @@ class RoleChange(_Numbered):
 
 
 Change = (
-    Create | Update | Remove | ManagerChange | MembershipChange | OwnershipChange | LicenseChange | RoleChange
+    Restore
+    | Create
+    | Invite
+    | Update
+    | Remove
+    | ManagerChange
+    | MembershipChange
+    | OwnershipChange
+    | LicenseChange
+    | RoleChange
 )
+
+RESTORABLE_DAYS = 30  # how long Graph keeps a deleted user or Microsoft 365 group (directory-deleteditems)
 
 
 def ends(change: Change) -> tuple[ObjectRef, ...]:
@@ -260,7 +328,7 @@ def ends(change: Change) -> tuple[ObjectRef, ...]:
 class UnsafeItem:
     """Why the plan must not be applied without --force: removals or updates over a safety fraction."""
 
-    reason: Literal["delete_fraction", "update_fraction"]
+    reason: Literal["delete_fraction", "purge_fraction", "update_fraction"]
     message: str
     kind: str | None = None
     key: str | None = None

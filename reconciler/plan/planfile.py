@@ -17,16 +17,19 @@ from pathlib import Path
 from typing import Any, Literal, assert_never, get_args
 
 from reconciler import __version__
+from reconciler.desired.model import Invitation
 from reconciler.errors import PlanError
 from reconciler.files import read_text, write_text
 from reconciler.plan.describe import attribute_diff, describe, one_line
 from reconciler.plan.model import (
     ORDER,
+    RESTORABLE_DAYS,
     Action,
     Change,
     Create,
     Effects,
     HeldItem,
+    Invite,
     LicenseChange,
     ManagerChange,
     MemberEffect,
@@ -36,6 +39,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    Restore,
     RoleChange,
     RoleRef,
     SeatEffect,
@@ -58,7 +62,7 @@ _TOP_KEYS = (
     "changes",
 )
 _UNSAFE_FIELDS = {f.name for f in fields(UnsafeItem)}
-_UNSAFE_REASONS = ("delete_fraction", "update_fraction")
+_UNSAFE_REASONS = ("delete_fraction", "purge_fraction", "update_fraction")
 _HELD_FIELDS = {f.name for f in fields(HeldItem)}
 _KEY_ORDER = (
     "id",
@@ -66,8 +70,13 @@ _KEY_ORDER = (
     "kind",
     "key",
     "object_id",
+    "deletedDateTime",
+    "invitation",
     "after",
     "diff",
+    "replaces_id",
+    "restorable_days",
+    "purge",
     "group",
     "member",
     "owner",
@@ -88,9 +97,10 @@ _KEY_ORDER = (
 _COMMON = frozenset({"id", "action", "kind", "depends_on"})
 # The keys each shape of change may carry besides the common ones.
 _SHAPES: dict[str, frozenset[str]] = {
-    "create": frozenset({"key", "after"}),
+    "create": frozenset({"key", "after", "invitation", "replaces_id"}),
+    "restore": frozenset({"key", "object_id", "deletedDateTime"}),
     "update": frozenset({"key", "object_id", "diff", "revoke_sessions"}),
-    "remove": frozenset({"key", "object_id", "revoke_sessions"}),
+    "remove": frozenset({"key", "object_id", "revoke_sessions", "restorable_days", "purge"}),
     "manager": frozenset({"object_id", "user", "manager", "target_id"}),
     "membership": frozenset({"object_id", "group", "member", "target_id"}),
     "owner": frozenset({"object_id", "group", "owner", "target_id"}),
@@ -106,14 +116,26 @@ _SHAPES: dict[str, frozenset[str]] = {
 def change_to_dict(change: Change) -> dict[str, Any]:
     out: dict[str, Any] = {"id": change.id, "action": change.action, "kind": change.kind}
     match change:
+        case Restore():
+            out |= {"key": change.subject.key, "object_id": change.subject.id}
+            out["deletedDateTime"] = change.deleted_at or None
         case Create():
+            out |= {"key": change.subject.key, "after": dict(change.after), "replaces_id": change.gone_id}
+        case Invite():
             out |= {"key": change.subject.key, "after": dict(change.after)}
+            out["invitation"] = {
+                "invitedUserEmailAddress": change.invitation.email,
+                "sendInvitationMessage": change.invitation.send_message,
+                "inviteRedirectUrl": change.invitation.redirect_url,
+            }
         case Update():
             out |= {"key": change.subject.key, "object_id": change.subject.id, "diff": attribute_diff(change)}
             out["revoke_sessions"] = change.revoke_sessions
         case Remove():
             out |= {"key": change.subject.key, "object_id": change.subject.id}
             out["revoke_sessions"] = change.revoke_sessions
+            out["restorable_days"] = RESTORABLE_DAYS if change.restorable else None
+            out["purge"] = change.purge
         case ManagerChange():
             out |= {"object_id": change.user.id, "user": change.user.key, "manager": change.manager.key}
             out["target_id"] = change.manager.id
@@ -278,11 +300,16 @@ def change_from_dict(raw: Any) -> Change:
     numbered: dict[str, Any] = {"id": _text(raw, "id"), "depends_on": tuple(_texts(raw, "depends_on"))}
     if kind in _OBJECTS:
         subject = ObjectRef(_OBJECTS[kind], _text(raw, "key"), _id(raw, "object_id"))
+        if action == "restore":
+            return Restore(subject, str(raw.get("deletedDateTime") or ""), **numbered)
+        if action == "create" and "invitation" in raw:
+            return Invite(subject, _invitation(raw), _mapping(raw, "after"), **numbered)
         if action == "create":
-            return Create(subject, _mapping(raw, "after"), **numbered)
+            return Create(subject, _mapping(raw, "after"), _id(raw, "replaces_id"), **numbered)
         if action == "update":
             return Update(subject, _mapping(raw, "diff"), bool(raw.get("revoke_sessions")), **numbered)
-        return Remove(_REMOVES[action], subject, **numbered)
+        restorable = raw.get("restorable_days") is not None
+        return Remove(_REMOVES[action], subject, bool(raw.get("purge")), restorable, **numbered)
     if kind == "manager":
         user = ObjectRef("user", _text(raw, "user"), _id(raw, "object_id"))
         return ManagerChange(
@@ -322,6 +349,15 @@ def change_from_dict(raw: Any) -> Change:
         disabled_plan_ids=tuple(_texts(raw, "disabled_plan_ids")),
         plans_before=tuple(str(p) for p in before),
         **numbered,
+    )
+
+
+def _invitation(raw: dict[str, Any]) -> Invitation:
+    invitation = _mapping(raw, "invitation")
+    return Invitation(
+        _text(invitation, "invitedUserEmailAddress"),
+        bool(invitation.get("sendInvitationMessage")),
+        _text(invitation, "inviteRedirectUrl"),
     )
 
 

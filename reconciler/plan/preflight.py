@@ -19,6 +19,7 @@ from reconciler.plan.licenses import find_sku, unknown_plans
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
@@ -26,6 +27,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -48,6 +50,7 @@ def preflight(plan: Plan, desired: DesiredState, live: LiveState) -> list[Proble
         *_licenses_written(desired, live),
         *_references(desired, live),
         *_creates(plan, desired),
+        *_user_types(plan, desired),
         *_domains(plan, desired, live),
         *_key_collisions(plan, desired, live),
         *_usage_locations(plan, desired, live),
@@ -119,6 +122,19 @@ def _creates(plan: Plan, desired: DesiredState) -> Iterable[Problem]:
             key = change.subject.key
             where = _location(desired, change.subject)
             yield _at(where, f"new {change.kind} {key} needs a displayName (Graph requires one)")
+
+
+def _user_types(plan: Plan, desired: DesiredState) -> Iterable[Problem]:
+    """A member is never turned into a guest (or back) by an attribute edit: that is a new account."""
+    for change in plan.changes:
+        if isinstance(change, Update) and change.kind == "user" and "userType" in change.diff:
+            diff = change.diff["userType"]
+            yield _at(
+                _location(desired, change.subject),
+                f"user {change.subject.key} is a {diff['before'] or 'Member'} in the tenant but the YAML "
+                f"says userType {diff['after']}: entraform never converts a member into a guest or a guest "
+                "into a member; declare it as it is, or remove it and declare the new account",
+            )
 
 
 def _location(desired: DesiredState, ref: ObjectRef) -> Location | None:
@@ -219,7 +235,7 @@ def _synced_problem(change: Change) -> str:
             return "members cannot be changed through Graph"
         case Remove(action="delete"):
             return "it cannot be deleted through Graph; delete it on-premises"
-        case Create() | Remove() | OwnershipChange() | LicenseChange() | RoleChange():
+        case Restore() | Create() | Invite() | Remove() | OwnershipChange() | LicenseChange() | RoleChange():
             return ""
         case _:
             assert_never(change)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from reconciler.plan.describe import describe, one_line
 from reconciler.plan.groups import in_group_scope
 from reconciler.plan.matching import Draft, Index
-from reconciler.plan.model import Change, HeldItem, UnsafeItem
+from reconciler.plan.model import Change, HeldItem, Remove, UnsafeItem
 from reconciler.plan.users import in_user_scope
 
 # kind → (actions that remove, actions that update), counted against the existing managed ones.
@@ -86,6 +86,13 @@ def fraction_items(index: Index, changes: list[Change]) -> list[UnsafeItem]:
                 kind, removals, have, "removed", "max_delete_fraction", safety.max_delete_fraction
             )
             items.append(UnsafeItem("delete_fraction", message, kind, change_ids=[c.id for c in removals]))
+        purges: list[Change] = [c for c in changes if isinstance(c, Remove) and c.kind == kind and c.purge]
+        if purges and len(purges) / have > safety.max_purge_fraction:
+            # A purge has no undo (no deletedItems to restore from): it has a margin of its own.
+            message = _fraction_message(
+                kind, purges, have, "purged", "max_purge_fraction", safety.max_purge_fraction
+            )
+            items.append(UnsafeItem("purge_fraction", message, kind, change_ids=[c.id for c in purges]))
         updates = [c for c in changes if (c.action, c.kind) in updating]
         if len(updates) / have > safety.max_update_fraction:
             message = _fraction_message(

@@ -14,6 +14,7 @@ from reconciler.live import LiveState
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
@@ -21,6 +22,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -98,6 +100,10 @@ class _Licensing:
         match change:
             case Create():
                 self._create(change)
+            case Invite():
+                new_id = f"sim-{change.id}"
+                self.user_keys[new_id], self.user_ids[change.subject.key] = change.subject.key, new_id
+                self.direct[new_id] = set()
             case Update() if change.kind == "user" and UPN in change.diff:
                 self._rename(change, UPN, self.user_keys, self.user_ids)
             case Update() if change.kind == "group" and NICKNAME in change.diff:
@@ -118,9 +124,17 @@ class _Licensing:
                 skus = self.direct_of(holder_id) if change.holder.kind == "user" else self.skus_of(holder_id)
                 _toggle(skus, change.sku_id, change.action != "remove_license")
             case (
-                Update() | Remove() | ManagerChange() | MembershipChange() | OwnershipChange() | RoleChange()
+                Restore()
+                | Update()
+                | Remove()
+                | ManagerChange()
+                | MembershipChange()
+                | OwnershipChange()
+                | RoleChange()
             ):
-                pass  # no seat moves
+                # No seat moves; a restored user gets its licenses back "even if there are no seats"
+                # (Graph docs: directory-deleteditems-restore).
+                pass
             case _:
                 assert_never(change)
 

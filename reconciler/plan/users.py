@@ -1,5 +1,6 @@
-"""User changes: create, update (attributes and renames), manager and direct licenses of declared
-users; disable or delete of undeclared users in an authoritative scope (SPEC §3, `removal.users`)."""
+"""User changes: create (or invite, for a guest), restore, update (attributes and renames), manager and
+direct licenses of declared users; disable, delete or purge of undeclared users in an authoritative
+scope (SPEC §3, `removal.users`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from reconciler.desired.model import DesiredUser
 from reconciler.live import LiveUser
 from reconciler.plan.licenses import license_drafts, remove_license
 from reconciler.plan.matching import Draft, Index, needs_of
-from reconciler.plan.model import Create, ManagerChange, ObjectRef, Remove, Update
+from reconciler.plan.model import Create, Invite, ManagerChange, ObjectRef, Remove, Restore, Update
 
 UPN = "userPrincipalName"
 
@@ -78,13 +79,20 @@ def user_drafts(index: Index) -> list[Draft]:
     drafts: list[Draft] = []
     for key in sorted(index.desired.users):
         declared = index.desired.users[key]
-        live = index.users[key]
+        deleted = index.deleted_users.get(key)
+        live = index.users[key] or deleted
         me = ObjectRef("user", key, live.id if live else None)
-        if live is None:
+        if deleted is not None:
+            drafts.append(Draft(Restore(me, deleted.deleted_at or "")))
+        if live is not None:
+            drafts.extend(_update(declared, live, me))
+        elif declared.invitation is not None:
+            # A guest is never created with POST /users: Graph makes it from an invitation.
+            after = {k: normalise(v) for k, v in declared.attrs.items() if v is not None and k != UPN}
+            drafts.append(Draft(Invite(me, declared.invitation, dict(sorted(after.items())))))
+        else:
             defaults = {UPN: key, "accountEnabled": True, "mailNickname": key.split("@", 1)[0]}
             drafts.append(Draft(Create(me, create_after(declared.attrs, defaults))))
-        else:
-            drafts.extend(_update(declared, live, me))
         drafts.extend(_manager(index, declared, live, me))
         if declared.licenses is not None:
             current = live.direct_licenses if live else {}
@@ -93,7 +101,8 @@ def user_drafts(index: Index) -> list[Draft]:
 
 
 def _update(declared: DesiredUser, live: LiveUser, me: ObjectRef) -> list[Draft]:
-    new_upn = declared.attrs.get(UPN) or declared.key
+    # A guest's UPN is Graph's (…#EXT#@…) unless the YAML names one.
+    new_upn = declared.attrs.get(UPN) or (declared.key if declared.upn_declared else live.upn)
     diff = attr_diff(declared.attrs, live.attrs, UPN, live.upn, new_upn)
     if not diff:
         return []
@@ -143,8 +152,10 @@ def leaver_drafts(index: Index, users: list[LiveUser]) -> list[Draft]:
     drafts: list[Draft] = []
     for user in users:
         me = ObjectRef("user", user.key, user.id)
-        if index.config.removal.users == "delete":
-            drafts.append(Draft(Remove("delete", me)))
+        removal = index.config.removal.users
+        if removal in ("delete", "purge"):
+            purge = removal == "purge"
+            drafts.append(Draft(Remove("delete", me, purge=purge, restorable=not purge)))
             continue
         if user.attrs.get("accountEnabled") is not False:
             drafts.append(Draft(Remove("disable", me)))

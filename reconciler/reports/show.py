@@ -78,6 +78,10 @@ class Shown:
     requests: int = 0
 
 
+# What Graph says of a guest besides its attributes: its invited address and whether it redeemed.
+_GUEST_ATTRIBUTES = ("mail", "externalUserState")
+
+
 async def show_user(client: GraphClient, upn: str, desired: DesiredState | None) -> Shown:
     start = client.requests_sent
     key = quote(upn, safe="@")
@@ -102,9 +106,14 @@ async def show_user(client: GraphClient, upn: str, desired: DesiredState | None)
             raise EntraformError(f"show user {upn}: the tenant has no such user") from None
         raise
     uid = str(user["id"])
-    declared = desired.users.get(upn.lower()) if desired else None
+    # A guest is declared under its invited address (its `mail`) until it names its UPN.
+    keys = (upn.lower(), str(user.get("mail") or "").lower())
+    declared = next((desired.users[k] for k in keys if desired and k in desired.users), None)
     shown = Shown("user", str(user["userPrincipalName"]), uid, declared=declared is not None)
-    shown.attributes = _attributes(user, USER_ATTRIBUTES, declared.attrs if declared else {})
+    shown_names = (
+        (*USER_ATTRIBUTES, *_GUEST_ATTRIBUTES) if user.get("userType") == "Guest" else USER_ATTRIBUTES
+    )
+    shown.attributes = _attributes(user, shown_names, declared.attrs if declared else {})
     shown.sign_in_readable = sign_in_readable
     if sign_in_readable:
         shown.last_sign_in = last_sign_in(user)
@@ -142,7 +151,9 @@ async def _read_user(client: GraphClient, upn: str) -> tuple[Json, bool]:
     """The user and whether its last sign-in could be read. Graph refuses signInActivity on a user
     addressed by UPN (only by id) but lists it, so the user is read as a list filtered by UPN."""
     fields = ",".join(
-        ("id", *USER_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled", "userType")
+        dict.fromkeys(
+            ("id", *USER_ATTRIBUTES, *_GUEST_ATTRIBUTES, "licenseAssignmentStates", "onPremisesSyncEnabled")
+        )
     )
     condition = quote("userPrincipalName eq '" + upn.replace("'", "''") + "'")
     path = f"/users?$filter={condition}&$select={fields}"

@@ -33,8 +33,10 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -
     assert stats["writes"] == 0 and stats["throttled"] == 0
     # The whole read: organization, SKUs, the two counts that choose how to page, users, groups/delta
     # with members and owners (no per-group requests), and a users/delta link from now on, where the
-    # delta cache starts.
+    # delta cache starts; and the deleted users, since a declared one (margaret) matches no live user and
+    # would be restored rather than created if it were there.
     assert set(stats["by_route"]) == {
+        "GET /directory/deletedItems/microsoft.graph.user",
         "GET /organization",
         "GET /subscribedSkus",
         "GET /users",

@@ -15,6 +15,7 @@ from reconciler.live import LiveGroup, LiveLicense, LiveRoleAssignment, LiveStat
 from reconciler.plan.model import (
     Change,
     Create,
+    Invite,
     LicenseChange,
     ManagerChange,
     MembershipChange,
@@ -22,6 +23,7 @@ from reconciler.plan.model import (
     OwnershipChange,
     Plan,
     Remove,
+    Restore,
     RoleChange,
     Update,
 )
@@ -51,8 +53,12 @@ class _Tenant:
 
     def apply(self, change: Change) -> None:
         match change:
+            case Restore():
+                self._restore(change)
             case Create():
                 self._create(change)
+            case Invite():
+                self._invite(change)
             case Update():
                 self._update(change.subject, {name: d["after"] for name, d in change.diff.items()})
             case Remove(action="disable"):
@@ -106,6 +112,27 @@ class _Tenant:
             group = LiveGroup(id=new_id, mail_nickname=after.get(NICKNAME, change.subject.key), attrs=after)
             self.state.groups[new_id] = group
             self.group_ids[group.key] = new_id
+
+    def _restore(self, change: Restore) -> None:
+        """Back from deletedItems with its id (its memberships are not modelled here)."""
+        object_id = self.id_of(change.subject)
+        if change.kind == "user":
+            user = self.state.deleted_users.pop(object_id)
+            self.state.users[object_id] = user
+            self.user_ids[user.key] = object_id
+        else:
+            group = self.state.deleted_groups.pop(object_id)
+            self.state.groups[object_id] = group
+            self.group_ids[group.key] = object_id
+
+    def _invite(self, change: Invite) -> None:
+        """A guest as Graph makes it: a `#EXT#` UPN, its invited address as `mail`."""
+        new_id = f"sim-{change.id}"
+        email = change.invitation.email
+        upn = f"{email.replace('@', '_')}#EXT#@contoso.onmicrosoft.com"
+        attrs = {**change.after, "userType": "Guest"}
+        self.state.users[new_id] = LiveUser(id=new_id, upn=upn, attrs=attrs, mail=email)
+        self.user_ids[change.subject.key] = new_id
 
     def _update(self, subject: ObjectRef, changed: dict[str, object]) -> None:
         if subject.kind == "user":

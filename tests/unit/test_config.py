@@ -101,8 +101,8 @@ def test_a_value_out_of_range(tmp_path: Path) -> None:
 
 
 def test_a_wrong_choice(tmp_path: Path) -> None:
-    message = config_error(tmp_path, "removal:\n  users: purge\n")
-    assert message == "entraform.yaml:2:3: removal.users: Input should be 'disable' or 'delete'"
+    message = config_error(tmp_path, "removal:\n  users: erase\n")
+    assert message == "entraform.yaml:2:3: removal.users: Input should be 'disable', 'delete' or 'purge'"
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from reconciler.emulator.routes import (
     delta,
     directory,
     groups,
+    invitations,
     licenses,
     memberships,
     relations,
@@ -19,6 +20,7 @@ from reconciler.emulator.routes import (
 
 ROUTES: list[Route] = [
     *users.ROUTES,
+    *invitations.ROUTES,
     *groups.ROUTES,
     *relations.ROUTES,
     *memberships.ROUTES,

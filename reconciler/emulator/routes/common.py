@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from reconciler.emulator import odata
 from reconciler.emulator.context import EmulatorContext
@@ -67,7 +68,8 @@ def odata_type(kind: str) -> str:
 
 
 def find_user(ctx: EmulatorContext, key: str) -> Json:
-    user_id = ctx.store.user_id_for(key)
+    # A guest's UPN holds `#EXT#`, which a URL must carry percent-encoded (%23EXT%23).
+    user_id = ctx.store.user_id_for(unquote(key))
     if user_id is None or not ctx.store.is_visible(user_id, ctx.now()):
         raise not_found(key)
     return ctx.store.users[user_id]
