@@ -1,5 +1,8 @@
 """Graph's DateTimeOffset values as the directory keeps and returns them: in UTC, written with `Z`, whole
-seconds unless a fraction was given (Graph docs: resources/user, employeeHireDate)."""
+seconds unless a fraction was given (Graph docs: resources/user, employeeHireDate).
+
+The client reads instants the same way in `desired/instants.py`; the emulator keeps its own copy on
+purpose, since it imports nothing from the client it stands in for (a client bug must not be Graph's)."""
 
 from __future__ import annotations
 
