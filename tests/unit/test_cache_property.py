@@ -151,3 +151,21 @@ def test_a_warm_read_equals_a_fresh_one_after_any_out_of_band_changes(
         warm = run_sync(read_tenant(config, cached=True))
         fresh = run_sync(read_tenant(config))
         assert live_digest(warm) == live_digest(fresh)
+
+
+def test_a_warm_read_that_finds_nothing_new_leaves_the_cache_file_as_it_was(tmp_path: Path) -> None:
+    """Rewriting a large snapshot costs more than the warm read itself; the links it holds still answer."""
+    config = Config(base_dir=str(tmp_path))
+    run_sync(read_tenant(config, cached=True))
+    (snapshot,) = (tmp_path / ".entraform" / "cache").glob("snapshot-*")
+    before = (snapshot.read_bytes(), snapshot.stat().st_mtime_ns)
+    run_sync(read_tenant(config, cached=True))
+    assert (snapshot.read_bytes(), snapshot.stat().st_mtime_ns) == before
+    tenant = open_local_tenant(tmp_path / LOCAL_DB)
+    try:
+        asyncio.run(_change(tenant.info, tenant.token("writer"), tenant.transport, [("title", 1, 0)]))
+    finally:
+        tenant.close()
+    warm = run_sync(read_tenant(config, cached=True))
+    assert snapshot.read_bytes() != before[0]
+    assert live_digest(warm) == live_digest(run_sync(read_tenant(config)))
