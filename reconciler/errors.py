@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """Where in a YAML file something was written (1-based line and column)."""
+class Location(NamedTuple):
+    """Where in a YAML file something was written (1-based line and column). A tuple, ordered by file,
+    line and column: a large desired state holds millions of them, and a tuple is made in a third of
+    the time of a frozen dataclass."""
 
     file: str
     line: int

@@ -8,7 +8,7 @@ and `null` (clear it) stay distinct: an absent key is unmanaged, a key mapped to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from reconciler.errors import Location
 
@@ -22,9 +22,9 @@ class LicenseSpec:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class MemberRef:
-    """A member of a group: a user by UPN or a nested group by mailNickname (both lower-cased)."""
+class MemberRef(NamedTuple):
+    """A member of a group: a user by UPN or a nested group by mailNickname (both lower-cased). A tuple:
+    there is one per membership, a million in a large tenant."""
 
     kind: Literal["user", "group"]
     key: str
