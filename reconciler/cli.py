@@ -287,7 +287,9 @@ def _make_plan(obj: Globals, targets: tuple[str, ...], cached: bool) -> Plan:
 
 
 _NO_CACHE = click.option(
-    "--no-cache", is_flag=True, help="Read the whole tenant; neither use nor update the delta cache."
+    "--no-cache",
+    is_flag=True,
+    help="Read the whole tenant and parse every file; neither use nor update the caches.",
 )
 
 
@@ -451,10 +453,10 @@ def apply(
 
 def _desired_or_note(config: Config, notes: list[str]) -> DesiredState | None:
     """The desired state to compare with, or None (and a note) when it cannot be loaded."""
-    from reconciler.desired.loader import load_desired
+    from reconciler.desired.loader import load_desired, parse_cache
 
     try:
-        return load_desired(config)
+        return load_desired(config, parse_cache(config))
     except EntraformError as exc:
         first = exc.lines()[0]
         notes.append(

@@ -99,15 +99,15 @@ class Planned:
 def make_plan(
     config: Config, targets: list[Target], progress: ProgressDisplay | None = None, cached: bool = False
 ) -> Planned:
-    """Load, read (through the delta cache when `cached`), diff and pre-flight; raise `PlanError`
-    naming every pre-flight problem."""
-    from reconciler.desired.loader import load_desired
+    """Load, read, diff and pre-flight (the YAML through the parse cache and the tenant through the
+    delta cache when `cached`); raise `PlanError` naming every pre-flight problem."""
+    from reconciler.desired.loader import load_desired, parse_cache
     from reconciler.plan.diff import diff
     from reconciler.plan.effects import plan_effects
     from reconciler.plan.preflight import preflight
     from reconciler.plan.targets import check_targets, narrow
 
-    desired = load_desired(config)
+    desired = load_desired(config, parse_cache(config) if cached else None)
     roles = [role.role for role in desired.roles.values()]
     leave_date_at = next(
         (user.location for user in desired.users.values() if "employeeLeaveDateTime" in user.attrs), None

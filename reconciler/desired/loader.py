@@ -1,8 +1,10 @@
 """`load_desired(config)`: every `*.yaml` under `state_dir` → a validated `DesiredState` (SPEC §3).
 
 Problems are collected, never raised one by one: a run reports every problem of every file, each at
-its `FILE:LINE:COL`, in one `ValidationFailed`. One pass over each file and dict lookups throughout,
-so 100,000 users load in linear time.
+its `FILE:LINE:COL`, in one `ValidationFailed`. Each file is read on its own (`fileread`, or its kept
+read from the parse cache when its text is unchanged), then the reads are merged here in file order:
+keys and ids declared twice, renames, references and nesting are checked across files. One pass
+over each file and dict lookups throughout, so 100,000 users load in linear time.
 """
 
 from __future__ import annotations
@@ -10,22 +12,13 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 from reconciler.config import Config
-from reconciler.desired.instants import INSTANT_ATTRIBUTES, graph_instant
-from reconciler.desired.model import (
-    DesiredGroup,
-    DesiredRole,
-    DesiredState,
-    DesiredUser,
-    Invitation,
-    LicenseSpec,
-    MemberRef,
-)
+from reconciler.desired.fileread import Claim, FileRead, GroupItem, RoleItem, UserItem, read_file
+from reconciler.desired.model import DesiredGroup, DesiredRole, DesiredState, DesiredUser
+from reconciler.desired.parsecache import ParseCache
 from reconciler.desired.references import (
     Kind,
     PendingRef,
@@ -33,29 +26,14 @@ from reconciler.desired.references import (
     nesting_cycles,
     resolve,
 )
-from reconciler.desired.roles import principal_problems, read_role
-from reconciler.desired.rules import check_group, check_user, strip_passwords, user_key
-from reconciler.desired.schema import (
-    GROUP_ATTRIBUTES,
-    USER_ATTRIBUTES,
-    GroupRefModel,
-    GroupSpec,
-    InvitationModel,
-    LicenseModel,
-    StateFile,
-    UserSpec,
-    describe,
-)
-from reconciler.desired.typecheck import did_you_mean, type_check
+from reconciler.desired.roles import principal_problems
 from reconciler.errors import EntraformError, Location, Problem, ValidationFailed
 from reconciler.files import read_text
-from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
-
-_SECTIONS = list(StateFile.model_fields)
 
 
-def load_desired(config: Config) -> DesiredState:
-    """Read and check the desired state; raise `ValidationFailed` carrying every problem."""
+def load_desired(config: Config, cache: ParseCache | None = None) -> DesiredState:
+    """Read and check the desired state; raise `ValidationFailed` carrying every problem. With `cache`,
+    a file whose text is unchanged since a run kept its read is not parsed again."""
     root = config.state_path
     if root.exists() and not root.is_dir():
         raise EntraformError(f"{root}: the state directory is a file (state_dir in the config)")
@@ -67,7 +45,7 @@ def load_desired(config: Config) -> DesiredState:
     with _cyclic_gc_paused():
         for path in files:
             if path.resolve().is_relative_to(inside):
-                collector.read_file(path)
+                _read(path, collector, cache)
             else:
                 # A link out of state_dir would put files no review of the repository sees into the plan.
                 message = (
@@ -76,20 +54,51 @@ def load_desired(config: Config) -> DesiredState:
                 )
                 collector.problems.append(Problem(message, Location(path.as_posix(), 1, 1)))
         state = collector.finish()
+    if cache is not None:
+        cache.prune()
     if collector.problems:
         raise ValidationFailed(collector.problems)
     return state
 
 
+def parse_cache(config: Config) -> ParseCache:
+    """The parse cache beside the delta cache: `cache_dir/desired/`."""
+    return ParseCache(config.path(config.cache_dir) / "desired")
+
+
+def _read(path: Path, collector: _Collector, cache: ParseCache | None) -> None:
+    name = path.as_posix()
+    if path.suffix != ".yaml":
+        if path.suffix == ".yml":
+            message = "only *.yaml files are read; rename this file to .yaml"
+            collector.problems.append(Problem(message, Location(name, 1, 1)))
+        return
+    collector.files.append(name)
+    try:
+        text = read_text(path, "file")
+    except EntraformError as exc:  # unreadable, or not UTF-8: the other files are still read
+        collector.problems.append(exc.problem)
+        return
+    read = cache.get(name, text) if cache is not None else None
+    if read is None:
+        read = read_file(name, text)
+        if cache is not None:
+            cache.put(name, text, read)
+    collector.add(read)
+
+
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """Loading makes millions of small objects that live on, and next to no reference cycles; left on,
-    the cyclic garbage collector would traverse them over and over (a large load took twice as long)."""
+    the cyclic garbage collector would traverse them over and over (a large load took twice as long).
+    They are frozen after: the run keeps them to its end, and the first collection would otherwise
+    walk them all (0.9 s at 100,000 users), as would every full one after it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
@@ -99,6 +108,8 @@ def _hidden(path: Path, root: Path) -> bool:
 
 
 class _Collector:
+    """The merge of every file's read, in file order: what one file cannot know about the others."""
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.users: dict[str, DesiredUser] = {}
@@ -110,161 +121,59 @@ class _Collector:
         self.refs: list[PendingRef] = []
         self.renamed: dict[Kind, dict[str, tuple[str, Location]]] = {"user": {}, "group": {}}
 
-    def read_file(self, path: Path) -> None:
-        name = path.as_posix()
-        if path.suffix != ".yaml":
-            if path.suffix == ".yml":
-                message = "only *.yaml files are read; rename this file to .yaml"
-                self.problems.append(Problem(message, Location(name, 1, 1)))
-            return
-        self.files.append(name)
-        try:
-            text = read_text(path, "file")
-        except EntraformError as exc:  # unreadable, or not UTF-8: the other files are still read
-            self.problems.append(exc.problem)
-            return
-        document, problems = parse_yaml(text, name)
-        self.problems.extend(problems)
-        if document is not None:
-            self._read_document(document, name)
+    def add(self, read: FileRead) -> None:
+        self.problems.extend(read.problems)
+        for user_item in read.users:
+            twice = self._declared_twice("user", user_item.claim)
+            if user_item.user is not None and not twice:
+                self._add_user(user_item, user_item.user)
+        for group_item in read.groups:
+            twice = self._declared_twice("group", group_item.claim)
+            if group_item.group is not None and not twice:
+                self._add_group(group_item, group_item.group)
+        for role_item in read.roles:
+            self._add_role(role_item)
 
-    def _read_document(self, document: Any, name: str) -> None:
-        if not isinstance(document, MarkedMap):
-            message = (
-                f"a desired-state file is a mapping with `users:`, `groups:` and/or `roles:`, got "
-                f"{describe(document)}"
-            )
-            self.problems.append(Problem(message, Location(name, 1, 1)))
-            return
-        for key in document:
-            if key not in _SECTIONS and not key.startswith("x-"):  # x-…: room for YAML anchors
-                message = (
-                    f"unknown key {key!r}{did_you_mean(key, _SECTIONS)}; a file holds `users:`, `groups:` "
-                    "and `roles:`"
-                )
-                self.problems.append(Problem(message, document.key_location(key)))
-        for section in _SECTIONS:
-            items = document.get(section)
-            if items is None:
-                continue  # `users:` with every entry commented out
-            if not isinstance(items, MarkedList):
-                message = f"{section}: expected a list of {section} (`- ` items), got {describe(items)}"
-                self.problems.append(Problem(message, document.location_of(section)))
-                continue
-            for index, item in enumerate(items):
-                self._read_item(section, f"{section}[{index}]", item, items.item_location(index))
-                items[index] = None  # let go of each item once read: a large file's marks go as they are used
-
-    def _read_item(self, section: str, path: str, item: Any, location: Location) -> None:
-        if not isinstance(item, MarkedMap):
-            self.problems.append(
-                Problem(f"{path}: expected a mapping (key: value), got {describe(item)}", location)
-            )
-            return
-        if section == "roles":
-            self._add_role(item, path)
-            return
-        self.problems.extend(strip_passwords(item, path))
-        kind: Kind = "user" if section == "users" else "group"
-        key_name = "userPrincipalName" if kind == "user" else "mailNickname"
-        declared_twice = self._declared_twice(kind, item, path, key_name, location)
-        if kind == "user":
-            user = type_check(UserSpec, item, path)
-            problems = user.problems + (check_user(user.spec, item, path) if user.spec else [])
-            if user.spec and not problems and not declared_twice:
-                self._add_user(user.spec, item)
-        else:
-            group = type_check(GroupSpec, item, path)
-            problems = group.problems + (check_group(group.spec, item, path) if group.spec else [])
-            if group.spec and not problems and not declared_twice:
-                self._add_group(group.spec, item)
-        self.problems.extend(problems)
-
-    def _declared_twice(
-        self, kind: Kind, item: MarkedMap, path: str, key_name: str, location: Location
-    ) -> bool:
+    def _declared_twice(self, kind: Kind, claim: Claim | None) -> bool:
         """Checked on the raw key, so a duplicate is found even when either copy has other problems."""
-        raw = item.get(key_name)
-        holder = item
-        invitation = item.get("invitation")
-        if raw is None and kind == "user" and isinstance(invitation, MarkedMap):
-            # A guest naming no UPN is known by its invited address.
-            key_name, holder = "invitedUserEmailAddress", invitation
-            path, raw = f"{path}.invitation", invitation.get(key_name)
-        if not isinstance(raw, str):
+        if claim is None:
             return False
         seen = self.first_seen[kind]
-        first = seen.get(raw.lower())
+        first = seen.get(claim.key)
         if first is None:
-            seen[raw.lower()] = holder.value_location(key_name)
+            seen[claim.key] = claim.at
             return False
-        message = f"{path}.{key_name}: {kind} {raw} is already declared at {first}; declare each {kind} once"
-        here = holder.value_location(key_name)
+        message = (
+            f"{claim.label}: {kind} {claim.raw} is already declared at {first}; declare each {kind} once"
+        )
+        here = claim.at
         if here == first:  # the same mapping again: a YAML alias, whose marks are its anchor's
-            here, message = location, f"{message} (this item is a YAML alias of it)"
+            here, message = claim.item_at, f"{message} (this item is a YAML alias of it)"
         self.problems.append(Problem(message, here))
         return True
 
-    def _add_user(self, spec: UserSpec, item: MarkedMap) -> None:
-        key = user_key(spec)
-        written = spec.model_fields_set
-        # Only what was written: mailNickname and accountEnabled defaults are the planner's, for creation.
-        attrs = _attrs(spec, USER_ATTRIBUTES, written)
-        manager = spec.manager.lower() if spec.manager is not None else None
-        if manager is not None:
-            self.refs.append(PendingRef("user", manager, item.value_location("manager"), "manager"))
-        self.users[key] = DesiredUser(
-            key=key,
-            attrs=attrs,
-            location=item.location,
-            id=self._pin(spec.id, item),
-            renamed_from=self._renamed_from("user", key, spec.renamedFrom, item),
-            manager_declared="manager" in written,
-            manager=manager,
-            licenses=_licenses(spec.licenses, item) if "licenses" in written else None,
-            invitation=_invitation(spec.invitation),
-        )
+    def _add_user(self, item: UserItem, user: DesiredUser) -> None:
+        if user.manager is not None and item.manager_at is not None:
+            self.refs.append(PendingRef("user", user.manager, item.manager_at, "manager"))
+        self._pin(user.id, item.pin_at)
+        self._renamed_from("user", user.key, user.renamed_from, item.renamed_at)
+        self.users[user.key] = user
 
-    def _add_group(self, spec: GroupSpec, item: MarkedMap) -> None:
-        key = spec.mailNickname.lower()
-        written = spec.model_fields_set
-        attrs = _attrs(spec, GROUP_ATTRIBUTES, written)
-        owners: tuple[str, ...] | None = None
-        if "owners" in written:
-            owners = tuple(owner.lower() for owner in spec.owners)
-            locations = item["owners"].item_locations
+    def _add_group(self, item: GroupItem, group: DesiredGroup) -> None:
+        if group.owners is not None:
             self.refs.extend(
-                PendingRef("user", o, loc, "owner") for o, loc in zip(owners, locations, strict=True)
+                PendingRef("user", o, at, "owner") for o, at in zip(group.owners, item.owners_at, strict=True)
             )
-        members: tuple[MemberRef, ...] | None = None
-        if "members" in written:
-            members = tuple(
-                _member(m, loc) for m, loc in zip(spec.members, item["members"].item_locations, strict=True)
-            )
-            self.refs.extend(
-                PendingRef(m.kind, m.key, m.location or item.location, "member") for m in members
-            )
-        self.groups[key] = DesiredGroup(
-            key=key,
-            attrs=attrs,
-            location=item.location,
-            id=self._pin(spec.id, item),
-            renamed_from=self._renamed_from("group", key, spec.renamedFrom, item),
-            owners=owners,
-            members=members,
-            members_mode=spec.membersMode,
-            licenses=_licenses(spec.licenses, item) if "licenses" in written else None,
-        )
+        self._pin(group.id, item.pin_at)
+        self._renamed_from("group", group.key, group.renamed_from, item.renamed_at)
+        self.groups[group.key] = group
 
-    def _add_role(self, item: MarkedMap, path: str) -> None:
-        role, problems = read_role(item, path)
-        self.problems.extend(problems)
-        if role is None:
-            return
+    def _add_role(self, item: RoleItem) -> None:
+        role = item.role
         first = self.roles.get(role.key)
         if first is not None:
             message = (
-                f"{path}: role {role.role} at directoryScopeId {role.directory_scope_id} is already "
+                f"{item.path}: role {role.role} at directoryScopeId {role.directory_scope_id} is already "
                 f"declared at {first.location}; declare each role once per scope"
             )
             self.problems.append(Problem(message, role.location))
@@ -274,23 +183,20 @@ class _Collector:
             PendingRef(p.kind, p.key, p.location or role.location, "principal") for p in role.principals
         )
 
-    def _pin(self, object_id: str | None, item: MarkedMap) -> str | None:
-        if object_id is None:
-            return None
-        object_id = object_id.lower()
-        location = item.value_location("id")
+    def _pin(self, object_id: str | None, location: Location | None) -> None:
+        if object_id is None or location is None:
+            return
         first = self.ids.get(object_id)
         if first is not None:
             message = f"id: {object_id} is already pinned at {first}; an id belongs to one object"
             self.problems.append(Problem(message, location))
         self.ids.setdefault(object_id, location)
-        return object_id
 
-    def _renamed_from(self, kind: Kind, key: str, old_keys: list[str], item: MarkedMap) -> tuple[str, ...]:
-        olds = tuple(old.lower() for old in old_keys)
-        for index, old in enumerate(olds):
-            self.renamed[kind].setdefault(old, (key, item["renamedFrom"].item_location(index)))
-        return olds
+    def _renamed_from(
+        self, kind: Kind, key: str, olds: tuple[str, ...], locations: tuple[Location, ...]
+    ) -> None:
+        for old, location in zip(olds, locations, strict=True):
+            self.renamed[kind].setdefault(old, (key, location))
 
     def finish(self) -> DesiredState:
         for kind, olds in self.renamed.items():
@@ -303,7 +209,15 @@ class _Collector:
         renamed: dict[Kind, dict[str, str]] = {
             kind: {old: new for old, (new, _) in olds.items()} for kind, olds in self.renamed.items()
         }
-        external, problems = resolve(self.refs, declared, renamed)
+        # Members are looked up here rather than kept as references: there is one per membership.
+        members = (
+            PendingRef(m.kind, m.key, m.location or group.location, "member")
+            for group in self.groups.values()
+            for m in group.members or ()
+            if m.key not in declared[m.kind]
+        )
+        external, problems = resolve(chain(self.refs, members), declared, renamed)
+        external.sort(key=lambda ref: ref.location)  # in the order written, whatever kind of reference
         self.problems.extend(problems)
         self.problems.extend(nesting_cycles(self.groups))
         self.problems.extend(nested_microsoft_365_groups(self.groups))
@@ -315,41 +229,3 @@ class _Collector:
             external_refs=external,
             files=tuple(self.files),
         )
-
-
-def _attrs(spec: UserSpec | GroupSpec, names: tuple[str, ...], written: set[str]) -> dict[str, Any]:
-    """The written attributes, in the models' order so that equal YAML gives equal dicts and plans.
-
-    A nested object (employeeOrgData, onPremisesExtensionAttributes) becomes a dict of the keys written,
-    and instants are written as Graph returns them, so that an equal value compares equal."""
-    attrs: dict[str, Any] = {}
-    for name in names:
-        if name not in written:
-            continue
-        value = getattr(spec, name)
-        if isinstance(value, BaseModel):
-            value = value.model_dump(exclude_unset=True)
-        elif name in INSTANT_ATTRIBUTES and value is not None:
-            value = graph_instant(value) or value
-        attrs[name] = value
-    return attrs
-
-
-def _invitation(spec: InvitationModel | None) -> Invitation | None:
-    if spec is None:
-        return None
-    return Invitation(spec.invitedUserEmailAddress, spec.sendInvitationMessage, spec.inviteRedirectUrl)
-
-
-def _licenses(licenses: list[LicenseModel], item: MarkedMap) -> tuple[LicenseSpec, ...]:
-    locations = item["licenses"].item_locations
-    return tuple(
-        LicenseSpec(sku=spec.sku, disabled_plans=tuple(spec.disabledPlans), location=location)
-        for spec, location in zip(licenses, locations, strict=True)
-    )
-
-
-def _member(member: str | GroupRefModel, location: Location) -> MemberRef:
-    if isinstance(member, GroupRefModel):
-        return MemberRef("group", member.group.lower(), location)
-    return MemberRef("user", member.lower(), location)

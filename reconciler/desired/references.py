@@ -6,6 +6,7 @@ tenant, so it becomes a `Reference` that `plan` checks against the live state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
 from reconciler.desired import grouptypes
@@ -26,7 +27,7 @@ class PendingRef(NamedTuple):
 
 
 def resolve(
-    refs: list[PendingRef],
+    refs: Iterable[PendingRef],
     declared: dict[Kind, set[str]],
     renamed: dict[Kind, dict[str, str]],
 ) -> tuple[list[Reference], list[Problem]]:

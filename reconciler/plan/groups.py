@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from reconciler.desired import grouptypes
 from reconciler.desired.model import DesiredGroup
+from reconciler.desired.references import Kind
 from reconciler.live import LiveGroup
-from reconciler.plan.licenses import license_drafts, remove_license
+from reconciler.plan.licenses import Resolver, license_drafts, remove_license
 from reconciler.plan.matching import Draft, Index, needs_of
 from reconciler.plan.model import (
     Create,
@@ -25,6 +26,7 @@ NICKNAME = "mailNickname"
 def group_drafts(index: Index, leaver_ids: set[str]) -> list[Draft]:
     """Changes to declared groups; `leaver_ids` are disabled leavers, removed from every declared group."""
     drafts: list[Draft] = []
+    resolver = Resolver(index.live.skus)
     for key in sorted(index.desired.groups):
         declared = index.desired.groups[key]
         deleted = index.deleted_groups.get(key)
@@ -49,7 +51,7 @@ def group_drafts(index: Index, leaver_ids: set[str]) -> list[Draft]:
         drafts.extend(_owners(index, declared, live, me))
         if declared.licenses is not None:
             current = live.licenses if live else {}
-            drafts.extend(license_drafts(me, declared.licenses, current, index.live.skus))
+            drafts.extend(license_drafts(me, declared.licenses, current, resolver))
     return drafts
 
 
@@ -72,17 +74,22 @@ def _members(
         "group": live.member_group_ids if live else set[str](),
     }
     wanted: set[str] = set()
-    drafts: list[Draft] = []
-    refs = {(m.kind, m.key) for m in declared.members or ()}
-    for kind, key in sorted(refs):
-        member = index.user(key) if kind == "user" else index.group(key)
-        if member is None:
+    adds: set[tuple[Kind, str]] = set()
+    ids = {"user": index.user_ids, "group": index.group_ids}
+    for kind, key, _ in declared.members or ():
+        if key not in ids[kind]:
             continue  # an unknown reference is a pre-flight problem
-        if member.id is not None:
-            wanted.add(member.id)
-            if member.id in current[kind]:
+        member_id = ids[kind][key]
+        if member_id is not None:
+            wanted.add(member_id)
+            if member_id in current[kind]:
                 continue
-        drafts.append(Draft(MembershipChange("add_member", me, member), needs_of(me, member)))
+        adds.add((kind, key))
+    drafts: list[Draft] = []
+    for kind, key in sorted(adds):
+        member = index.user(key) if kind == "user" else index.group(key)
+        if member is not None:
+            drafts.append(Draft(MembershipChange("add_member", me, member), needs_of(me, member)))
     if live is None:
         return drafts
     if declared.members is not None and declared.members_mode == "replace":

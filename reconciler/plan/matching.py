@@ -121,6 +121,10 @@ class Index:
     declared_group_keys: dict[str, str]
     deleted_users: dict[str, LiveUser]  # desired key → the deleted user it restores
     deleted_groups: dict[str, LiveGroup]
+    # Every key `user`/`group` knows → the id it returns (None: to be created), without making a ref:
+    # the members of every group are looked up, a million at 100,000 users.
+    user_ids: dict[str, str | None]
+    group_ids: dict[str, str | None]
 
     @classmethod
     def build(cls, desired: DesiredState, live: LiveState, config: Config) -> Index:
@@ -129,20 +133,26 @@ class Index:
         groups = match_objects(desired.groups, live.groups)
         protected = frozenset(p.lower() for p in config.scope.protected)
         live_objects: list[LiveUser | LiveGroup] = [*live.users.values(), *live.groups.values()]
+        live_user_by_key = live.user_by_upn()
+        live_group_by_key = live.group_by_nickname()
+        deleted_users = match_deleted(desired.users, live.deleted_users, users)
+        deleted_groups = match_deleted(desired.groups, live.deleted_groups, groups)
         return cls(
             desired=desired,
             live=live,
             config=config,
             users=users,
             groups=groups,
-            live_user_by_key=live.user_by_upn(),
-            live_group_by_key=live.group_by_nickname(),
+            live_user_by_key=live_user_by_key,
+            live_group_by_key=live_group_by_key,
             protected=protected,
             protected_ids=frozenset(o.id for o in live_objects if o.key in protected),
             declared_user_keys={u.id: key for key, u in users.items() if u is not None},
             declared_group_keys={g.id: key for key, g in groups.items() if g is not None},
-            deleted_users=match_deleted(desired.users, live.deleted_users, users),
-            deleted_groups=match_deleted(desired.groups, live.deleted_groups, groups),
+            deleted_users=deleted_users,
+            deleted_groups=deleted_groups,
+            user_ids=_ids(users, deleted_users, live_user_by_key),
+            group_ids=_ids(groups, deleted_groups, live_group_by_key),
         )
 
     def user(self, key: str) -> ObjectRef | None:
@@ -203,3 +213,17 @@ class Draft:
 def needs_of(*refs: ObjectRef) -> tuple[tuple[ObjectKind, str], ...]:
     """The creates an edge between `refs` waits for: those of its ends that do not exist yet."""
     return tuple((ref.kind, ref.key) for ref in refs if ref.id is None)
+
+
+def _ids(
+    matched: Mapping[str, LiveUser | LiveGroup | None],
+    deleted: Mapping[str, LiveUser | LiveGroup],
+    live_by_key: Mapping[str, LiveUser | LiveGroup],
+) -> dict[str, str | None]:
+    """What `Index.user`/`group` answers for each key: declared (matched, restored or to be created) over
+    live only."""
+    ids: dict[str, str | None] = {key: obj.id for key, obj in live_by_key.items()}
+    for key, obj in matched.items():
+        found = obj or deleted.get(key)
+        ids[key] = found.id if found else None
+    return ids

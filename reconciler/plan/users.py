@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.desired.model import DesiredUser
 from reconciler.live import LiveUser
-from reconciler.plan.licenses import license_drafts, remove_license
+from reconciler.plan.licenses import Resolver, license_drafts, remove_license
 from reconciler.plan.matching import Draft, Index, needs_of
 from reconciler.plan.model import Create, Invite, ManagerChange, ObjectRef, Remove, Restore, Update
 
@@ -77,6 +77,7 @@ def _without_nulls(value: Any) -> Any:
 
 def user_drafts(index: Index) -> list[Draft]:
     drafts: list[Draft] = []
+    resolver = Resolver(index.live.skus)
     for key in sorted(index.desired.users):
         declared = index.desired.users[key]
         deleted = index.deleted_users.get(key)
@@ -96,7 +97,7 @@ def user_drafts(index: Index) -> list[Draft]:
         drafts.extend(_manager(index, declared, live, me))
         if declared.licenses is not None:
             current = live.direct_licenses if live else {}
-            drafts.extend(license_drafts(me, declared.licenses, current, index.live.skus))
+            drafts.extend(license_drafts(me, declared.licenses, current, resolver))
     return drafts
 
 
