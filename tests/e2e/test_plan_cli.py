@@ -57,6 +57,28 @@ def test_plan_shows_the_demo_changes_with_read_only_permissions(work: Workdir) -
     assert "GET /users" not in routes and routes["GET /users/delta"] == 1 and routes["GET /groups/delta"] == 1
 
 
+def test_a_warm_plan_parses_again_only_the_file_an_edit_touched(work: Workdir) -> None:
+    kept = work.path / ".entraform" / "cache" / "desired"
+    cold = work.cli("plan", "--no-cache")
+    assert cold.exit_code == 0, cold.output
+    assert not kept.exists()  # --no-cache neither uses nor writes either cache
+    first = work.cli("plan")
+    assert first.stdout == cold.stdout
+    entries = {p.name: p.stat().st_mtime_ns for p in kept.glob("*.msgpack")}
+    files = sorted(p for p in (work.path / "state").rglob("*.yaml"))
+    assert len(entries) == len(files)
+    edited = work.path / "state" / "groups.yaml"
+    edited.write_text(edited.read_text().replace("grp-finance", "grp-finance # edited", 1))
+    second = work.cli("plan")
+    assert second.stdout == first.stdout  # a comment: the same plan
+    after = {p.name: p.stat().st_mtime_ns for p in kept.glob("*.msgpack")}
+    assert len(after) == len(files) and len(set(after) - set(entries)) == 1  # one new entry, old one gone
+    assert all(after[name] == entries[name] for name in set(after) & set(entries))  # the others untouched
+    edited.write_text(edited.read_text().replace("Finance", "Finance and Accounts"))
+    third = work.cli("plan")
+    assert "Finance and Accounts" in third.stdout
+
+
 def test_plan_without_detailed_exitcode_exits_0(work: Workdir) -> None:
     assert work.cli("plan").exit_code == 0
 
