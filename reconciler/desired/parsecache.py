@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from functools import cache
 from itertools import repeat
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import msgspec
 import pydantic
@@ -33,10 +32,12 @@ from reconciler.desired.model import (
     LicenseSpec,
     MemberRef,
 )
+from reconciler.desired.references import Kind
 from reconciler.errors import EntraformError, Location
 from reconciler.files import describe_os_error, make_directory
 
 _SUFFIX = ".msgpack"
+_MARKER = ".loaded"  # an empty file: these entries, in this order, merged without problems
 # The modules whose code decides what a file reads as: a change to any of them changes every key.
 _READERS = ("desired", "yamlload.py", "errors.py", "files.py")
 
@@ -115,32 +116,47 @@ class _Role(msgspec.Struct, array_like=True, frozen=True):
 
 
 class _Entry(msgspec.Struct, array_like=True, frozen=True):
+    """Users and groups each encoded on their own, beside their keys: `find` decodes only the one."""
+
     name: str
-    users: list[_User]
-    groups: list[_Group]
+    user_keys: list[str]
+    group_keys: list[str]
+    users: list[msgspec.Raw]  # each a _User
+    groups: list[msgspec.Raw]  # each a _Group
     roles: list[_Role]
 
 
 _decoder = msgspec.msgpack.Decoder(_Entry)
+_user_decoder = msgspec.msgpack.Decoder(_User)
+_group_decoder = msgspec.msgpack.Decoder(_Group)
 _encoder = msgspec.msgpack.Encoder()
 
 
 class ParseCache:
-    """The entries under `directory`; `get` before parsing a file, `put` after, `prune` at the end."""
+    """The entries under `directory`. A load calls `get` before parsing each file, `put` after, then
+    `loaded` when the whole state merged without problems, and `prune`; `find` answers from the
+    entries alone once `is_loaded` says the same files merged without problems before."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.used: set[str] = set()
+        self.read: list[str] = []  # the entries of the files read, in the order read
 
     def get(self, name: str, text: str) -> FileRead | None:
         """The kept read of this text of the file `name`, or None: parse it."""
-        path = self._path(name, text)
-        self.used.add(path.name)
+        path = self.locate(name, text)
         try:
             entry = _decoder.decode(path.read_bytes())
             return _read(entry) if entry.name == name else None
-        except (OSError, msgspec.DecodeError, ValueError):
+        except (OSError, msgspec.DecodeError, ValueError, KeyError):
             return None  # none kept, or one not to trust
+
+    def locate(self, name: str, text: str) -> Path:
+        """The entry of this text of `name`, kept or not; recorded as read by this run."""
+        path = self._entry_path(name, text)
+        self.used.add(path.name)
+        self.read.append(path.name)
+        return path
 
     def put(self, name: str, text: str, read: FileRead) -> None:
         """Keep `read` (of this text of `name`) when it has no problems and decodes back equal."""
@@ -150,8 +166,63 @@ class ParseCache:
         data = _encoder.encode(entry)
         if _read(_decoder.decode(data)) != read:
             return  # something the wire cannot say exactly: parse this file every time rather than err
+        self._write(self._entry_path(name, text), data)
+
+    def loaded(self) -> None:
+        """The files read merged without problems: say so for `find`, when every one of them is kept."""
+        if all((self.directory / name).is_file() for name in self.read):
+            self._write(self._marker(), b"")
+
+    def is_loaded(self) -> bool:
+        """The files read (`locate`d) merged without problems before, exactly these texts in this order."""
+        return self._marker().is_file()
+
+    def find(self, entry_path: Path, kind: Kind, key: str) -> DesiredUser | DesiredGroup | None:
+        """The user or group declared under `key` in the entry, None when it declares none; raises
+        `ValueError` when the entry cannot be used (then load in full)."""
+        try:
+            entry = _decoder.decode(entry_path.read_bytes())
+            keys, items = (
+                (entry.user_keys, entry.users) if kind == "user" else (entry.group_keys, entry.groups)
+            )
+            if len(keys) != len(items):
+                raise ValueError("an entry whose keys are not its items'")
+            if key not in keys:
+                return None
+            raw = items[keys.index(key)]
+            found: UserItem | GroupItem
+            if kind == "user":
+                found = _user_item(entry.name, _user_decoder.decode(raw))
+                declared: DesiredUser | DesiredGroup | None = found.user
+            else:
+                found = _group_item(entry.name, _group_decoder.decode(raw))
+                declared = found.group
+        except (OSError, msgspec.DecodeError, KeyError) as exc:
+            raise ValueError(f"{entry_path}: {exc}") from None
+        if declared is None or declared.key != key:
+            raise ValueError(f"{entry_path}: an item under another key")
+        return declared
+
+    def prune(self) -> None:
+        """Remove the entries this run did not use: files since edited, renamed or deleted."""
+        if not self.directory.is_dir():
+            return
+        for path in [*self.directory.glob(f"*{_SUFFIX}"), *self.directory.glob(f"*{_MARKER}")]:
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+    def _entry_path(self, name: str, text: str) -> Path:
+        digest = hashlib.sha256(f"{code_version()}\0{name}\0".encode())
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return self.directory / f"{digest.hexdigest()[:40]}{_SUFFIX}"
+
+    def _marker(self) -> Path:
+        digest = hashlib.sha256("\0".join([code_version(), *self.read]).encode()).hexdigest()[:40]
+        self.used.add(digest + _MARKER)
+        return self.directory / f"{digest}{_MARKER}"
+
+    def _write(self, path: Path, data: bytes) -> None:
         make_directory(self.directory)
-        path = self._path(name, text)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             temporary.write_bytes(data)
@@ -159,19 +230,6 @@ class ParseCache:
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise EntraformError(f"{path}: cannot write the parse cache: {describe_os_error(exc)}") from None
-
-    def prune(self) -> None:
-        """Remove the entries this run did not use: files since edited, renamed or deleted."""
-        if not self.directory.is_dir():
-            return
-        for path in self.directory.glob(f"*{_SUFFIX}"):
-            if path.name not in self.used:
-                path.unlink(missing_ok=True)
-
-    def _path(self, name: str, text: str) -> Path:
-        digest = hashlib.sha256(f"{code_version()}\0{name}\0".encode())
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        return self.directory / f"{digest.hexdigest()[:40]}{_SUFFIX}"
 
 
 @cache
@@ -195,10 +253,14 @@ class _NotKept(Exception):
 
 def _entry(read: FileRead) -> _Entry | None:
     try:
+        users = [_user_entry(item) for item in read.users]
+        groups = [_group_entry(item) for item in read.groups]
         return _Entry(
             read.name,
-            [_user_entry(item) for item in read.users],
-            [_group_entry(item) for item in read.groups],
+            [u.key for u in users],
+            [g.key for g in groups],
+            [msgspec.Raw(_encoder.encode(u)) for u in users],
+            [msgspec.Raw(_encoder.encode(g)) for g in groups],
             [_role_entry(item) for item in read.roles],
         )
     except _NotKept:
@@ -296,81 +358,99 @@ def _role_entry(item: RoleItem) -> _Role:
 # Decoding: an _Entry → the FileRead it was made from, every location in the entry's file.
 
 _KINDS: dict[str, Literal["user", "group"]] = {"u": "user", "g": "group"}
+T = TypeVar("T", _User, _Group)
 
 
 def _read(entry: _Entry) -> FileRead:
-    at = _at(entry.name)
-
-    def opt_at(pos: Pos | None) -> Location | None:
-        return None if pos is None else at(pos)
-
-    def licenses(specs: list[_License] | None) -> tuple[LicenseSpec, ...] | None:
-        if specs is None:
-            return None
-        return tuple(LicenseSpec(s.sku, tuple(s.disabled_plans), at(s.at)) for s in specs)
-
-    def claim(c: _Claim) -> Claim:
-        return Claim(c.key, c.label, c.raw, at(c.at), at(c.item_at))
-
-    def members(m: _Members) -> tuple[MemberRef, ...]:
-        kinds = [_KINDS[kind] for kind in m.kinds]  # KeyError on a letter no entry writes: a miss
-        if not len(kinds) == len(m.keys) == len(m.lines) == len(m.cols):
-            raise ValueError("members: columns of different lengths")
-        # tuple.__new__ straight from C: a NamedTuple's own __new__ is Python, and there are a million.
-        places = map(tuple.__new__, repeat(Location), zip(repeat(entry.name), m.lines, m.cols))
-        return tuple(map(tuple.__new__, repeat(MemberRef), zip(kinds, m.keys, places, strict=True)))
-
-    users = tuple(
-        UserItem(
-            claim(u.claim),
-            DesiredUser(
-                key=u.key,
-                attrs=u.attrs,
-                location=at(u.at),
-                id=u.id,
-                renamed_from=tuple(u.renamed_from),
-                manager_declared=u.manager_declared,
-                manager=u.manager,
-                licenses=licenses(u.licenses),
-                invitation=None
-                if u.invitation is None
-                else Invitation(u.invitation.email, u.invitation.send_message, u.invitation.redirect_url),
-            ),
-            opt_at(u.pin_at),
-            tuple(map(at, u.renamed_at)),
-            opt_at(u.manager_at),
-        )
-        for u in entry.users
+    name = entry.name
+    users = _decoded(_user_decoder, entry.users, entry.user_keys)
+    groups = _decoded(_group_decoder, entry.groups, entry.group_keys)
+    return FileRead(
+        name,
+        (),
+        tuple(_user_item(name, u) for u in users),
+        tuple(_group_item(name, g) for g in groups),
+        tuple(_role_item(name, r) for r in entry.roles),
     )
-    groups = tuple(
-        GroupItem(
-            claim(g.claim),
-            DesiredGroup(
-                key=g.key,
-                attrs=g.attrs,
-                location=at(g.at),
-                id=g.id,
-                renamed_from=tuple(g.renamed_from),
-                owners=None if g.owners is None else tuple(g.owners),
-                members=None if g.members is None else members(g.members),
-                members_mode=g.members_mode,
-                licenses=licenses(g.licenses),
-            ),
-            opt_at(g.pin_at),
-            tuple(map(at, g.renamed_at)),
-            tuple(map(at, g.owners_at)),
-        )
-        for g in entry.groups
+
+
+def _decoded(decoder: msgspec.msgpack.Decoder[T], items: list[msgspec.Raw], keys: list[str]) -> list[T]:
+    decoded = [decoder.decode(item) for item in items]
+    if [item.key for item in decoded] != keys:
+        raise ValueError("an entry whose keys are not its items' own")
+    return decoded
+
+
+def _user_item(name: str, u: _User) -> UserItem:
+    invitation = u.invitation
+    user = DesiredUser(
+        key=u.key,
+        attrs=u.attrs,
+        location=Location(name, *u.at),
+        id=u.id,
+        renamed_from=tuple(u.renamed_from),
+        manager_declared=u.manager_declared,
+        manager=u.manager,
+        licenses=_licenses(name, u.licenses),
+        invitation=None
+        if invitation is None
+        else Invitation(invitation.email, invitation.send_message, invitation.redirect_url),
     )
-    roles = tuple(
-        RoleItem(r.path, DesiredRole(r.role, r.directory_scope_id, members(r.principals), r.mode, at(r.at)))
-        for r in entry.roles
+    return UserItem(
+        _claim(name, u.claim),
+        user,
+        _opt_at(name, u.pin_at),
+        tuple(Location(name, *pos) for pos in u.renamed_at),
+        _opt_at(name, u.manager_at),
     )
-    return FileRead(entry.name, (), users, groups, roles)
 
 
-def _at(name: str) -> Callable[[Pos], Location]:
-    def at(pos: Pos) -> Location:
-        return Location(name, pos[0], pos[1])
+def _group_item(name: str, g: _Group) -> GroupItem:
+    group = DesiredGroup(
+        key=g.key,
+        attrs=g.attrs,
+        location=Location(name, *g.at),
+        id=g.id,
+        renamed_from=tuple(g.renamed_from),
+        owners=None if g.owners is None else tuple(g.owners),
+        members=None if g.members is None else _members(name, g.members),
+        members_mode=g.members_mode,
+        licenses=_licenses(name, g.licenses),
+    )
+    return GroupItem(
+        _claim(name, g.claim),
+        group,
+        _opt_at(name, g.pin_at),
+        tuple(Location(name, *pos) for pos in g.renamed_at),
+        tuple(Location(name, *pos) for pos in g.owners_at),
+    )
 
-    return at
+
+def _role_item(name: str, r: _Role) -> RoleItem:
+    role = DesiredRole(
+        r.role, r.directory_scope_id, _members(name, r.principals), r.mode, Location(name, *r.at)
+    )
+    return RoleItem(r.path, role)
+
+
+def _claim(name: str, c: _Claim) -> Claim:
+    return Claim(c.key, c.label, c.raw, Location(name, *c.at), Location(name, *c.item_at))
+
+
+def _opt_at(name: str, pos: Pos | None) -> Location | None:
+    return None if pos is None else Location(name, *pos)
+
+
+def _licenses(name: str, specs: list[_License] | None) -> tuple[LicenseSpec, ...] | None:
+    if specs is None:
+        return None
+    return tuple(LicenseSpec(s.sku, tuple(s.disabled_plans), Location(name, *s.at)) for s in specs)
+
+
+def _members(name: str, m: _Members) -> tuple[MemberRef, ...]:
+    kinds = [_KINDS[kind] for kind in m.kinds]  # KeyError on a letter no entry writes: a miss
+    if not len(kinds) == len(m.keys) == len(m.lines) == len(m.cols):
+        raise ValueError("members: columns of different lengths")
+    # tuple.__new__ straight from C: a NamedTuple's own __new__ is Python, and there are a million.
+    places = map(tuple.__new__, repeat(Location), zip(repeat(name), m.lines, m.cols))
+    return tuple(map(tuple.__new__, repeat(MemberRef), zip(kinds, m.keys, places, strict=True)))

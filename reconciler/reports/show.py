@@ -11,11 +11,12 @@ in and the roles it holds. The relations come in `$batch` envelopes (`transitive
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.desired.model import DesiredState
+from reconciler.desired.model import DesiredGroup, DesiredUser
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.errors import EntraformError, GraphError
 from reconciler.graph.client import GraphClient
@@ -82,7 +83,10 @@ class Shown:
 _GUEST_ATTRIBUTES = ("mail", "externalUserState")
 
 
-async def show_user(client: GraphClient, upn: str, desired: DesiredState | None) -> Shown:
+async def show_user(
+    client: GraphClient, upn: str, declared_user: Callable[[tuple[str, ...]], DesiredUser | None]
+) -> Shown:
+    """`declared_user(keys)`: the user git declares under the first of these keys that it declares."""
     start = client.requests_sent
     key = quote(upn, safe="@")
     # Two round trips: what can be asked by UPN side by side, then what needs the user's id and groups.
@@ -108,7 +112,7 @@ async def show_user(client: GraphClient, upn: str, desired: DesiredState | None)
     uid = str(user["id"])
     # A guest is declared under its invited address (its `mail`) until it names its UPN.
     keys = (upn.lower(), str(user.get("mail") or "").lower())
-    declared = next((desired.users[k] for k in keys if desired and k in desired.users), None)
+    declared = declared_user(keys)
     shown = Shown("user", str(user["userPrincipalName"]), uid, declared=declared is not None)
     shown_names = (
         (*USER_ATTRIBUTES, *_GUEST_ATTRIBUTES) if user.get("userType") == "Guest" else USER_ATTRIBUTES
@@ -171,7 +175,9 @@ async def _read_user(client: GraphClient, upn: str) -> tuple[Json, bool]:
     return users[0], readable
 
 
-async def show_group(client: GraphClient, nickname: str, desired: DesiredState | None) -> Shown:
+async def show_group(
+    client: GraphClient, nickname: str, declared_group: Callable[[str], DesiredGroup | None]
+) -> Shown:
     start = client.requests_sent
     fields = ",".join(("id", *GROUP_ATTRIBUTES, "assignedLicenses", "onPremisesSyncEnabled"))
     condition = quote("mailNickname eq '" + nickname.replace("'", "''") + "'")
@@ -180,7 +186,7 @@ async def show_group(client: GraphClient, nickname: str, desired: DesiredState |
         raise EntraformError(f"show group {nickname}: the tenant has no group with this mailNickname")
     group = found[0]
     gid = str(group["id"])
-    declared = desired.groups.get(nickname.lower()) if desired else None
+    declared = declared_group(nickname.lower())
     shown = Shown("group", str(group.get("mailNickname") or nickname), gid, declared=declared is not None)
     shown.attributes = _attributes(group, GROUP_ATTRIBUTES, declared.attrs if declared else {})
     member_fields = "id,userPrincipalName,mailNickname"

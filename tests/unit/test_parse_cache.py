@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import Config
-from reconciler.desired import parsecache
+from reconciler.desired import fileread, loader, parsecache
 from reconciler.desired.fileread import read_file
-from reconciler.desired.loader import load_desired
+from reconciler.desired.loader import Declared, load_desired
 from reconciler.desired.model import DesiredState
 from reconciler.desired.parsecache import ParseCache
 from reconciler.errors import EntraformError
@@ -146,12 +146,29 @@ def test_a_cold_and_a_warm_cache_load_exactly_what_a_fresh_parse_loads(
     warm = outcome(root, warm_cache)
     assert cold == fresh
     assert warm == fresh
+    # One user or group looked up from the kept reads is the one a whole load gives (or its problems).
+    for kind, key in [*(("user", k.lower()) for k in UPNS), ("user", "pat@partner.example")] + [
+        ("group", k.lower()) for k in NICKS
+    ]:
+        assert looked_up(root, cache, kind, key) == (
+            fresh if isinstance(fresh, list) else (fresh.users if kind == "user" else fresh.groups).get(key)
+        )
     # Every file without problems of its own was kept (the wire carries all of it), and used warm.
     clean = [
         i for i, text in enumerate(files) if not read_file((root / f"f{i}.yaml").as_posix(), text).problems
     ]
     assert len(list(cache.glob("*.msgpack"))) == len(clean)
     assert {p.name for p in cache.glob("*.msgpack")} <= warm_cache.used
+
+
+def looked_up(root: Path, cache: Path, kind: str, key: str) -> Any:
+    config = Config(state_dir=str(root))
+    try:
+        if kind == "user":
+            return Declared(config, ParseCache(cache)).user((key,))
+        return Declared(config, ParseCache(cache)).group(key)
+    except EntraformError as exc:
+        return exc.lines()
 
 
 def test_the_shipped_state_loads_the_same_through_the_cache(tmp_path: Path) -> None:
@@ -237,7 +254,7 @@ def test_an_entry_of_another_code_version_is_not_used(
     monkeypatch.setattr(parsecache, "code_version", lambda: "a later entraform")
     _, parse = loaded(root, cache)
     after = {p.name for p in cache.glob("*.msgpack")}
-    assert before.isdisjoint(after) and after == parse.used  # read again, kept under the new version
+    assert before.isdisjoint(after) and after <= parse.used  # read again, kept under the new version
 
 
 def test_only_reads_without_problems_are_kept_and_cross_file_problems_still_found(tmp_path: Path) -> None:
@@ -265,3 +282,46 @@ def test_a_deleted_files_entry_is_removed(tmp_path: Path) -> None:
     state, _ = loaded(root, cache)
     assert set(state.users) == {"ada@contoso.example"}
     assert len(list(cache.glob("*.msgpack"))) == 1
+
+
+def test_a_lookup_answers_from_the_kept_reads_only_once_the_same_files_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, cache = tmp_path / "state", tmp_path / "cache"
+    write(root, "a.yaml", ADA)
+    write(root, "b.yaml", "groups:\n  - mailNickname: grp-a\n    members: [ada@contoso.example]\n")
+    parsed: list[str] = []
+    real = fileread.read_file
+
+    def counting(name: str, text: str) -> fileread.FileRead:
+        parsed.append(Path(name).name)
+        return real(name, text)
+
+    monkeypatch.setattr(loader, "read_file", counting)
+    config = Config(state_dir=str(root))
+    # Nothing kept yet: a whole load answers, and keeps both files and that they load.
+    assert Declared(config, ParseCache(cache)).user(("ada@contoso.example",)) is not None
+    assert parsed == ["a.yaml", "b.yaml"] and len(list(cache.glob("*.loaded"))) == 1
+    group = Declared(config, ParseCache(cache)).group("grp-a")
+    assert group is not None and group.members is not None and group.members[0].key == "ada@contoso.example"
+    assert (
+        Declared(config, ParseCache(cache)).user(("nobody@contoso.example", "ada@contoso.example"))
+        is not None
+    )
+    assert Declared(config, ParseCache(cache)).group("grp-b") is None
+    assert parsed == ["a.yaml", "b.yaml"]  # all answered from the kept reads
+    # A second file declaring the same user: the state no longer loads, and the lookup says so.
+    write(root, "c.yaml", ADA)
+    with pytest.raises(EntraformError) as raised:
+        Declared(config, ParseCache(cache)).user(("ada@contoso.example",))
+    assert "is already declared at" in raised.value.lines()[0]
+    (root / "c.yaml").unlink()
+    # A damaged entry: the whole load answers instead, and writes it again.
+    for entry in cache.glob("*.msgpack"):
+        entry.write_bytes(b"\x00")
+    parsed.clear()
+    assert (
+        Declared(config, ParseCache(cache)).user(("ada@contoso.example",))
+        == load_desired(config).users["ada@contoso.example"]
+    )
+    assert parsed == ["a.yaml", "b.yaml", "a.yaml", "b.yaml"]  # the lookup's load, then the check's
