@@ -30,9 +30,14 @@ def attr_diff(
     diff: dict[str, dict[str, Any]] = {}
     if key_before.lower() != key_after.lower():
         diff[key_attr] = {"before": key_before, "after": key_after}
-    for name in sorted(declared):
-        if name == key_attr:
-            continue
+    # A quick pass keeps the names that may differ (most objects: none); the careful one decides.
+    maybe = [
+        name
+        for name, value in declared.items()
+        if name != key_attr
+        and (live_attrs.get(name) != value or type(value) is tuple or name in NESTED_ATTRIBUTES)
+    ]
+    for name in sorted(maybe):
         want, have = normalise(declared[name]), live_attrs.get(name)
         if name in NESTED_ATTRIBUTES:
             change = nested_diff(want, have)
