@@ -17,8 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import EntraformError
-from reconciler.files import make_directory
+from reconciler.files import make_directory, write_bytes
 from reconciler.live import LiveGroup, LiveLicense, LiveUser
 
 FORMAT = 2  # 2: groups carry their owners (groups/delta tracks them)
@@ -68,13 +67,7 @@ def save(path: Path, snapshot: Snapshot) -> None:
     }
     data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
     make_directory(path.parent)
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise EntraformError(f"{path}: cannot write the delta cache: {exc.strerror}") from None
+    write_bytes(path, data, "delta cache")
 
 
 def now_text(now: datetime | None = None) -> str:

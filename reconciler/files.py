@@ -54,12 +54,17 @@ def utf8_error_location(name: str, data: bytes, exc: UnicodeDecodeError) -> Loca
 
 def write_text(path: Path, text: str, what: str) -> None:
     """Write `text` to `path` whole or not at all: a temporary file beside it, then renamed over it."""
+    write_bytes(path, text.encode("utf-8"), what)
+
+
+def write_bytes(path: Path, data: bytes, what: str) -> None:
+    """`write_text` for bytes."""
     name = path.as_posix()
     if path.is_dir():
         raise EntraformError(f"{name}: is a directory; give a file name for the {what}")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_bytes(data)
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)

@@ -13,7 +13,6 @@ it, so the directory holds one entry per file of the last run.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from itertools import repeat
 from pathlib import Path
@@ -33,8 +32,8 @@ from reconciler.desired.model import (
     MemberRef,
 )
 from reconciler.desired.references import Kind
-from reconciler.errors import EntraformError, Location
-from reconciler.files import describe_os_error, make_directory
+from reconciler.errors import Location
+from reconciler.files import make_directory, write_bytes
 
 _SUFFIX = ".msgpack"
 _MARKER = ".loaded"  # an empty file: these entries, in this order, merged without problems
@@ -223,13 +222,7 @@ class ParseCache:
 
     def _write(self, path: Path, data: bytes) -> None:
         make_directory(self.directory)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_bytes(data)
-            temporary.replace(path)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            raise EntraformError(f"{path}: cannot write the parse cache: {describe_os_error(exc)}") from None
+        write_bytes(path, data, "parse cache")
 
 
 @cache
