@@ -17,8 +17,8 @@ Kind = Literal["user", "group"]
 
 
 class PendingRef(NamedTuple):
-    """A reference as written, resolved once every file is read (a tuple: there is one per manager,
-    owner and member, a million in a large tenant)."""
+    """A reference as written, resolved once every file is read (a tuple: there is one per manager and
+    owner, and one per member no file declares)."""
 
     kind: Kind
     key: str  # lower-cased

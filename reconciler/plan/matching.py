@@ -113,16 +113,14 @@ class Index:
     config: Config
     users: dict[str, LiveUser | None]
     groups: dict[str, LiveGroup | None]
-    live_user_by_key: dict[str, LiveUser]
-    live_group_by_key: dict[str, LiveGroup]
     protected: frozenset[str]  # lower-cased UPNs and mailNicknames of `scope.protected`
     protected_ids: frozenset[str]  # live objects holding one of those keys (protected across a rename)
     declared_user_keys: dict[str, str]  # live id → desired key
     declared_group_keys: dict[str, str]
     deleted_users: dict[str, LiveUser]  # desired key → the deleted user it restores
     deleted_groups: dict[str, LiveGroup]
-    # Every key `user`/`group` knows → the id it returns (None: to be created), without making a ref:
-    # the members of every group are looked up, a million at 100,000 users.
+    # Every key `user`/`group` knows → its id (None: to be created); the diff looks up a million
+    # members at 100,000 users by these, without making a ref for each.
     user_ids: dict[str, str | None]
     group_ids: dict[str, str | None]
 
@@ -133,8 +131,6 @@ class Index:
         groups = match_objects(desired.groups, live.groups)
         protected = frozenset(p.lower() for p in config.scope.protected)
         live_objects: list[LiveUser | LiveGroup] = [*live.users.values(), *live.groups.values()]
-        live_user_by_key = live.user_by_upn()
-        live_group_by_key = live.group_by_nickname()
         deleted_users = match_deleted(desired.users, live.deleted_users, users)
         deleted_groups = match_deleted(desired.groups, live.deleted_groups, groups)
         return cls(
@@ -143,32 +139,22 @@ class Index:
             config=config,
             users=users,
             groups=groups,
-            live_user_by_key=live_user_by_key,
-            live_group_by_key=live_group_by_key,
             protected=protected,
             protected_ids=frozenset(o.id for o in live_objects if o.key in protected),
             declared_user_keys={u.id: key for key, u in users.items() if u is not None},
             declared_group_keys={g.id: key for key, g in groups.items() if g is not None},
             deleted_users=deleted_users,
             deleted_groups=deleted_groups,
-            user_ids=_ids(users, deleted_users, live_user_by_key),
-            group_ids=_ids(groups, deleted_groups, live_group_by_key),
+            user_ids=_ids(users, deleted_users, live.user_by_upn()),
+            group_ids=_ids(groups, deleted_groups, live.group_by_nickname()),
         )
 
     def user(self, key: str) -> ObjectRef | None:
         """A user by UPN: declared (matched, or to be created: no id) or live only; None when neither."""
-        if key in self.users:
-            found = self.users[key] or self.deleted_users.get(key)
-            return ObjectRef("user", key, found.id if found else None)
-        live_user = self.live_user_by_key.get(key)
-        return ObjectRef("user", key, live_user.id) if live_user else None
+        return ObjectRef("user", key, self.user_ids[key]) if key in self.user_ids else None
 
     def group(self, key: str) -> ObjectRef | None:
-        if key in self.groups:
-            found = self.groups[key] or self.deleted_groups.get(key)
-            return ObjectRef("group", key, found.id if found else None)
-        live_group = self.live_group_by_key.get(key)
-        return ObjectRef("group", key, live_group.id) if live_group else None
+        return ObjectRef("group", key, self.group_ids[key]) if key in self.group_ids else None
 
     def live_user(self, user_id: str) -> ObjectRef:
         """A live user by id, under the key the plan uses for it (its declared key across a rename)."""
