@@ -10,17 +10,19 @@ delta tracks. What is not: the organization, SKUs and directory roles, read fres
 from __future__ import annotations
 
 import hashlib
-import json
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from reconciler.files import make_directory, write_bytes
 from reconciler.live import LiveGroup, LiveLicense, LiveUser
 
-FORMAT = 2  # 2: groups carry their owners (groups/delta tracks them)
+# 2: groups carry their owners (groups/delta tracks them); 3: MessagePack, not zlib'd JSON (a 100,000-user
+# snapshot loads in 1 s instead of 2.6 s and saves in a tenth of the time; actions/cache compresses it)
+FORMAT = 3
 TOKEN_LIFETIME = timedelta(days=7)
 
 
@@ -36,23 +38,24 @@ class Snapshot:
 def cache_file(cache_dir: Path, tenant: str, app: str, query: str) -> Path:
     """The file of one tenant, app and shape of the delta queries (their `$select`s)."""
     digest = hashlib.sha256(f"{FORMAT}|{tenant}|{app}|{query}".encode()).hexdigest()[:24]
-    return cache_dir / f"snapshot-{digest}.json.z"
+    return cache_dir / f"snapshot-{digest}.msgpack"
 
 
 def load(path: Path, now: datetime) -> Snapshot | None:
     try:
-        data = json.loads(zlib.decompress(path.read_bytes()))
+        data = msgspec.msgpack.decode(path.read_bytes())
         taken = datetime.fromisoformat(str(data["taken_at"]))
         if data["format"] != FORMAT or now - taken > TOKEN_LIFETIME - timedelta(hours=1):
             return None
+        licenses = _Licenses()
         return Snapshot(
-            users={u[0]: _user(u) for u in data["users"]},
-            groups={g[0]: _group(g) for g in data["groups"]},
+            users={u[0]: _user(u, licenses) for u in data["users"]},
+            groups={g[0]: _group(g, licenses) for g in data["groups"]},
             users_link=str(data["users_link"]),
             groups_link=str(data["groups_link"]),
             taken_at=str(data["taken_at"]),
         )
-    except (OSError, ValueError, KeyError, TypeError, IndexError, zlib.error):
+    except (OSError, ValueError, KeyError, TypeError, IndexError, msgspec.DecodeError):
         return None  # no cache, or one not to trust: read in full
 
 
@@ -65,7 +68,7 @@ def save(path: Path, snapshot: Snapshot) -> None:
         "users": [_user_row(u) for u in snapshot.users.values()],
         "groups": [_group_row(g) for g in snapshot.groups.values()],
     }
-    data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+    data = msgspec.msgpack.encode(body)
     make_directory(path.parent)
     write_bytes(path, data, "delta cache")
 
@@ -78,8 +81,22 @@ def _licenses_row(licenses: dict[str, LiveLicense]) -> dict[str, list[str]]:
     return {sku: sorted(lic.disabled_plans) for sku, lic in licenses.items()}
 
 
-def _licenses(row: dict[str, list[str]]) -> dict[str, LiveLicense]:
-    return {sku: LiveLicense(sku, frozenset(plans)) for sku, plans in row.items()}
+class _Licenses:
+    """One `LiveLicense` per SKU and disabled plans: a tenant has a handful of distinct ones, held by
+    100,000 users."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, tuple[str, ...]], LiveLicense] = {}
+
+    def __call__(self, row: dict[str, list[str]]) -> dict[str, LiveLicense]:
+        licenses = {}
+        for sku, plans in row.items():
+            key = (sku, tuple(plans))
+            license_ = self._seen.get(key)
+            if license_ is None:
+                license_ = self._seen[key] = LiveLicense(sku, frozenset(plans))
+            licenses[sku] = license_
+        return licenses
 
 
 def _user_row(u: LiveUser) -> list[Any]:
@@ -94,8 +111,8 @@ def _user_row(u: LiveUser) -> list[Any]:
     ]
 
 
-def _user(row: list[Any]) -> LiveUser:
-    return LiveUser(row[0], row[1], row[2], row[3], bool(row[4]), _licenses(row[5]), frozenset(row[6]))
+def _user(row: list[Any], licenses: _Licenses) -> LiveUser:
+    return LiveUser(row[0], row[1], row[2], row[3], bool(row[4]), licenses(row[5]), frozenset(row[6]))
 
 
 def _group_row(g: LiveGroup) -> list[Any]:
@@ -111,7 +128,7 @@ def _group_row(g: LiveGroup) -> list[Any]:
     ]
 
 
-def _group(row: list[Any]) -> LiveGroup:
+def _group(row: list[Any], licenses: _Licenses) -> LiveGroup:
     return LiveGroup(
-        row[0], row[1], row[2], set(row[3]), set(row[4]), set(row[7]), _licenses(row[5]), bool(row[6])
+        row[0], row[1], row[2], set(row[3]), set(row[4]), set(row[7]), licenses(row[5]), bool(row[6])
     )

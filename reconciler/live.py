@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
-@dataclass
+@dataclass(frozen=True)  # shared: the delta cache gives every user holding the same license one object
 class LiveLicense:
     sku_id: str
     disabled_plans: frozenset[str]  # servicePlanIds
