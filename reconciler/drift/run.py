@@ -19,7 +19,7 @@ from reconciler.drift.items import drift_items
 from reconciler.drift.model import DriftItem, DriftReport
 from reconciler.errors import GraphError
 from reconciler.graph.client import GraphClient
-from reconciler.plan.digest import object_fingerprints
+from reconciler.plan.digest import object_fingerprint
 from reconciler.planning import Planned, make_plan, run_sync
 from reconciler.progress import ProgressDisplay
 
@@ -108,13 +108,13 @@ async def _audits_of(client: GraphClient, targets: list[str], since: str) -> lis
 def _yaml_changed(planned: Planned, applied: Applied | None) -> Callable[[DriftItem], bool]:
     """Whether the YAML of an item's object differs from what the last apply saw (False when no apply
     is recorded: then nothing can be told)."""
-    now = object_fingerprints(planned.desired, planned.live)
 
     def changed(item: DriftItem) -> bool:
         if applied is None:
             return False
         key = _fingerprint_key(item, planned)
-        return key is not None and applied.fingerprints.get(key) != now.get(key)
+        now = None if key is None else object_fingerprint(planned.desired, planned.live, key)
+        return key is not None and applied.fingerprints.get(key) != now
 
     return changed
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from reconciler.config import Config
 from reconciler.desired.model import DesiredState
 from reconciler.live import LiveState
-from reconciler.plan.digest import desired_digest, live_digest
+from reconciler.plan.digest import StateDigests
 from reconciler.plan.effects import plan_effects
 from reconciler.plan.groups import group_drafts, orphan_group_drafts
 from reconciler.plan.matching import Draft, Index
@@ -51,8 +51,7 @@ def diff(desired: DesiredState, live: LiveState, config: Config) -> Plan:
     changes = _number(kept)
     plan = Plan(
         tenant=live.tenant_id,
-        desired_digest=desired_digest(desired),
-        live_digest=live_digest(live),
+        digests=StateDigests(desired, live),
         changes=changes,
         unsafe=fraction_items(index, changes),
         held=held,

@@ -9,17 +9,22 @@ the models must be added here too.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
+
+import msgspec
 
 from reconciler.desired.model import DesiredGroup, DesiredRole, DesiredState, DesiredUser, LicenseSpec
 from reconciler.live import LiveLicense, LiveState
+from reconciler.plan.model import WrittenDigests
 
 
 def _digest(content: Any) -> str:
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # The bytes json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives for the
+    # strings, numbers and lists held here, in a fifth of the time at 100,000 users.
+    text = msgspec.json.encode(content, order="deterministic", enc_hook=str)
+    return "sha256:" + hashlib.sha256(text).hexdigest()
 
 
 def _specs(specs: tuple[LicenseSpec, ...] | None) -> list[Any] | None:
@@ -70,6 +75,23 @@ def object_fingerprints(desired: DesiredState, live: LiveState) -> dict[str, str
     return prints
 
 
+def object_fingerprint(desired: DesiredState, live: LiveState, key: str) -> str | None:
+    """`object_fingerprints(desired, live).get(key)`, computed for that one object: drift asks only
+    about the objects that differ."""
+    kind, _, name = key.partition(":")
+    if kind == "user":
+        user = desired.users.get(name)
+        return None if user is None else _digest(_user(user))
+    if kind == "group":
+        group = desired.groups.get(name)
+        return None if group is None else _digest(_group(group))
+    for role in desired.roles.values():
+        definition = live.role_definition(role.role)
+        if definition is not None and f"{definition.id}|{role.directory_scope_id}" == name:
+            return _digest(_role(role))
+    return None
+
+
 def _licenses(licenses: Mapping[str, LiveLicense]) -> dict[str, list[str]]:
     return {sku: sorted(lic.disabled_plans) for sku, lic in licenses.items()}
 
@@ -118,3 +140,27 @@ def live_digest(live: LiveState) -> str:
             for a in live.role_assignments.values()
         }
     return _digest(content)
+
+
+class StateDigests:
+    """The digests of the states a plan was made from, computed when first asked for: only a plan saved
+    or shown as JSON carries them, and at 100,000 users they cost 2 s that drift and a plan shown as text
+    need not spend. The states are not changed after the diff (apply writes through Graph, then reads
+    afresh)."""
+
+    def __init__(self, desired: DesiredState, live: LiveState) -> None:
+        self._desired = desired
+        self._live = live
+
+    @cached_property
+    def desired(self) -> str:
+        return desired_digest(self._desired)
+
+    @cached_property
+    def live(self) -> str:
+        return live_digest(self._live)
+
+    def __eq__(self, other: object) -> bool:  # a plan read back from its file equals the plan saved
+        if not isinstance(other, StateDigests | WrittenDigests):
+            return NotImplemented
+        return (self.desired, self.live) == (other.desired, other.live)

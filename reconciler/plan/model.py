@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from reconciler.desired.model import Invitation
 
@@ -375,11 +375,28 @@ class Effects:
         return not self.members and not self.seats
 
 
+class Digests(Protocol):
+    """sha256 of the desired and of the live state a plan was made from (`reconciler.plan.digest`)."""
+
+    @property
+    def desired(self) -> str: ...
+
+    @property
+    def live(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class WrittenDigests:
+    """The digests as a plan file holds them."""
+
+    desired: str
+    live: str
+
+
 @dataclass
 class Plan:
     tenant: str
-    desired_digest: str
-    live_digest: str
+    digests: Digests
     changes: list[Change] = field(default_factory=list)
     unsafe: list[UnsafeItem] = field(default_factory=list)
     held: list[HeldItem] = field(default_factory=list)

@@ -45,6 +45,7 @@ from reconciler.plan.model import (
     SeatEffect,
     UnsafeItem,
     Update,
+    WrittenDigests,
 )
 
 FORMAT_VERSION = 1
@@ -181,8 +182,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "tenant": plan.tenant,
         "created_at": plan.created_at,
         "entraform_version": __version__,
-        "desired_digest": plan.desired_digest,
-        "live_digest": plan.live_digest,
+        "desired_digest": plan.digests.desired,
+        "live_digest": plan.digests.live,
         "summary": summary(plan),
         "unsafe": [
             {k: v for k, v in vars(item).items() if v is not None and v != []} for item in plan.unsafe
@@ -242,8 +243,7 @@ def plan_from_dict(data: Any, expected_tenant: str | None = None, source: str = 
         held = [_held(h) for h in data.get("held", [])]
         plan = Plan(
             tenant=str(data["tenant"]),
-            desired_digest=str(data["desired_digest"]),
-            live_digest=str(data["live_digest"]),
+            digests=WrittenDigests(str(data["desired_digest"]), str(data["live_digest"])),
             changes=changes,
             unsafe=unsafe,
             held=held,

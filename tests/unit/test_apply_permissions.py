@@ -9,12 +9,11 @@ from builders import GLOBAL_ADMIN, change
 
 from reconciler.apply.permissions import missing_permissions
 from reconciler.graph.client import jwt_claims, token_app, token_roles
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, WrittenDigests
 
 PLAN = Plan(
     tenant="t",
-    desired_digest="d",
-    live_digest="l",
+    digests=WrittenDigests("d", "l"),
     changes=[
         change("c1", "create", "user", key="a@c.example"),
         change("c2", "add_member", "membership", group="grp-a", member="a@c.example", object_id="g1"),

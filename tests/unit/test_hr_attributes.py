@@ -23,7 +23,7 @@ from reconciler.apply.permissions import missing_permissions
 from reconciler.desired.instants import date_instant, graph_instant
 from reconciler.desired.loader import load_desired
 from reconciler.errors import ValidationFailed
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, WrittenDigests
 
 
 def _problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> list[str]:
@@ -163,8 +163,7 @@ def test_a_new_user_is_created_with_the_keys_set_only() -> None:
 def test_the_leave_date_needs_its_own_permission_that_no_broader_one_grants() -> None:
     plan = Plan(
         tenant="t",
-        desired_digest="d",
-        live_digest="l",
+        digests=WrittenDigests("d", "l"),
         changes=[
             change(
                 "c1", "update", "user", key="a@c.example", object_id="u1", diff={"jobTitle": {"after": "x"}}

@@ -36,7 +36,7 @@ from reconciler.live import (
     LiveUser,
 )
 from reconciler.plan.diff import diff
-from reconciler.plan.digest import desired_digest, live_digest
+from reconciler.plan.digest import desired_digest, live_digest, object_fingerprint, object_fingerprints
 from reconciler.plan.model import Plan
 from reconciler.plan.render_json import render_json
 
@@ -319,6 +319,19 @@ def test_plan_is_deterministic_and_pure(scenario: tuple[DesiredState, LiveState,
     assert (desired_digest(desired), live_digest(live)) == digests
     assert render_json(diff(desired, live, config)) == render_json(first)
     assert render_json(diff(*reversed_copy(desired, live), config)) == render_json(first)
+
+
+@SETTINGS
+@given(scenarios())
+def test_one_object_fingerprint_is_the_one_in_the_full_map(
+    scenario: tuple[DesiredState, LiveState, Config],
+) -> None:
+    desired, live, _ = scenario
+    prints = object_fingerprints(desired, live)
+    asked = [*prints, "user:nobody", "group:nobody", "role:no-such-role|/"]
+    assert {key: object_fingerprint(desired, live, key) for key in asked} == {
+        key: prints.get(key) for key in asked
+    }
 
 
 @SETTINGS

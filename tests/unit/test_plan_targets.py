@@ -15,6 +15,7 @@ from reconciler.plan.model import (
     Plan,
     UnsafeItem,
     Update,
+    WrittenDigests,
 )
 from reconciler.plan.targets import Target, check_targets, narrow
 
@@ -31,8 +32,7 @@ CHANGES: list[Change] = [
 ]
 PLAN = Plan(
     tenant="t",
-    desired_digest="d",
-    live_digest="l",
+    digests=WrittenDigests("d", "l"),
     changes=CHANGES,
     unsafe=[UnsafeItem("delete_fraction", "too many removals", change_ids=["c0007"])],
 )
