@@ -97,10 +97,13 @@ def _forget_deleted(snapshot: cache.Snapshot) -> None:
     """Edges to objects a round removed: a deleted user or group leaves its groups and its reports
     with it, whether or not the other side's delta says so."""
     users, groups = snapshot.users, snapshot.groups
-    for group in groups.values():
-        group.member_user_ids &= users.keys()
-        group.member_group_ids &= groups.keys()
-        group.owner_ids &= users.keys()
+    for group in groups.values():  # tested first: intersecting every set rebuilt them all (0.7 s at 100k)
+        if not group.member_user_ids <= users.keys():
+            group.member_user_ids &= users.keys()
+        if not group.member_group_ids <= groups.keys():
+            group.member_group_ids &= groups.keys()
+        if not group.owner_ids <= users.keys():
+            group.owner_ids &= users.keys()
     for user in users.values():
         if user.manager_id is not None and user.manager_id not in users:
             user.manager_id = None

@@ -43,18 +43,23 @@ def match_objects(declared: Mapping[str, _Declared], live: Mapping[str, _L]) -> 
     by_key = {obj.key: obj for obj in live.values()}
     result: dict[str, _L | None] = {}
     claimed: set[str] = set()
+    keys = sorted(declared)
     # Pins first, so that a pinned object is never taken by another declaration's key or old key.
-    for key in sorted(declared):
+    for key in keys:
         pinned = declared[key].id
         if pinned is not None and pinned in live:
             result[key] = live[pinned]
             claimed.add(pinned)
-    for key in sorted(declared):
+    for key in keys:
         if key in result:
             continue
         # A pinned id that is gone from the tenant falls back to the key: the next plan then converges.
-        candidates = [by_key.get(old.lower()) for old in declared[key].renamed_from] + [by_key.get(key)]
-        found = next((c for c in candidates if c is not None and c.id not in claimed), None)
+        found = None
+        for old in (*(old.lower() for old in declared[key].renamed_from), key):
+            candidate = by_key.get(old)
+            if candidate is not None and candidate.id not in claimed:
+                found = candidate
+                break
         result[key] = found
         if found is not None:
             claimed.add(found.id)

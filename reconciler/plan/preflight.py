@@ -71,18 +71,23 @@ def _licenses_written(desired: DesiredState, live: LiveState) -> Iterable[Proble
     ]
     holders += [(f"group {g.key}", g.licenses, g.location) for g in desired.groups.values() if g.licenses]
     known = ", ".join(sorted(s.part_number for s in live.skus.values())) or "none"
+    # What is wrong with a license as written, once per distinct one: 100,000 users write a handful.
+    wrong: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for holder, specs, where in holders:
         for spec in specs:
-            sku = find_sku(live.skus, spec.sku)
-            if sku is None:
-                yield _at(
-                    spec.location or where, f"{holder}: unknown SKU {spec.sku!r} (the tenant has: {known})"
+            written = (spec.sku, spec.disabled_plans)
+            if written not in wrong:
+                sku = find_sku(live.skus, spec.sku)
+                wrong[written] = (
+                    [f"unknown SKU {spec.sku!r} (the tenant has: {known})"]
+                    if sku is None
+                    else [
+                        f"SKU {sku.part_number} has no service plan {name!r}"
+                        for name in unknown_plans(sku, spec.disabled_plans)
+                    ]
                 )
-                continue
-            for name in unknown_plans(sku, spec.disabled_plans):
-                yield _at(
-                    spec.location or where, f"{holder}: SKU {sku.part_number} has no service plan {name!r}"
-                )
+            for message in wrong[written]:
+                yield _at(spec.location or where, f"{holder}: {message}")
 
 
 def _references(desired: DesiredState, live: LiveState) -> Iterable[Problem]:
