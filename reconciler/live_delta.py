@@ -84,7 +84,8 @@ async def _warm(
             raise _Resync from None
         raise
     definitions, assignments = roles_read
-    _forget_deleted(snapshot)
+    if users_changed or groups_changed:  # else the snapshot is as consistent as when it was saved
+        _forget_deleted(snapshot)
     live = LiveState(tenant_id="", users=snapshot.users, groups=snapshot.groups)
     organization_into(live, organization)
     live.skus = {sku.sku_id: sku for sku in map(sku_from_json, skus)}

@@ -44,6 +44,8 @@ class Target:
 
 def check_targets(targets: list[Target], desired: DesiredState, live: LiveState) -> None:
     """Raise naming every target that matches no object in the desired state or the tenant."""
+    if not targets:
+        return
     known: dict[str, set[str]] = {
         "user": {u.key for u in live.users.values()},
         "group": {g.key for g in live.groups.values()},
