@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
@@ -318,7 +319,11 @@ class DeltaGroups:
             else:
                 # A repeated group (the next slice of its members, or a later change) carries its
                 # properties again.
-                group.attrs.update({a: item[a] for a in GROUP_ATTRIBUTES if a in item})
+                for name, value in set_attributes(item, GROUP_ATTRIBUTES, every=True).items():
+                    if value is None:
+                        group.attrs.pop(name, None)
+                    else:
+                        group.attrs[name] = value
                 if "mailNickname" in item:
                     group.mail_nickname = item["mailNickname"] or ""
                 if "assignedLicenses" in item:
@@ -371,13 +376,27 @@ def sku_from_json(sku: Json) -> LiveSku:
     )
 
 
+def set_attributes(item: Json, names: tuple[str, ...], every: bool = False) -> dict[str, Any]:
+    """The attributes `item` sets: a null is left out, as are a nested object's null keys and the object
+    when it sets none (every reader asks with `.get`; 100,000 users carry 15 null extension attributes
+    each, 150 MB kept for nothing). `every`: the nulls too, for a delta item clearing what it names."""
+    attrs: dict[str, Any] = {}
+    for name in names:
+        value = item.get(name)
+        if isinstance(value, dict):
+            value = {key: inner for key, inner in value.items() if inner is not None} or None
+        if value is not None or (every and name in item):
+            attrs[name] = value
+    return attrs
+
+
 def user_from_json(user: Json) -> LiveUser:
     manager = user.get("manager")
     direct, inherited = _user_licenses(user)
     return LiveUser(
         id=user["id"],
         upn=user["userPrincipalName"],
-        attrs={attr: user.get(attr) for attr in USER_ATTRIBUTES},
+        attrs=set_attributes(user, USER_ATTRIBUTES),
         manager_id=manager.get("id") if isinstance(manager, dict) else None,
         on_premises_sync=bool(user.get("onPremisesSyncEnabled")),
         direct_licenses=direct,
@@ -408,7 +427,7 @@ def group_from_json(group: Json) -> LiveGroup:
     return LiveGroup(
         id=group["id"],
         mail_nickname=group.get("mailNickname") or "",
-        attrs={attr: group.get(attr) for attr in GROUP_ATTRIBUTES},
+        attrs=set_attributes(group, GROUP_ATTRIBUTES),
         licenses=_licenses(group.get("assignedLicenses") or []),
         on_premises_sync=bool(group.get("onPremisesSyncEnabled")),
         deleted_at=group.get("deletedDateTime"),

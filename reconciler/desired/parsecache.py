@@ -16,6 +16,7 @@ import hashlib
 from functools import cache
 from itertools import repeat
 from pathlib import Path
+from sys import intern
 from typing import Literal, TypeVar
 
 import msgspec
@@ -446,4 +447,4 @@ def _members(name: str, m: _Members) -> tuple[MemberRef, ...]:
         raise ValueError("members: columns of different lengths")
     # tuple.__new__ straight from C: a NamedTuple's own __new__ is Python, and there are a million.
     places = map(tuple.__new__, repeat(Location), zip(repeat(name), m.lines, m.cols))
-    return tuple(map(tuple.__new__, repeat(MemberRef), zip(kinds, m.keys, places, strict=True)))
+    return tuple(map(tuple.__new__, repeat(MemberRef), zip(kinds, map(intern, m.keys), places, strict=True)))
