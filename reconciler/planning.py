@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.config import Config
 from reconciler.desired.model import DesiredState
-from reconciler.errors import EntraformError, Location, PlanError
+from reconciler.errors import EntraformError, PlanError
 from reconciler.live import LiveState, RolesToRead
 from reconciler.plan.model import Plan
 from reconciler.plan.targets import Target
 from reconciler.progress import ProgressDisplay
+
+if TYPE_CHECKING:
+    from reconciler.graph.client import GraphClient
 
 T = TypeVar("T")
 # What lets an app read employeeLeaveDateTime; no broader permission does (Graph docs: resources/user).
@@ -46,47 +50,77 @@ async def read_tenant(
     read_only: bool = True,
     roles: RolesToRead = (),
     cached: bool = False,
-    leave_date_at: Location | None = None,
-    desired: DesiredState | None = None,
+    loading: Future[DesiredState] | None = None,
 ) -> LiveState:
     """The live tenant, read through a client opened and closed here; `roles` as `read_live` takes them.
 
     `cached` reads through the delta cache (plan and drift); `apply` and `import` read fresh.
-    `leave_date_at`: where the YAML declares an employeeLeaveDateTime, which Graph shows only an app with
-    a lifecycle permission; an app-only token without one is refused before the read, not planned from
-    a tenant that seems to hold no leave dates. With `desired`, the deleted users or groups are read too
-    when a declared one matches no live object (always fresh: a restore is decided on them), so that a
-    tenant in step costs no extra request."""
-    from reconciler.graph.client import token_roles
+    `loading`: the desired state, loaded in another thread while the tenant is read (parsing is CPU, a
+    read mostly waits on Graph); a problem in it is raised before any the read met. Once it is loaded,
+    the roles it declares are read, and the deleted users or groups when a declared one matches no live
+    object (always fresh: a restore is decided on them), so that a tenant in step costs no extra request.
+    An employeeLeaveDateTime declared, which Graph shows only an app with a lifecycle permission, is
+    refused for an app-only token without one, not planned from a tenant that seems to hold none."""
     from reconciler.graph.connect import open_client
-    from reconciler.live_read import read_deleted, read_live
-    from reconciler.plan.matching import unmatched
 
     client = open_client(config, read_only=read_only)
     try:
-        granted = token_roles(await client.token_claims()) if leave_date_at is not None else None
-        if granted is not None and not granted & LIFECYCLE_READ:
-            raise EntraformError(
-                "the app lacks User-LifeCycleInfo.Read.All: Graph shows it no employeeLeaveDateTime, so "
-                "the one declared here cannot be compared; grant it to the app and give admin consent",
-                leave_date_at,
-            )
-        if not cached:
-            live = await read_live(client, progress, roles)
-        else:
-            from reconciler import cache
-            from reconciler.live_delta import QUERY_SHAPE, read_live_cached
-
-            app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
-            path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
-            live = await read_live_cached(client, path, progress, roles)
-        if desired is not None:
-            users, groups = unmatched(desired, live)
-            if users or groups:
-                await read_deleted(client, live, users, groups)
+        read = asyncio.ensure_future(_read(client, progress, roles, cached, config))
+        if loading is None:
+            return await read
+        try:
+            desired = await asyncio.wrap_future(loading)
+        except BaseException:
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
+            raise
+        live = await read
+        await _read_declared(client, desired, live)
         return live
     finally:
         await client.aclose()
+
+
+async def _read(
+    client: GraphClient, progress: ProgressDisplay | None, roles: RolesToRead, cached: bool, config: Config
+) -> LiveState:
+    from reconciler.live_read import read_live
+
+    if not cached:
+        return await read_live(client, progress, roles)
+    from reconciler import cache
+    from reconciler.live_delta import QUERY_SHAPE, read_live_cached
+
+    app = config.auth.client_id or ("reader" if config.is_local else config.auth.method)
+    path = cache.cache_file(config.path(config.cache_dir), config.tenant, app, QUERY_SHAPE)
+    return await read_live_cached(client, path, progress, roles)
+
+
+async def _read_declared(client: GraphClient, desired: DesiredState, live: LiveState) -> None:
+    """What only the desired state says to read: the roles it declares, the deleted objects it may
+    restore; and the check of the app's permission to read the leave dates it declares."""
+    from reconciler.graph.client import token_roles
+    from reconciler.live_read import read_deleted, read_roles
+    from reconciler.plan.matching import unmatched
+
+    leave_date_at = next(
+        (user.location for user in desired.users.values() if "employeeLeaveDateTime" in user.attrs), None
+    )
+    granted = token_roles(await client.token_claims()) if leave_date_at is not None else None
+    if granted is not None and not granted & LIFECYCLE_READ:
+        raise EntraformError(
+            "the app lacks User-LifeCycleInfo.Read.All: Graph shows it no employeeLeaveDateTime, so "
+            "the one declared here cannot be compared; grant it to the app and give admin consent",
+            leave_date_at,
+        )
+    roles = [role.role for role in desired.roles.values()]
+    if roles:
+        definitions, assignments = await read_roles(client, roles)
+        live.role_definitions = {d.id: d for d in definitions}
+        live.role_assignments = {a.id: a for a in assignments}
+    users, groups = unmatched(desired, live)
+    if users or groups:
+        await read_deleted(client, live, users, groups)
 
 
 @dataclass
@@ -107,16 +141,14 @@ def make_plan(
     from reconciler.plan.preflight import preflight
     from reconciler.plan.targets import check_targets, narrow
 
-    desired = load_desired(config, parse_cache(config) if cached else None)
-    roles = [role.role for role in desired.roles.values()]
-    leave_date_at = next(
-        (user.location for user in desired.users.values() if "employeeLeaveDateTime" in user.attrs), None
-    )
-    live = run_sync(
-        read_tenant(
-            config, progress, roles=roles, cached=cached, leave_date_at=leave_date_at, desired=desired
-        )
-    )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entraform-yaml") as pool:
+        loading = pool.submit(load_desired, config, parse_cache(config) if cached else None)
+        try:
+            live = run_sync(read_tenant(config, progress, cached=cached, loading=loading))
+        except EntraformError:
+            loading.result()  # a problem in the YAML is said first, whatever the read met
+            raise
+    desired = loading.result()
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
     plan.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -147,6 +147,19 @@ def test_wrong_secret_is_one_clear_error(
     assert "not-the-secret" not in result.output
 
 
+def test_a_problem_in_the_yaml_is_said_before_what_the_read_met(
+    tmp_path: Path, reset_emulator: dict[str, Any], admin: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The YAML is loaded while the tenant is read: a broken file is still the error a user sees, not
+    the refused token the read met meanwhile."""
+    work = make_workdir(tmp_path, reset_emulator, admin, monkeypatch, app="reader", secret="not-the-secret")
+    work.write_state("broken.yaml", "users:\n  - userPrincipalName: [ada]\n")
+    result = work.cli("plan")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "state/broken.yaml:2:5: " in result.stderr, result.stderr
+    assert "Graph token" not in result.stderr
+
+
 def test_plan_as_a_user_runs_it(work: Workdir) -> None:
     """A separate process, stderr not a terminal: the plan on stdout, no progress bar, no colour."""
     entraform = Path(sys.executable).parent / "entraform"
