@@ -60,7 +60,8 @@ class GraphClient:
         from azure.core.exceptions import ClientAuthenticationError
 
         try:
-            token = (await self._credential.get_token(GRAPH_SCOPE)).token
+            # As the SDK asks for its tokens (kiota enables CAE): one token, from one cache entry.
+            token = (await self._credential.get_token(GRAPH_SCOPE, enable_cae=True)).token
         except ClientAuthenticationError as exc:
             raise GraphError(f"could not get a Graph token: {_first_line(str(exc))}") from None
         return jwt_claims(token)
