@@ -164,7 +164,7 @@ class ParseCache:
         if entry is None:
             return
         data = _encoder.encode(entry)
-        if _read(_decoder.decode(data)) != read:
+        if not _decodes_back(_decoder.decode(data), read):
             return  # something the wire cannot say exactly: parse this file every time rather than err
         self._write(self._entry_path(name, text), data)
 
@@ -365,6 +365,29 @@ def _read(entry: _Entry) -> FileRead:
         tuple(_user_item(name, u) for u in users),
         tuple(_group_item(name, g) for g in groups),
         tuple(_role_item(name, r) for r in entry.roles),
+    )
+
+
+def _decodes_back(entry: _Entry, read: FileRead) -> bool:
+    """`_read(entry) == read`, an item at a time: a file of a million member lines is not held twice."""
+    name = entry.name
+    users = (_user_decoder.decode(raw) for raw in entry.users)
+    groups = (_group_decoder.decode(raw) for raw in entry.groups)
+    return (
+        name == read.name
+        and not read.problems
+        and len(entry.users) == len(entry.user_keys) == len(read.users)
+        and len(entry.groups) == len(entry.group_keys) == len(read.groups)
+        and len(entry.roles) == len(read.roles)
+        and all(
+            u.key == key and _user_item(name, u) == item
+            for u, key, item in zip(users, entry.user_keys, read.users, strict=True)
+        )
+        and all(
+            g.key == key and _group_item(name, g) == item
+            for g, key, item in zip(groups, entry.group_keys, read.groups, strict=True)
+        )
+        and all(_role_item(name, r) == item for r, item in zip(entry.roles, read.roles, strict=True))
     )
 
 
