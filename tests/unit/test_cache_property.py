@@ -32,6 +32,7 @@ OPS = st.lists(
         st.sampled_from(
             [
                 "title",
+                "clear_title",
                 "disable",
                 "add_member",
                 "remove_member",
@@ -42,6 +43,7 @@ OPS = st.lists(
                 "license",
                 "unlicense",
                 "describe",
+                "clear_description",
                 "owner",
                 "delete_group",
             ]
@@ -71,6 +73,8 @@ async def _change(
             group = static[b % len(static)]["id"] if static else None
             if op == "title":
                 await graph.patch(f"users/{user}", json={"jobTitle": f"Changed {a}"})
+            elif op == "clear_title":  # a null: the cached user and group keep no key for it
+                await graph.patch(f"users/{user}", json={"jobTitle": None})
             elif op == "disable":
                 await graph.patch(f"users/{user}", json={"accountEnabled": False})
             elif op == "add_member" and group:
@@ -101,6 +105,8 @@ async def _change(
                 )
             elif op == "describe" and group:
                 await graph.patch(f"groups/{group}", json={"description": f"Described {a}"})
+            elif op == "clear_description" and group:
+                await graph.patch(f"groups/{group}", json={"description": None})
             elif op == "owner" and group:
                 await graph.post(f"groups/{group}/owners/$ref", json={"@odata.id": ref + user})
             elif op == "delete_group" and group:
