@@ -6,8 +6,9 @@ Shared by `plan`, `drift` and `apply` (which plans when given no file, and re-pl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -123,6 +124,21 @@ async def _read_declared(client: GraphClient, desired: DesiredState, live: LiveS
         await read_deleted(client, live, users, groups)
 
 
+def _in_thread(load: Callable[[], T]) -> Future[T]:
+    """`load()` run in a daemon thread: on Ctrl-C the process ends at once, not after a 25 s parse (its
+    cache writes are atomic renames, so one cut short leaves nothing half-written)."""
+    result: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            result.set_result(load())
+        except BaseException as exc:  # handed to whoever waits for the result
+            result.set_exception(exc)
+
+    threading.Thread(target=run, name="entraform-yaml", daemon=True).start()
+    return result
+
+
 @dataclass
 class Planned:
     desired: DesiredState
@@ -141,13 +157,12 @@ def make_plan(
     from reconciler.plan.preflight import preflight
     from reconciler.plan.targets import check_targets, narrow
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entraform-yaml") as pool:
-        loading = pool.submit(load_desired, config, parse_cache(config) if cached else None)
-        try:
-            live = run_sync(read_tenant(config, progress, cached=cached, loading=loading))
-        except EntraformError:
-            loading.result()  # a problem in the YAML is said first, whatever the read met
-            raise
+    loading = _in_thread(lambda: load_desired(config, parse_cache(config) if cached else None))
+    try:
+        live = run_sync(read_tenant(config, progress, cached=cached, loading=loading))
+    except EntraformError:
+        loading.result()  # a problem in the YAML is said first, whatever the read met
+        raise
     desired = loading.result()
     check_targets(targets, desired, live)
     plan = diff(desired, live, config)
