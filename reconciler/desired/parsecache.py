@@ -13,6 +13,7 @@ it, so the directory holds one entry per file of the last run.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from functools import cache
 from itertools import repeat
 from pathlib import Path
@@ -371,31 +372,32 @@ def _read(entry: _Entry) -> FileRead:
 def _decodes_back(entry: _Entry, read: FileRead) -> bool:
     """`_read(entry) == read`, an item at a time: a file of a million member lines is not held twice."""
     name = entry.name
-    users = (_user_decoder.decode(raw) for raw in entry.users)
-    groups = (_group_decoder.decode(raw) for raw in entry.groups)
-    return (
-        name == read.name
-        and not read.problems
-        and len(entry.users) == len(entry.user_keys) == len(read.users)
-        and len(entry.groups) == len(entry.group_keys) == len(read.groups)
-        and len(entry.roles) == len(read.roles)
-        and all(
-            u.key == key and _user_item(name, u) == item
-            for u, key, item in zip(users, entry.user_keys, read.users, strict=True)
+    users = (_user_item(name, u) for u in _decoded(_user_decoder, entry.users, entry.user_keys))
+    groups = (_group_item(name, g) for g in _decoded(_group_decoder, entry.groups, entry.group_keys))
+    roles = (_role_item(name, r) for r in entry.roles)
+    try:
+        return (
+            name == read.name
+            and not read.problems
+            and _equal(users, read.users)
+            and _equal(groups, read.groups)
+            and _equal(roles, read.roles)
         )
-        and all(
-            g.key == key and _group_item(name, g) == item
-            for g, key, item in zip(groups, entry.group_keys, read.groups, strict=True)
-        )
-        and all(_role_item(name, r) == item for r, item in zip(entry.roles, read.roles, strict=True))
-    )
+    except ValueError:  # more or fewer items than `read` has, or keys not their items' own
+        return False
 
 
-def _decoded(decoder: msgspec.msgpack.Decoder[T], items: list[msgspec.Raw], keys: list[str]) -> list[T]:
-    decoded = [decoder.decode(item) for item in items]
-    if [item.key for item in decoded] != keys:
-        raise ValueError("an entry whose keys are not its items' own")
-    return decoded
+def _equal(items: Iterable[object], expected: Iterable[object]) -> bool:
+    return all(item == other for item, other in zip(items, expected, strict=True))
+
+
+def _decoded(decoder: msgspec.msgpack.Decoder[T], items: list[msgspec.Raw], keys: list[str]) -> Iterator[T]:
+    """Each item decoded as it is asked for; `ValueError` when one is not the item its key names."""
+    for item, key in zip(items, keys, strict=True):
+        decoded = decoder.decode(item)
+        if decoded.key != key:
+            raise ValueError("an entry whose keys are not its items' own")
+        yield decoded
 
 
 def _user_item(name: str, u: _User) -> UserItem:
