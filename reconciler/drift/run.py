@@ -108,13 +108,17 @@ async def _audits_of(client: GraphClient, targets: list[str], since: str) -> lis
 def _yaml_changed(planned: Planned, applied: Applied | None) -> Callable[[DriftItem], bool]:
     """Whether the YAML of an item's object differs from what the last apply saw (False when no apply
     is recorded: then nothing can be told)."""
+    now: dict[str, str | None] = {}  # by object: a group's many member items digest its YAML once
 
     def changed(item: DriftItem) -> bool:
         if applied is None:
             return False
         key = _fingerprint_key(item, planned)
-        now = None if key is None else object_fingerprint(planned.desired, planned.live, key)
-        return key is not None and applied.fingerprints.get(key) != now
+        if key is None:
+            return False
+        if key not in now:
+            now[key] = object_fingerprint(planned.desired, planned.live, key)
+        return applied.fingerprints.get(key) != now[key]
 
     return changed
 

@@ -68,11 +68,7 @@ def object_fingerprints(desired: DesiredState, live: LiveState) -> dict[str, str
     of the last apply to tell a YAML edit not applied yet from a change made in the tenant."""
     prints = {f"user:{key}": _digest(_user(u)) for key, u in desired.users.items()}
     prints |= {f"group:{key}": _digest(_group(g)) for key, g in desired.groups.items()}
-    for role in desired.roles.values():
-        definition = live.role_definition(role.role)
-        if definition is not None:
-            prints[f"role:{definition.id}|{role.directory_scope_id}"] = _digest(_role(role))
-    return prints
+    return prints | _role_fingerprints(desired, live)
 
 
 def object_fingerprint(desired: DesiredState, live: LiveState, key: str) -> str | None:
@@ -85,11 +81,16 @@ def object_fingerprint(desired: DesiredState, live: LiveState, key: str) -> str 
     if kind == "group":
         group = desired.groups.get(name)
         return None if group is None else _digest(_group(group))
+    return _role_fingerprints(desired, live).get(key)  # a handful of roles: all of them
+
+
+def _role_fingerprints(desired: DesiredState, live: LiveState) -> dict[str, str]:
+    prints = {}
     for role in desired.roles.values():
         definition = live.role_definition(role.role)
-        if definition is not None and f"{definition.id}|{role.directory_scope_id}" == name:
-            return _digest(_role(role))
-    return None
+        if definition is not None:
+            prints[f"role:{definition.id}|{role.directory_scope_id}"] = _digest(_role(role))
+    return prints
 
 
 def _licenses(licenses: Mapping[str, LiveLicense]) -> dict[str, list[str]]:
