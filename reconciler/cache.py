@@ -49,10 +49,9 @@ def load(path: Path, now: datetime) -> Snapshot | None:
         if data["format"] != FORMAT or now - taken > TOKEN_LIFETIME - timedelta(hours=1):
             return None
         licenses = _Licenses()
-        users = {user.id: user for user in (_user(u, licenses) for u in data["users"])}
         return Snapshot(
-            users=users,
-            groups={g[0]: _group(g, licenses) for g in data["groups"]},
+            users={user.id: user for user in (_user(u, licenses) for u in data["users"])},
+            groups={group.id: group for group in (_group(g, licenses) for g in data["groups"])},
             users_link=str(data["users_link"]),
             groups_link=str(data["groups_link"]),
             taken_at=str(data["taken_at"]),

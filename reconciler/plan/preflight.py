@@ -179,14 +179,16 @@ def _renamed_to(change: Change) -> object:
 def _key_collisions(plan: Plan, desired: DesiredState, live: LiveState) -> Iterable[Problem]:
     """A create or rename onto a UPN/mailNickname another live object holds (claimed by a pin or a
     renamedFrom of another declaration): Graph would refuse it as a conflict."""
-    new_keys = [(change, _new_key(change)) for change in plan.changes if isinstance(change, Create | Update)]
-    if not any(new_key for _, new_key in new_keys):
+    new_keys = [
+        (change, new_key)
+        for change in plan.changes
+        if isinstance(change, Create | Update) and (new_key := _new_key(change)) is not None
+    ]
+    if not new_keys:
         return
     holders = {("user", u.key): u.id for u in live.users.values()}
     holders |= {("group", g.key): g.id for g in live.groups.values()}
     for change, new_key in new_keys:
-        if new_key is None:
-            continue
         holder = holders.get((change.kind, new_key))
         if holder is not None and holder != change.subject.id:
             yield _at(
