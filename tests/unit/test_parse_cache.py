@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,21 @@ def test_a_damaged_or_foreign_entry_is_never_used(tmp_path: Path) -> None:
     state, _ = loaded(root, cache)
     assert set(state.users) == {"ada@contoso.example", "bob@contoso.example"}
     assert state.users["bob@contoso.example"].location.file.endswith("other.yaml")
+
+
+def test_a_read_that_does_not_decode_back_equal_is_not_kept(tmp_path: Path) -> None:
+    """An entry is checked against the fresh read, item by item, before it is written: a value the wire
+    cannot say exactly (here a tuple, which comes back a list) means the file is parsed every time."""
+    read = read_file("people.yaml", ADA + "  - userPrincipalName: bob@contoso.example\n")
+    parse = ParseCache(tmp_path)
+    parse.put("people.yaml", ADA, read)
+    assert len(list(tmp_path.glob("*.msgpack"))) == 1  # kept: it decodes back equal
+    bob = read.users[1]
+    assert bob.user is not None
+    odd = replace(bob, user=replace(bob.user, attrs={**bob.user.attrs, "otherMails": ("x@contoso.example",)}))
+    other = ParseCache(tmp_path / "other")
+    other.put("people.yaml", ADA, replace(read, users=(read.users[0], odd)))
+    assert not list((tmp_path / "other").glob("*.msgpack"))
 
 
 def test_an_entry_of_another_code_version_is_not_used(
