@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -42,7 +43,7 @@ def to_http(response: GraphResponse) -> Response:
         return Response(status_code=response.status, headers=response.headers)
     if isinstance(response.body, str):
         return Response(response.body, response.status, response.headers, media_type="text/plain")
-    content = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    content = msgspec.json.encode(response.body)  # compact JSON as json.dumps gives it, several times faster
     return Response(content, response.status, response.headers, media_type="application/json")
 
 

@@ -57,6 +57,9 @@ class Store:
         self.owner_log: list[LogEntry] = []  # (version, group, owner, removed)
         self.manager_log: list[LogEntry] = []  # (version, user, manager, removed)
         self._listings: dict[str, list[Json]] = {}  # kind -> objects in store order, until the next write
+        # A delta round's ids (routes/delta.py), until the next write: each page of a round asks again, and
+        # answering afresh made reading a large tenant's groups quadratic.
+        self.round_ids: dict[tuple[object, ...], list[str]] = {}
         self.dynamic = DynamicGroups()
         self.roles = RoleAssignments(self.db)
         self.audit = AuditLog(self.db)
@@ -147,6 +150,7 @@ class Store:
 
     def _put(self, kind: str, props: Json) -> None:
         self._listings.pop(kind, None)
+        self.round_ids.clear()
         oid = props["id"]
         if kind == "user":
             old = self.users.get(oid)
@@ -180,6 +184,7 @@ class Store:
             self.reports.get(dst, set()).discard(src)
 
     def _bump(self) -> int:
+        self.round_ids.clear()
         self.version += 1
         self.set_meta("version", str(self.version))
         return self.version

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from reconciler.emulator import odata, properties
@@ -76,11 +78,22 @@ def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
     """Ids to report: objects with a change since the last round to a property the round tracks, then
     tombstones, plus groups whose members changed. Objects changed after `upto` come too (and again in
     the next round: Graph's delta may replay a change)."""
+    wanted = state.get("f")
+    key = (state["k"], state["since"], state["upto"], tuple(wanted or ()), tuple(state.get("s") or ()))
+    ids = ctx.store.round_ids.get(key)
+    if ids is None:
+        ids = ctx.store.round_ids[key] = _round_ids(ctx, state, set(wanted) if wanted else None)
+    return ids
+
+
+def _round_ids(ctx: EmulatorContext, state: Json, wanted: set[str] | None) -> list[str]:
     store = ctx.store
     kind, since, upto = state["k"], state["since"], state["upto"]
     objects = store.users if kind == "user" else store.groups
     if not since:
-        ids = [oid for oid in objects if store.version_of.get(oid, 0) <= upto]
+        # Every object that existed when the round began, changed since or not (as Graph's first round
+        # lists everything); one created later comes in the next round.
+        ids = [oid for oid in objects if store.changed_at.get(oid, {}).get("*", 0) <= upto]
     else:
         tracked = _tracked(state)
         ids = [
@@ -95,7 +108,6 @@ def _changed(ctx: EmulatorContext, state: Json) -> list[str]:
                     seen.add(oid)
                     ids.append(oid)
         ids += [oid for oid, (k, v, _) in store.tombstones.items() if k == kind and since < v <= upto]
-    wanted = state.get("f")
     if wanted:
         ids = [oid for oid in ids if oid in wanted]
     return ids
@@ -145,24 +157,29 @@ def _edge_changes(ctx: EmulatorContext, state: Json, relation: str) -> dict[str,
     return changes
 
 
-def _edge_delta(
+def _edges(
     ctx: EmulatorContext, state: Json, oid: str, changes: dict[str, dict[str, bool]], relation: str
-) -> list[Json]:
+) -> Iterator[tuple[str, bool]]:
+    """The (member, removed?) pairs of `oid`'s `relation` a round reports, lazily: a page slices the
+    members of a large group, and building them all on every page made its pages quadratic."""
     store = ctx.store
+    if state["since"]:
+        yield from changes.get(oid, {}).items()
+        return
     now = ctx.now()
-    if not state["since"]:
-        if relation == "manager":
-            edges = [store.manager[oid]] if oid in store.manager else []
-        else:
-            edges = list((store.members if relation == "members" else store.owners).get(oid, {}))
-        return [
-            {"@odata.type": common.odata_type(store.kind_of(m) or "user"), "id": m}
-            for m in edges
-            if store.is_visible(m, now)
-        ]
+    if relation == "manager":
+        edges: Iterable[str] = [store.manager[oid]] if oid in store.manager else []
+    else:
+        edges = (store.members if relation == "members" else store.owners).get(oid, {})
+    for member in edges:
+        if store.is_visible(member, now):
+            yield member, False
+
+
+def _edge_delta(ctx: EmulatorContext, edges: Iterable[tuple[str, bool]]) -> list[Json]:
     out = []
-    for member, removed in changes.get(oid, {}).items():
-        entry: Json = {"@odata.type": common.odata_type(store.kind_of(member) or "user"), "id": member}
+    for member, removed in edges:
+        entry: Json = {"@odata.type": common.odata_type(ctx.store.kind_of(member) or "user"), "id": member}
         if removed:
             entry["@removed"] = {"reason": "deleted"}
         out.append(entry)
@@ -213,20 +230,20 @@ def _page(ctx: EmulatorContext, req: GraphRequest, state: Json) -> GraphResponse
         if state["k"] == "user":
             common.hide_lifecycle(req, item)
         if "owners" in _relations(state) and "@removed" not in item and member_offset == 0:
-            owners = _edge_delta(ctx, state, oid, owner_changes, "owners")
+            owners = _edge_delta(ctx, _edges(ctx, state, oid, owner_changes, "owners"))
             if owners:
                 item["owners@delta"] = owners
         if tracks_manager and "@removed" not in item:
-            manager = _edge_delta(ctx, state, oid, manager_changes, "manager")
+            manager = _edge_delta(ctx, _edges(ctx, state, oid, manager_changes, "manager"))
             if manager:
                 item["manager@delta"] = manager
         if _tracks_members(state) and "@removed" not in item:
-            members = _edge_delta(ctx, state, oid, changes, "members")
-            chunk = members[member_offset : member_offset + MEMBERS_PER_PAGE]
-            if chunk:
-                item["members@delta"] = chunk
+            edges = _edges(ctx, state, oid, changes, "members")
+            window = list(islice(edges, member_offset, member_offset + MEMBERS_PER_PAGE + 1))
+            if window:
+                item["members@delta"] = _edge_delta(ctx, window[:MEMBERS_PER_PAGE])
             value.append(item)
-            if member_offset + MEMBERS_PER_PAGE < len(members):
+            if len(window) > MEMBERS_PER_PAGE:
                 member_offset += MEMBERS_PER_PAGE
                 break
             member_offset = 0
