@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 
-@dataclass(frozen=True)  # shared: the delta cache gives every user holding the same license one object
+@dataclass(frozen=True)  # shared: every user holding the same license holds one object (`license_of`)
 class LiveLicense:
     sku_id: str
     disabled_plans: frozenset[str]  # servicePlanIds
+
+
+@cache
+def license_of(sku_id: str, disabled_plans: frozenset[str]) -> LiveLicense:
+    """One `LiveLicense` per SKU and disabled plans: a tenant has a handful of distinct ones, held by
+    100,000 users."""
+    return LiveLicense(sku_id, disabled_plans)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from sys import intern
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from reconciler.desired.schema import GROUP_ATTRIBUTES, USER_ATTRIBUTES
 from reconciler.errors import GraphError
 from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import error_from_response
-from reconciler.graph.reads import PAGE_SIZE, DeltaRound, Json, pages, read_all, read_many
+from reconciler.graph.reads import PAGE_SIZE, DeltaRound, Json, pages, read_all, read_each, read_many
 from reconciler.live import (
     LiveGroup,
     LiveLicense,
@@ -35,6 +36,7 @@ from reconciler.live import (
     RolesToRead,
     ServicePlan,
     find_role,
+    license_of,
 )
 from reconciler.progress import ProgressDisplay, Task
 
@@ -231,10 +233,12 @@ async def _read_groups(client: GraphClient, task: Task) -> tuple[list[LiveGroup]
     paths = {
         str(n): f"{GROUPS_DELTA_PATH}&$filter={quote(_ids_filter(chunk))}" for n, chunk in enumerate(chunks)
     }
-    answers = await read_many(client, paths, concurrency=MAX_PARALLEL_READS)
-    for items in answers.values():
+
+    def take(_: str, items: list[Json]) -> None:
         merged.add(items)
         task.advance(len(items))
+
+    await read_each(client, paths, take, concurrency=MAX_PARALLEL_READS)
     task.finish()
     return list(merged.groups.values()), link
 
@@ -342,7 +346,7 @@ def add_owners(group: LiveGroup, owners: list[Json]) -> None:
         if "@removed" in owner:
             group.owner_ids.discard(owner["id"])
         else:
-            group.owner_ids.add(owner["id"])
+            group.owner_ids.add(intern(owner["id"]))
 
 
 def add_members(group: LiveGroup, members: list[Json]) -> None:
@@ -360,7 +364,7 @@ def add_members(group: LiveGroup, members: list[Json]) -> None:
         if "@removed" in member:
             ids.discard(member["id"])
         else:
-            ids.add(member["id"])
+            ids.add(intern(member["id"]))
 
 
 def sku_from_json(sku: Json) -> LiveSku:
@@ -394,10 +398,10 @@ def user_from_json(user: Json) -> LiveUser:
     manager = user.get("manager")
     direct, inherited = _user_licenses(user)
     return LiveUser(
-        id=user["id"],
+        id=intern(user["id"]),
         upn=user["userPrincipalName"],
         attrs=set_attributes(user, USER_ATTRIBUTES),
-        manager_id=manager.get("id") if isinstance(manager, dict) else None,
+        manager_id=intern(manager["id"]) if isinstance(manager, dict) and manager.get("id") else None,
         on_premises_sync=bool(user.get("onPremisesSyncEnabled")),
         direct_licenses=direct,
         inherited_sku_ids=inherited,
@@ -419,13 +423,13 @@ def _user_licenses(user: Json) -> tuple[dict[str, LiveLicense], frozenset[str]]:
 
 
 def _licenses(assigned: list[Json]) -> dict[str, LiveLicense]:
-    return {a["skuId"]: LiveLicense(a["skuId"], frozenset(a.get("disabledPlans") or [])) for a in assigned}
+    return {a["skuId"]: license_of(a["skuId"], frozenset(a.get("disabledPlans") or [])) for a in assigned}
 
 
 def group_from_json(group: Json) -> LiveGroup:
     """A group without members and owners (they come from other reads)."""
     return LiveGroup(
-        id=group["id"],
+        id=intern(group["id"]),
         mail_nickname=group.get("mailNickname") or "",
         attrs=set_attributes(group, GROUP_ATTRIBUTES),
         licenses=_licenses(group.get("assignedLicenses") or []),

@@ -9,7 +9,6 @@ module owns those retries for reads; the writes' scheduler owns its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from reconciler.errors import GraphError, GraphNoAnswer
 from reconciler.graph.client import GraphClient
@@ -22,12 +21,10 @@ async def run_batches(
     steps: list[BatchStep],
     *,
     concurrency: int = 4,
-    on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, RawResponse]:
     """Run `steps` (ids unique) and return every step's final answer by id.
 
-    Steps linked by `depends_on` travel in the same envelope, in the order given. `on_progress` is
-    called with the number of steps that just got their final answer.
+    Steps linked by `depends_on` travel in the same envelope, in the order given.
     """
     results: dict[str, RawResponse] = {}
     pending = steps
@@ -60,8 +57,6 @@ async def run_batches(
         retry_ids = {step.id for step in retry}
         done = [step for step in pending if step.id not in retry_ids]
         results.update({step.id: answers[step.id] for step in done})
-        if on_progress and done:
-            on_progress(len(done))
         if not retry:
             break
         await asyncio.sleep(_wait(retry, answers, attempt, client))

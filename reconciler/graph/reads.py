@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -9,7 +11,7 @@ from reconciler.errors import GraphError
 from reconciler.graph.batching import run_batches
 from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import error_from_response
-from reconciler.graph.wire import BatchStep
+from reconciler.graph.wire import MAX_BATCH_STEPS, BatchStep, RawResponse
 
 PAGE_SIZE = 999  # Graph's largest page for directory objects (Graph docs: paging)
 Json = dict[str, Any]
@@ -60,31 +62,51 @@ async def read_many(
     paths: dict[str, str],
     *,
     concurrency: int = 4,
-    on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, list[Json]]:
     """Many small collections (e.g. one per group) read as `$batch` steps, nextLinks included.
 
     `paths` maps a caller's key to a collection path; the answer maps the same keys to all items.
     """
     items: dict[str, list[Json]] = {key: [] for key in paths}
-    keys = list(paths)
-    todo = {str(n): (key, path) for n, (key, path) in enumerate(paths.items())}
-    next_id = len(todo)
-    first_round = True
-    while todo:
-        steps = [BatchStep(step_id, "GET", path) for step_id, (_, path) in todo.items()]
-        progress = on_progress if first_round else None
-        answers = await run_batches(client, steps, concurrency=concurrency, on_progress=progress)
-        following: dict[str, tuple[str, str]] = {}
-        for step_id, (key, path) in todo.items():
-            answer = answers[step_id]
-            if not answer.ok or not isinstance(answer.body, dict):
-                raise error_from_response("GET", client.relative(path), answer)
-            items[key].extend(answer.body.get("value", []))
-            link = answer.body.get("@odata.nextLink")
-            if link:
-                following[str(next_id)] = (key, link)
-                next_id += 1
-        todo = following
-        first_round = False
-    return {key: items[key] for key in keys}
+    await read_each(client, paths, lambda key, page: items[key].extend(page), concurrency=concurrency)
+    return items
+
+
+async def read_each(
+    client: GraphClient,
+    paths: dict[str, str],
+    take: Callable[[str, list[Json]], None],
+    *,
+    concurrency: int = 4,
+) -> None:
+    """`read_many`, each page's items handed to `take(key, items)` as its envelope is answered.
+
+    Nothing is kept here, so a read of a million members holds a few envelopes of them at once rather
+    than all; and an envelope goes as soon as one is answered, its steps' nextLinks with the next ones,
+    instead of in rounds that wait for the slowest. The pages of one key come in order.
+    """
+    todo = deque(paths.items())
+    running: set[asyncio.Task[list[tuple[str, str, RawResponse]]]] = set()
+
+    async def send(envelope: list[tuple[str, str]]) -> list[tuple[str, str, RawResponse]]:
+        steps = [BatchStep(str(n), "GET", path) for n, (_, path) in enumerate(envelope)]
+        answers = await run_batches(client, steps, concurrency=1)
+        return [(key, path, answers[str(n)]) for n, (key, path) in enumerate(envelope)]
+
+    try:
+        while todo or running:
+            while todo and len(running) < concurrency:
+                envelope = [todo.popleft() for _ in range(min(MAX_BATCH_STEPS, len(todo)))]
+                running.add(asyncio.ensure_future(send(envelope)))
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                for key, path, answer in task.result():
+                    if not answer.ok or not isinstance(answer.body, dict):
+                        raise error_from_response("GET", client.relative(path), answer)
+                    take(key, answer.body.get("value", []))
+                    link = answer.body.get("@odata.nextLink")
+                    if link:
+                        todo.append((key, link))
+    finally:
+        for task in running:
+            task.cancel()
