@@ -7,7 +7,9 @@ instead of a lost line. The usual document is built straight from the parser's e
 anchors, aliases, tags, merges or a duplicate key is composed into nodes first and converted.
 
 The parser's marks are kept as they are and become `Location`s only when asked for: a large tree
-holds millions of them and a run asks for a few.
+holds millions of them and a run asks for a few. `stream_yaml` goes further for a desired-state file: it
+hands over each item of its top-level lists as soon as the item is read, so that a file of 100,000 users
+is never held whole as YAML values.
 """
 
 from __future__ import annotations
@@ -245,10 +247,31 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     try:
         return _EventReader(text, file).read()
     except (_Unusual, yaml.YAMLError):
-        return _compose(text, file)
+        return compose_yaml(text, file)
 
 
-def _compose(text: str, file: str) -> tuple[Any, list[Problem]]:
+# Takes a streamed item: the top-level key it is listed under, its index there, its value and place.
+ItemTaker = Callable[[str, int, Any, Location], None]
+
+
+def stream_yaml(
+    text: str, file: str, sections: frozenset[str], take: ItemTaker
+) -> tuple[Any, list[Problem]] | None:
+    """`parse_yaml` for a document whose top-level lists named in `sections` may be long: each of their
+    items goes to `take` as soon as it is read, and the lists are left empty in the value returned.
+
+    None when the text is not a usual document (anchors, aliases, tags, merges, a duplicate key, a
+    syntax error: see `_Unusual`), which may be found after some items went to `take`: then forget
+    those and read the text whole with `compose_yaml`, which also says what is wrong."""
+    try:
+        return _EventReader(text, file, sections, take).read()
+    except (_Unusual, yaml.YAMLError):
+        return None
+
+
+def compose_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
+    """`parse_yaml` for any text, through PyYAML's composer: slower, and reads what the event reader
+    does not (and reports what is wrong)."""
     try:
         loader = _Loader(text)
         try:
@@ -274,17 +297,21 @@ def _compose(text: str, file: str) -> tuple[Any, list[Problem]]:
 
 class _Unusual(Exception):
     """Anchors, aliases, tags, merges, duplicate or non-scalar keys, several documents or a syntax error:
-    `_compose` reads those (and reports what is wrong)."""
+    `compose_yaml` reads those (and reports what is wrong)."""
 
 
 class _EventReader:
     """Builds the value of a usual document straight from the parser's events, without composing
     nodes first: a fifth less time, and no tree of nodes in memory besides the values of a large file.
-    Gives the same values, marks and problems as `_compose`, which reads everything else."""
+    Gives the same values, marks and problems as `compose_yaml`, which reads everything else."""
 
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(
+        self, text: str, file: str, sections: frozenset[str] = frozenset(), take: ItemTaker | None = None
+    ) -> None:
         self.text = text
         self.file = file
+        self.sections = sections  # top-level lists whose items go to `take` (`stream_yaml`)
+        self.take = take
         self.converter = _Converter(file)
         # One string object per distinct key or value: keys, departments, cities and SKUs repeat on
         # every user, and a large file holds them all at once.
@@ -301,7 +328,11 @@ class _EventReader:
             if loader.check_event(StreamEndEvent):
                 return None, []
             self.next_event()  # DocumentStartEvent
-            value = self.value(self.next_event(), {}, 0)
+            event = self.next_event()
+            if type(event) is MappingStartEvent and event.anchor is None and event.tag is None:
+                value = self.mapping(event, streamed=self.sections)
+            else:
+                value = self.value(event, {}, 0)
             self.next_event()  # DocumentEndEvent
             if not loader.check_event(StreamEndEvent):
                 raise _Unusual
@@ -328,7 +359,8 @@ class _EventReader:
             return self.sequence(event)
         raise _Unusual  # an alias
 
-    def mapping(self, start: Any) -> MarkedMap:
+    def mapping(self, start: Any, streamed: frozenset[str] = frozenset()) -> MarkedMap:
+        """A mapping; the items of its lists under the keys `streamed` go to `take` instead."""
         result = MarkedMap(self.file, start.start_mark)
         while True:
             event = self.next_event()
@@ -341,9 +373,26 @@ class _EventReader:
             if key in result or key == "<<":
                 raise _Unusual
             value_event = self.next_event()
-            result[key] = self.value(value_event, result.plain_text, key)
+            if key in streamed and type(value_event) is SequenceStartEvent:
+                result[key] = self.streamed(key, value_event)
+            else:
+                result[key] = self.value(value_event, result.plain_text, key)
             result.key_marks[key] = key_mark
             result.value_marks[key] = value_event.start_mark
+
+    def streamed(self, key: str, start: Any) -> MarkedList:
+        """A list whose items go to `take` as each is read; it keeps none of them."""
+        if start.anchor is not None or start.tag is not None:
+            raise _Unusual
+        assert self.take is not None  # nosec B101 # narrows the type: only `stream_yaml` names sections
+        index = 0
+        while True:
+            event = self.next_event()
+            if type(event) is SequenceEndEvent:
+                return MarkedList(self.file, start.start_mark)
+            # The plain text of an item that is no mapping goes nowhere: no message quotes it.
+            self.take(key, index, self.value(event, {}, index), _location(self.file, event.start_mark))
+            index += 1
 
     def sequence(self, start: Any) -> MarkedList:
         result = MarkedList(self.file, start.start_mark)

@@ -38,9 +38,10 @@ from reconciler.desired.schema import (
 )
 from reconciler.desired.typecheck import did_you_mean, type_check
 from reconciler.errors import Location, Problem
-from reconciler.yamlload import MarkedList, MarkedMap, parse_yaml
+from reconciler.yamlload import MarkedList, MarkedMap, compose_yaml, stream_yaml
 
 SECTIONS = list(StateFile.model_fields)
+STREAMED_SECTIONS = frozenset(SECTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +91,18 @@ class FileRead:
 
 
 def read_file(name: str, text: str) -> FileRead:
+    """Each user, group and role is read as soon as YAML has read it, so that a file of 100,000 users
+    is never held whole; unusual YAML (anchors, merges, a syntax error) is read whole instead."""
     reader = _Reader(name)
-    document, problems = parse_yaml(text, name)
-    reader.problems.extend(problems)
+    streamed = stream_yaml(text, name, STREAMED_SECTIONS, reader.read_item)
+    if streamed is None:
+        reader = _Reader(name)  # forget the items read before YAML met what it does not stream
+        document, problems = compose_yaml(text, name)
+    else:
+        document, problems = streamed
+    reader.problems[:0] = problems
     if document is not None:
-        reader.read_document(document)
+        reader.read_document(document, streamed=streamed is not None)
     return FileRead(
         name, tuple(reader.problems), tuple(reader.users), tuple(reader.groups), tuple(reader.roles)
     )
@@ -108,7 +116,8 @@ class _Reader:
         self.groups: list[GroupItem] = []
         self.roles: list[RoleItem] = []
 
-    def read_document(self, document: Any) -> None:
+    def read_document(self, document: Any, streamed: bool) -> None:
+        """The checks of the whole document; and its items, unless they were `streamed` to `read_item`."""
         if not isinstance(document, MarkedMap):
             message = (
                 f"a desired-state file is a mapping with `users:`, `groups:` and/or `roles:`, got "
@@ -131,11 +140,12 @@ class _Reader:
                 message = f"{section}: expected a list of {section} (`- ` items), got {describe(items)}"
                 self.problems.append(Problem(message, document.location_of(section)))
                 continue
-            for index, item in enumerate(items):
-                self._read_item(section, f"{section}[{index}]", item, items.item_location(index))
-                items[index] = None  # let go of each item once read: a large file's marks go as they are used
+            if not streamed:
+                for index, item in enumerate(items):
+                    self.read_item(section, index, item, items.item_location(index))
 
-    def _read_item(self, section: str, path: str, item: Any, location: Location) -> None:
+    def read_item(self, section: str, index: int, item: Any, location: Location) -> None:
+        path = f"{section}[{index}]"
         if not isinstance(item, MarkedMap):
             self.problems.append(
                 Problem(f"{path}: expected a mapping (key: value), got {describe(item)}", location)
