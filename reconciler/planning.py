@@ -6,6 +6,7 @@ Shared by `plan`, `drift` and `apply` (which plans when given no file, and re-pl
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
@@ -124,16 +125,27 @@ async def _read_declared(client: GraphClient, desired: DesiredState, live: LiveS
         await read_deleted(client, live, users, groups)
 
 
+# While the YAML loads beside the read, the loading thread gives the interpreter lock up this often
+# instead of every 5 ms: each time a response arrives the read waits that long for it.
+SWITCH_INTERVAL_S = 0.0005
+
+
 def _in_thread(load: Callable[[], T]) -> Future[T]:
     """`load()` run in a daemon thread: on Ctrl-C the process ends at once, not after a 25 s parse (its
     cache writes are atomic renames, so one cut short leaves nothing half-written)."""
     result: Future[T] = Future()
 
     def run() -> None:
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         try:
-            result.set_result(load())
+            value = load()
         except BaseException as exc:  # handed to whoever waits for the result
+            sys.setswitchinterval(interval)  # before the waiter wakes
             result.set_exception(exc)
+        else:
+            sys.setswitchinterval(interval)
+            result.set_result(value)
 
     threading.Thread(target=run, name="entraform-yaml", daemon=True).start()
     return result
