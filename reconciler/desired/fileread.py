@@ -293,5 +293,5 @@ def _licenses(licenses: list[LicenseModel], item: MarkedMap) -> tuple[LicenseSpe
 def _member(member: str | GroupRefModel, location: Location) -> MemberRef:
     # Keys interned: a user is a member of ten groups on average, and a million keys are 85 MB.
     if isinstance(member, GroupRefModel):
-        return MemberRef("group", intern(member.group.lower()), location)
-    return MemberRef("user", intern(member.lower()), location)
+        return MemberRef("group", intern(member.group.lower()), *location)
+    return MemberRef("user", intern(member.lower()), *location)

@@ -23,12 +23,19 @@ class LicenseSpec:
 
 
 class MemberRef(NamedTuple):
-    """A member of a group: a user by UPN or a nested group by mailNickname (both lower-cased). A tuple:
-    there is one per membership, a million in a large tenant."""
+    """A member of a group (or a role's principal): a user by UPN or a nested group by mailNickname
+    (both lower-cased), and where it was written. One flat tuple, its place in plain fields rather than
+    a `Location` of its own: there is one per membership, and a million Locations are 80 MB."""
 
     kind: Literal["user", "group"]
     key: str
-    location: Location | None = None
+    file: str | None = None  # None: written nowhere (made by code, not read from YAML)
+    line: int = 0
+    col: int = 0
+
+    @property
+    def location(self) -> Location | None:
+        return None if self.file is None else Location(self.file, self.line, self.col)
 
 
 @dataclass(frozen=True)

@@ -285,11 +285,13 @@ def _licenses_entry(licenses: tuple[LicenseSpec, ...] | None) -> list[_License] 
 
 
 def _members_entry(members: tuple[MemberRef, ...]) -> _Members:
+    if any(m.file is None for m in members):
+        raise _NotKept
     return _Members(
         "".join("u" if m.kind == "user" else "g" for m in members),
         [m.key for m in members],
-        [_pos(m.location)[0] for m in members],
-        [_pos(m.location)[1] for m in members],
+        [m.line for m in members],
+        [m.col for m in members],
     )
 
 
@@ -471,5 +473,5 @@ def _members(name: str, m: _Members) -> tuple[MemberRef, ...]:
     if not len(kinds) == len(m.keys) == len(m.lines) == len(m.cols):
         raise ValueError("members: columns of different lengths")
     # tuple.__new__ straight from C: a NamedTuple's own __new__ is Python, and there are a million.
-    places = map(tuple.__new__, repeat(Location), zip(repeat(name), m.lines, m.cols))
-    return tuple(map(tuple.__new__, repeat(MemberRef), zip(kinds, map(intern, m.keys), places, strict=True)))
+    fields = zip(kinds, map(intern, m.keys), repeat(name), m.lines, m.cols)
+    return tuple(map(tuple.__new__, repeat(MemberRef), fields))

@@ -44,10 +44,10 @@ def read_role(item: MarkedMap, path: str) -> tuple[DesiredRole | None, list[Prob
     for index, (principal, location) in enumerate(zip(spec.principals, locations, strict=True)):
         where = join_path(join_path(path, "principals"), index)
         if isinstance(principal, GroupRefModel):
-            ref = MemberRef("group", principal.group.lower(), location)
+            ref = MemberRef("group", principal.group.lower(), *location)
             reason = nickname_problem(principal.group, "group")
         else:
-            ref = MemberRef("user", principal.lower(), location)
+            ref = MemberRef("user", principal.lower(), *location)
             reason = (
                 upn_problem(principal)
                 if "@" in principal

@@ -83,7 +83,7 @@ def _members(
     for kind in ids:
         # In bulk (a million members at 100,000 users): each key's id, then only the keys whose id is
         # not a member yet, or not known yet (None: to be created), are looked at one by one.
-        keys = [key for member_kind, key, _ in members if member_kind == kind]
+        keys = [key for member_kind, key, _, _, _ in members if member_kind == kind]
         found = list(map(ids[kind].get, keys, repeat(_UNKNOWN)))
         known: set[str] = set(filter(None, found))  # neither None nor _UNKNOWN
         wanted |= known

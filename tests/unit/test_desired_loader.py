@@ -98,10 +98,10 @@ def test_groups_and_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     }
     assert engineering.owners == ("grace@contoso.example",)
     assert engineering.members == (
-        MemberRef("user", "ada@contoso.example", Location("state/teams/groups.yaml", 7, 9)),
-        MemberRef("user", "outsider@contoso.example", Location("state/teams/groups.yaml", 8, 9)),
-        MemberRef("group", "grp-platform", Location("state/teams/groups.yaml", 9, 9)),
-        MemberRef("group", "grp-live-only", Location("state/teams/groups.yaml", 10, 9)),
+        MemberRef("user", "ada@contoso.example", "state/teams/groups.yaml", 7, 9),
+        MemberRef("user", "outsider@contoso.example", "state/teams/groups.yaml", 8, 9),
+        MemberRef("group", "grp-platform", "state/teams/groups.yaml", 9, 9),
+        MemberRef("group", "grp-live-only", "state/teams/groups.yaml", 10, 9),
     )
     assert engineering.members_mode == "replace"
     assert engineering.licenses == (LicenseSpec("SPE_E5", (), Location("state/teams/groups.yaml", 11, 16)),)
