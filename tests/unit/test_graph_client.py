@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import httpx
@@ -132,3 +133,21 @@ def test_unreachable_graph_is_one_clear_error() -> None:
 
     with pytest.raises(GraphError, match=r"cannot connect to https://graph\.microsoft\.com/v1\.0"):
         asyncio.run(client_for(handler).get("/users"))
+
+
+def test_an_answered_response_is_freed_without_the_cycle_collector() -> None:
+    # httpx ties a response and its stream in a reference cycle: kept until a full collection, the
+    # bodies of a 100,000-user read were 160 MB at once.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return reply(200, {"value": [{"id": "u1"}]})
+
+    client = client_for(handler)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            assert asyncio.run(client.get("/users")) == {"value": [{"id": "u1"}]}
+        kept = [item for item in gc.get_objects() if isinstance(item, httpx.Response)]
+    finally:
+        gc.enable()
+    assert kept == []
