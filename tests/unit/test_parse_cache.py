@@ -250,13 +250,13 @@ def test_a_read_that_does_not_decode_back_equal_is_not_kept(tmp_path: Path) -> N
     cannot say exactly (here a tuple, which comes back a list) means the file is parsed every time."""
     read = read_file("people.yaml", ADA + "  - userPrincipalName: bob@contoso.example\n")
     parse = ParseCache(tmp_path)
-    parse.put("people.yaml", ADA, read)
+    parse.put(parse.locate("people.yaml", ADA), read)
     assert len(list(tmp_path.glob("*.msgpack"))) == 1  # kept: it decodes back equal
     bob = read.users[1]
     assert bob.user is not None
     odd = replace(bob, user=replace(bob.user, attrs={**bob.user.attrs, "otherMails": ("x@contoso.example",)}))
     other = ParseCache(tmp_path / "other")
-    other.put("people.yaml", ADA, replace(read, users=(read.users[0], odd)))
+    other.put(other.locate("people.yaml", ADA), replace(read, users=(read.users[0], odd)))
     assert not list((tmp_path / "other").glob("*.msgpack"))
 
 
