@@ -14,7 +14,7 @@ import sys
 import time
 
 from reconciler.config import Config
-from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, MemberRef
+from reconciler.desired.model import DesiredGroup, DesiredState, DesiredUser, MemberRef, Members
 from reconciler.errors import Location
 from reconciler.live import LiveGroup, LiveState, LiveUser
 from reconciler.plan.diff import diff
@@ -38,7 +38,7 @@ def build(users: int, groups: int, edges: int) -> tuple[DesiredState, LiveState]
             f"g{g}", f"grp-{g}", {"displayName": f"Group {g}"}, member_user_ids=members
         )
         wanted = sorted(members)[per_group // 100 :]  # 1 % of the edges removed
-        refs = tuple(MemberRef("user", f"user{m[1:]}@contoso.example") for m in wanted)
+        refs = Members.of(MemberRef("user", f"user{m[1:]}@contoso.example") for m in wanted)
         desired.groups[f"grp-{g}"] = DesiredGroup(
             f"grp-{g}", {"displayName": f"Group {g}"}, here, members=refs
         )

@@ -10,6 +10,7 @@ delta tracks. What is not: the organization, SKUs and directory roles, read fres
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,14 +50,22 @@ def load(path: Path, now: datetime) -> Snapshot | None:
         if data["format"] != FORMAT or now - taken > TOKEN_LIFETIME - timedelta(hours=1):
             return None
         return Snapshot(
-            users={user.id: user for user in (_user(u) for u in data["users"])},
-            groups={group.id: group for group in (_group(g) for g in data["groups"])},
+            users={user.id: user for user in map(_user, _drained(data["users"]))},
+            groups={group.id: group for group in map(_group, _drained(data["groups"]))},
             users_link=str(data["users_link"]),
             groups_link=str(data["groups_link"]),
             taken_at=str(data["taken_at"]),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError, msgspec.DecodeError):
         return None  # no cache, or one not to trust: read in full
+
+
+def _drained(rows: list[Any]) -> Iterator[Any]:
+    """The rows in order, each let go once taken: a group's member ids are interned to the users' own,
+    so their decoded copies (85 MB at 1,000,000 memberships) go as each group is made, not at the end."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
 
 
 def save(path: Path, snapshot: Snapshot) -> None:

@@ -8,6 +8,7 @@ reads are merged (`loader`), from the claims kept here.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from sys import intern
 from typing import Any
@@ -20,10 +21,10 @@ from reconciler.desired.model import (
     DesiredRole,
     DesiredUser,
     Invitation,
+    Kind,
     LicenseSpec,
-    MemberRef,
+    Members,
 )
-from reconciler.desired.references import Kind
 from reconciler.desired.roles import read_role
 from reconciler.desired.rules import check_group, check_user, strip_passwords, user_key
 from reconciler.desired.schema import (
@@ -229,11 +230,7 @@ def _group_item(spec: GroupSpec, item: MarkedMap, claim: Claim | None) -> GroupI
     if "owners" in written:
         owners = tuple(intern(owner.lower()) for owner in spec.owners)
         owners_at = tuple(item["owners"].item_locations)
-    members: tuple[MemberRef, ...] | None = None
-    if "members" in written:
-        members = tuple(
-            _member(m, loc) for m, loc in zip(spec.members, item["members"].item_locations, strict=True)
-        )
+    members = _members(spec.members, item["members"]) if "members" in written else None
     group = DesiredGroup(
         key=spec.mailNickname.lower(),
         attrs=_attrs(spec, GROUP_ATTRIBUTES, written),
@@ -290,8 +287,14 @@ def _licenses(licenses: list[LicenseModel], item: MarkedMap) -> tuple[LicenseSpe
     )
 
 
-def _member(member: str | GroupRefModel, location: Location) -> MemberRef:
+def _members(members: list[str | GroupRefModel], written: MarkedList) -> Members:
     # Keys interned: a user is a member of ten groups on average, and a million keys are 85 MB.
-    if isinstance(member, GroupRefModel):
-        return MemberRef("group", intern(member.group.lower()), *location)
-    return MemberRef("user", intern(member.lower()), *location)
+    groups = [isinstance(member, GroupRefModel) for member in members]
+    keys = (member.group if isinstance(member, GroupRefModel) else member for member in members)
+    return Members(
+        written.file,
+        "".join("g" if group else "u" for group in groups),
+        tuple(intern(key.lower()) for key in keys),
+        array("I", [mark.line + 1 for mark in written.item_marks]),
+        array("I", [mark.column + 1 for mark in written.item_marks]),
+    )

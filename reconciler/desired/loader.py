@@ -17,10 +17,9 @@ from pathlib import Path
 
 from reconciler.config import Config
 from reconciler.desired.fileread import Claim, FileRead, GroupItem, RoleItem, UserItem, read_file
-from reconciler.desired.model import DesiredGroup, DesiredRole, DesiredState, DesiredUser
+from reconciler.desired.model import DesiredGroup, DesiredRole, DesiredState, DesiredUser, Kind
 from reconciler.desired.parsecache import ParseCache
 from reconciler.desired.references import (
-    Kind,
     PendingRef,
     nested_microsoft_365_groups,
     nesting_cycles,
@@ -270,10 +269,11 @@ class _Collector:
         }
         # Members are looked up here rather than kept as references: there is one per membership.
         members = (
-            PendingRef(m.kind, m.key, m.location or group.location, "member")
+            PendingRef(kind, key, group.members.location(n) or group.location, "member")
             for group in self.groups.values()
-            for m in group.members or ()
-            if m.key not in declared[m.kind]
+            if group.members
+            for n, (kind, key) in enumerate(group.members.pairs())
+            if key not in declared[kind]
         )
         external, problems = resolve(chain(self.refs, members), declared, renamed)
         external.sort(key=lambda ref: ref.location)  # in the order written, whatever kind of reference

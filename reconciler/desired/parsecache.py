@@ -13,9 +13,9 @@ it, so the directory holds one entry per file of the last run.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Iterable, Iterator
 from functools import cache
-from itertools import repeat
 from pathlib import Path
 from sys import intern
 from typing import Literal, TypeVar
@@ -30,10 +30,11 @@ from reconciler.desired.model import (
     DesiredRole,
     DesiredUser,
     Invitation,
+    Kind,
     LicenseSpec,
     MemberRef,
+    Members,
 )
-from reconciler.desired.references import Kind
 from reconciler.errors import Location
 from reconciler.files import make_directory, write_bytes
 
@@ -148,7 +149,7 @@ class ParseCache:
         try:
             entry = _decoder.decode(path.read_bytes())
             return _read(entry) if entry.name == name else None
-        except (OSError, msgspec.DecodeError, ValueError, KeyError):
+        except (OSError, msgspec.DecodeError, ValueError, KeyError, OverflowError):
             return None  # none kept, or one not to trust
 
     def locate(self, name: str, text: str) -> Path:
@@ -196,7 +197,7 @@ class ParseCache:
             else:
                 found = _group_item(entry.name, _group_decoder.decode(raw))
                 declared = found.group
-        except (OSError, msgspec.DecodeError, KeyError) as exc:
+        except (OSError, msgspec.DecodeError, KeyError, OverflowError) as exc:
             raise ValueError(f"{entry_path}: {exc}") from None
         if declared is None or declared.key != key:
             raise ValueError(f"{entry_path}: an item under another key")
@@ -287,14 +288,20 @@ def _licenses_entry(licenses: tuple[LicenseSpec, ...] | None) -> list[_License] 
     return [_License(spec.sku, list(spec.disabled_plans), _pos(spec.location)) for spec in licenses]
 
 
-def _members_entry(members: tuple[MemberRef, ...]) -> _Members:
-    if any(m.file is None for m in members):
+def _members_entry(members: Members) -> _Members:
+    if members.file is None:
+        raise _NotKept
+    return _Members(members.kinds, list(members.keys), members.lines.tolist(), members.cols.tolist())
+
+
+def _principals_entry(principals: tuple[MemberRef, ...]) -> _Members:
+    if any(p.file is None for p in principals):
         raise _NotKept
     return _Members(
-        "".join("u" if m.kind == "user" else "g" for m in members),
-        [m.key for m in members],
-        [m.line for m in members],
-        [m.col for m in members],
+        "".join("u" if p.kind == "user" else "g" for p in principals),
+        [p.key for p in principals],
+        [p.line for p in principals],
+        [p.col for p in principals],
     )
 
 
@@ -349,7 +356,7 @@ def _role_entry(item: RoleItem) -> _Role:
         item.path,
         role.role,
         role.directory_scope_id,
-        _members_entry(role.principals),
+        _principals_entry(role.principals),
         role.mode,
         _pos(role.location),
     )
@@ -357,7 +364,6 @@ def _role_entry(item: RoleItem) -> _Role:
 
 # Decoding: an _Entry → the FileRead it was made from, every location in the entry's file.
 
-_KINDS: dict[str, Literal["user", "group"]] = {"u": "user", "g": "group"}
 T = TypeVar("T", _User, _Group)
 
 
@@ -452,7 +458,7 @@ def _group_item(name: str, g: _Group) -> GroupItem:
 
 def _role_item(name: str, r: _Role) -> RoleItem:
     role = DesiredRole(
-        r.role, r.directory_scope_id, _members(name, r.principals), r.mode, Location(name, *r.at)
+        r.role, r.directory_scope_id, _principals(name, r.principals), r.mode, Location(name, *r.at)
     )
     return RoleItem(r.path, role)
 
@@ -471,10 +477,14 @@ def _licenses(name: str, specs: list[_License] | None) -> tuple[LicenseSpec, ...
     return tuple(LicenseSpec(s.sku, tuple(s.disabled_plans), Location(name, *s.at)) for s in specs)
 
 
-def _members(name: str, m: _Members) -> tuple[MemberRef, ...]:
-    kinds = [_KINDS[kind] for kind in m.kinds]  # KeyError on a letter no entry writes: a miss
-    if not len(kinds) == len(m.keys) == len(m.lines) == len(m.cols):
+def _members(name: str, m: _Members) -> Members:
+    if m.kinds.strip("ug"):
+        raise ValueError("members: a kind no entry writes")
+    if not len(m.kinds) == len(m.keys) == len(m.lines) == len(m.cols):
         raise ValueError("members: columns of different lengths")
-    # tuple.__new__ straight from C: a NamedTuple's own __new__ is Python, and there are a million.
-    fields = zip(kinds, map(intern, m.keys), repeat(name), m.lines, m.cols)
-    return tuple(map(tuple.__new__, repeat(MemberRef), fields))
+    # OverflowError on a place no file has: a miss.
+    return Members(name, m.kinds, tuple(map(intern, m.keys)), array("I", m.lines), array("I", m.cols))
+
+
+def _principals(name: str, m: _Members) -> tuple[MemberRef, ...]:
+    return tuple(_members(name, m))

@@ -7,13 +7,11 @@ tenant, so it becomes a `Reference` that `plan` checks against the live state.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from reconciler.desired import grouptypes
-from reconciler.desired.model import DesiredGroup, Reference
+from reconciler.desired.model import DesiredGroup, Kind, Reference
 from reconciler.errors import Location, Problem
-
-Kind = Literal["user", "group"]
 
 
 class PendingRef(NamedTuple):
@@ -48,10 +46,7 @@ def resolve(
 
 def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[Problem]:
     """One error per membership that closes a cycle of nested declared groups, at that membership."""
-    edges = {
-        key: [(m.key, m.location) for m in group.members or () if m.kind == "group" and m.key in groups]
-        for key, group in groups.items()
-    }
+    edges = {key: _nested_declared(group, groups) for key, group in groups.items()}
     problems: list[Problem] = []
     done: set[str] = set()
     for root in sorted(edges):
@@ -83,6 +78,20 @@ def nesting_cycles(groups: dict[str, DesiredGroup]) -> list[Problem]:
     return problems
 
 
+def _nested_declared(
+    group: DesiredGroup, groups: dict[str, DesiredGroup]
+) -> list[tuple[str, Location | None]]:
+    """The declared groups `group` lists as members, and where."""
+    members = group.members
+    if not members:
+        return []
+    return [
+        (key, members.location(n))
+        for n, (kind, key) in enumerate(members.pairs())
+        if kind == "group" and key in groups
+    ]
+
+
 def nested_microsoft_365_groups(groups: dict[str, DesiredGroup]) -> list[Problem]:
     """A declared Microsoft 365 group listed as a member of another declared group, at that membership.
 
@@ -91,14 +100,15 @@ def nested_microsoft_365_groups(groups: dict[str, DesiredGroup]) -> list[Problem
     """
     problems: list[Problem] = []
     for parent in groups.values():
-        if grouptypes.parent_refusal(parent.attrs) or grouptypes.is_read_only(parent.attrs):
+        members = parent.members
+        if not members or grouptypes.parent_refusal(parent.attrs) or grouptypes.is_read_only(parent.attrs):
             continue
-        for member in parent.members or ():
-            child = groups.get(member.key) if member.kind == "group" else None
+        for n, (kind, key) in enumerate(members.pairs()):
+            child = groups.get(key) if kind == "group" else None
             refused = grouptypes.child_refusal(child.attrs) if child else None
             if child is not None and refused:
                 message = (
                     f"group {child.key} is {grouptypes.kind_of(child.attrs)} ({child.location}): {refused}"
                 )
-                problems.append(Problem(message, member.location or parent.location))
+                problems.append(Problem(message, members.location(n) or parent.location))
     return problems

@@ -41,7 +41,7 @@ def _group(g: DesiredGroup) -> list[Any]:
         list(g.renamed_from),
         g.attrs,
         None if g.owners is None else sorted(g.owners),
-        None if g.members is None else sorted(f"{m.kind}:{m.key}" for m in g.members),
+        None if g.members is None else sorted(f"{kind}:{key}" for kind, key in g.members.pairs()),
         g.members_mode,
         _specs(g.licenses),
     ]

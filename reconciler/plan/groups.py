@@ -6,8 +6,7 @@ from __future__ import annotations
 from itertools import repeat
 
 from reconciler.desired import grouptypes
-from reconciler.desired.model import DesiredGroup
-from reconciler.desired.references import Kind
+from reconciler.desired.model import DesiredGroup, Kind
 from reconciler.live import LiveGroup
 from reconciler.plan.licenses import Resolver, license_drafts, remove_license
 from reconciler.plan.matching import Draft, Index, needs_of
@@ -78,12 +77,11 @@ def _members(
     }
     wanted: set[str] = set()
     adds: set[tuple[Kind, str]] = set()
-    members = declared.members or ()
     ids: dict[Kind, dict[str, str | None]] = {"user": index.user_ids, "group": index.group_ids}
     for kind in ids:
         # In bulk (a million members at 100,000 users): each key's id, then only the keys whose id is
         # not a member yet, or not known yet (None: to be created), are looked at one by one.
-        keys = [key for member_kind, key, _, _, _ in members if member_kind == kind]
+        keys = declared.members.keys_of(kind) if declared.members else []
         found = list(map(ids[kind].get, keys, repeat(_UNKNOWN)))
         known: set[str] = set(filter(None, found))  # neither None nor _UNKNOWN
         wanted |= known

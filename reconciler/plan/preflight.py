@@ -113,12 +113,14 @@ def _references(desired: DesiredState, live: LiveState) -> Iterable[Problem]:
         for owner in group.owners or ():
             if owner not in users:
                 yield _at(group.location, f"owner user {owner} is declared nowhere and not in the tenant")
-        for member in group.members or ():
-            if member.key not in (users if member.kind == "user" else groups):
-                yield _at(
-                    member.location or group.location,
-                    f"member {member.kind} {member.key} is declared nowhere and not in the tenant",
-                )
+        members = group.members
+        if members:
+            for n, (kind, key) in enumerate(members.pairs()):
+                if key not in (users if kind == "user" else groups):
+                    yield _at(
+                        members.location(n) or group.location,
+                        f"member {kind} {key} is declared nowhere and not in the tenant",
+                    )
 
 
 def _creates(plan: Plan, desired: DesiredState) -> Iterable[Problem]:
@@ -313,14 +315,15 @@ def _member_types(desired: DesiredState, live: LiveState) -> Iterable[Problem]:
         return attrs, group
 
     for declared in desired.groups.values():
-        if declared.members is None or is_dynamic(declared.attrs):
+        members = declared.members
+        if members is None or is_dynamic(declared.attrs):
             continue
         parent = effective(declared.key)
         if parent is None or grouptypes.is_read_only(parent[0]):
             continue  # a read-only group is refused as a whole above
         parent_attrs, parent_live = parent
-        for member in declared.members:
-            child = effective(member.key) if member.kind == "group" else None
+        for n, (kind, key) in enumerate(members.pairs()):
+            child = effective(key) if kind == "group" else None
             if child is None:
                 continue
             child_attrs, child_live = child
@@ -333,9 +336,9 @@ def _member_types(desired: DesiredState, live: LiveState) -> Iterable[Problem]:
             refused = grouptypes.nesting_refusal(parent_attrs, child_attrs)
             if refused:
                 yield _at(
-                    member.location or declared.location,
+                    members.location(n) or declared.location,
                     f"group {declared.key} ({grouptypes.kind_of(parent_attrs)}) cannot take group "
-                    f"{member.key} ({grouptypes.kind_of(child_attrs)}) as a member: {refused}",
+                    f"{key} ({grouptypes.kind_of(child_attrs)}) as a member: {refused}",
                 )
 
 

@@ -14,6 +14,7 @@ from reconciler.desired.model import (
     DesiredUser,
     LicenseSpec,
     MemberRef,
+    Members,
     Reference,
 )
 from reconciler.errors import Location
@@ -85,7 +86,7 @@ def dgroup(
     """`members` are UPNs, or `group:NICK` for a nested group."""
     refs = None
     if members is not None:
-        refs = tuple(
+        refs = Members.of(
             MemberRef("group", m.removeprefix("group:").lower())
             if m.startswith("group:")
             else MemberRef("user", m.lower())

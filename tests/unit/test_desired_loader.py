@@ -97,7 +97,8 @@ def test_groups_and_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         "groupTypes": [],
     }
     assert engineering.owners == ("grace@contoso.example",)
-    assert engineering.members == (
+    assert engineering.members is not None
+    assert tuple(engineering.members) == (
         MemberRef("user", "ada@contoso.example", "state/teams/groups.yaml", 7, 9),
         MemberRef("user", "outsider@contoso.example", "state/teams/groups.yaml", 8, 9),
         MemberRef("group", "grp-platform", "state/teams/groups.yaml", 9, 9),
@@ -106,7 +107,8 @@ def test_groups_and_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert engineering.members_mode == "replace"
     assert engineering.licenses == (LicenseSpec("SPE_E5", (), Location("state/teams/groups.yaml", 11, 16)),)
     platform = state.groups["grp-platform"]
-    assert (platform.members, platform.members_mode, platform.owners, platform.licenses) == (
+    assert platform.members is not None
+    assert (tuple(platform.members), platform.members_mode, platform.owners, platform.licenses) == (
         (),
         "append",
         None,

@@ -319,7 +319,7 @@ def test_a_lookup_answers_from_the_kept_reads_only_once_the_same_files_loaded(
     assert Declared(config, ParseCache(cache)).user(("ada@contoso.example",)) is not None
     assert parsed == ["a.yaml", "b.yaml"] and len(list(cache.glob("*.loaded"))) == 1
     group = Declared(config, ParseCache(cache)).group("grp-a")
-    assert group is not None and group.members is not None and group.members[0].key == "ada@contoso.example"
+    assert group is not None and group.members is not None and group.members.keys[0] == "ada@contoso.example"
     assert (
         Declared(config, ParseCache(cache)).user(("nobody@contoso.example", "ada@contoso.example"))
         is not None

@@ -25,6 +25,7 @@ from reconciler.desired.model import (
     DesiredUser,
     LicenseSpec,
     MemberRef,
+    Members,
 )
 from reconciler.errors import Location
 from reconciler.live import (
@@ -156,7 +157,7 @@ def scenarios(draw: st.DrawFn) -> tuple[DesiredState, LiveState, Config]:
             members += [
                 MemberRef("group", k) for k in some(draw, [k for k in group_refs if k != wanted_group.key])
             ]
-            wanted_group.members = tuple(members)
+            wanted_group.members = Members.of(members)
             wanted_group.members_mode = draw(st.sampled_from(["replace", "append"]))
         if draw(st.booleans()):
             wanted_group.owners = tuple(some(draw, user_refs))
@@ -236,7 +237,7 @@ def _drop_refs(desired: DesiredState, gone_users: set[str], gone_groups: set[str
     for group in desired.groups.values():
         if group.members is not None:
             gone = {"user": gone_users, "group": gone_groups}
-            group.members = tuple(m for m in group.members if m.key not in gone[m.kind])
+            group.members = Members.of(m for m in group.members if m.key not in gone[m.kind])
         if group.owners is not None:
             group.owners = tuple(o for o in group.owners if o not in gone_users)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from builders import E3, E5, desired, dgroup, duser, lgroup, lic, live, luser
 
-from reconciler.desired.model import MemberRef
+from reconciler.desired.model import MemberRef, Members
 from reconciler.errors import Location
 from reconciler.reports.licenses import license_report
 from reconciler.reports.signins import SignIns, last_sign_in
@@ -52,7 +52,7 @@ def test_a_seat_through_a_group_is_freed_by_the_membership_the_yaml_declares() -
     )
     group = want.groups["grp-lic"]
     assert group.members is not None
-    group.members = (MemberRef("user", "ada@contoso.example", *member_at),)
+    group.members = Members.of([MemberRef("user", "ada@contoso.example", *member_at)])
     have = live(
         luser("u1", "ada@contoso.example", licenses={E5: ()}, inherited=(E3,)),
         lgroup("g1", "grp-lic", members=("u1",), licenses={E3: ()}),
